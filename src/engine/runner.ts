@@ -1,0 +1,140 @@
+/**
+ * Runs steps in order, pauses through one `gate` hook, and always unwinds cleanups
+ * last-in-first-out — unless the user explicitly chose to keep the VM and files.
+ */
+import type {BuildEvent, StepStatus} from './events.js';
+import type {Step, StepContext} from './step.js';
+
+export type GatePhase = 'before' | 'after';
+export type GateDecision = 'continue' | 'skip' | 'abort';
+/** Debug stepping: called before and after every step; resolves when the user decides. */
+export type Gate = (phase: GatePhase, step: {id: string; title: string; index: number}) => Promise<GateDecision>;
+export type ErrorPolicy = 'cleanup' | 'abort' | 'ask';
+/** What to do after a step failed: run it again, clean up, or stop and keep everything. */
+export type ErrorDecision = 'retry' | 'cleanup' | 'abort';
+
+export interface RunnerOptions {
+  emit: (event: BuildEvent) => void;
+  signal: AbortSignal;
+  /** Aborted on a second Ctrl-C: cleanups should stop waiting politely. */
+  cleanupSignal?: AbortSignal;
+  gate?: Gate;
+  onError?: ErrorPolicy;
+  ask?: (step: {id: string; title: string}, error: Error) => Promise<ErrorDecision>;
+}
+
+export interface RunResult {
+  status: 'done' | 'failed' | 'cancelled';
+  failedStep?: string;
+  error?: Error;
+  /** True when cleanups were skipped on purpose (abort keeping the VM and files). */
+  kept: boolean;
+}
+
+const now = (): number => Date.now();
+
+function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Resolve with the promise, or reject as soon as the signal aborts (a stuck step can't hang us). */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, {once: true});
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+export async function runSteps<S>(steps: readonly Step<S>[], state: S, opts: RunnerOptions): Promise<RunResult> {
+  const {emit, signal} = opts;
+  const policy = opts.onError ?? 'cleanup';
+  const cleanupSignal = opts.cleanupSignal ?? new AbortController().signal;
+  const registered: Step<S>[] = [];
+  const status = (step: Step<S>, s: StepStatus, extra: {durationMs?: number; error?: string} = {}): void =>
+    emit({type: 'step', time: now(), id: step.id, title: step.title, status: s, ...extra});
+  const context = (step: Step<S>, sig: AbortSignal): StepContext<S> => ({
+    state,
+    signal: sig,
+    stepId: step.id,
+    log: (source, stream, line) => emit({type: 'log', time: now(), source, stream, line, step: step.id}),
+    progress: (label, current, total) => emit({type: 'progress', time: now(), step: step.id, label, current, total}),
+    emit,
+  });
+  const gate = async (phase: GatePhase, step: Step<S>, index: number): Promise<GateDecision> => {
+    if (!opts.gate) return 'continue';
+    status(step, 'paused');
+    return raceAbort(opts.gate(phase, {id: step.id, title: step.title, index}), signal);
+  };
+
+  let result: RunResult = {status: 'done', kept: false};
+  let index = 0;
+  try {
+    for (; index < steps.length; index++) {
+      const step = steps[index]!;
+      if (signal.aborted) throw signal.reason;
+      const before = await gate('before', step, index);
+      if (before === 'skip') {
+        status(step, 'skipped');
+        continue;
+      }
+      if (before === 'abort') throw new DOMException('Aborted at a debug pause', 'AbortError');
+      if (step.cleanup) registered.push(step);
+      for (;;) {
+        const started = now();
+        status(step, 'running');
+        try {
+          await raceAbort(step.run(context(step, signal)), signal);
+          status(step, 'done', {durationMs: now() - started});
+          break;
+        } catch (err) {
+          if (signal.aborted) {
+            status(step, 'cancelled', {durationMs: now() - started});
+            throw err;
+          }
+          const error = toError(err);
+          status(step, 'failed', {durationMs: now() - started, error: error.message});
+          const decision: ErrorDecision =
+            policy === 'ask' && opts.ask ? await raceAbort(opts.ask(step, error), signal) : policy === 'abort' ? 'abort' : 'cleanup';
+          if (decision === 'retry') {
+            // Undo the half-done attempt so the retry starts from the same state as the first try.
+            if (step.cleanup) await runCleanup(step, context(step, cleanupSignal));
+            continue;
+          }
+          result = {status: 'failed', failedStep: step.id, error, kept: decision === 'abort'};
+          return result;
+        }
+      }
+      if ((await gate('after', step, index)) === 'abort') throw new DOMException('Aborted at a debug pause', 'AbortError');
+    }
+    return result;
+  } catch (err) {
+    const current = steps[index];
+    if (current && !signal.aborted) status(current, 'cancelled');
+    for (const rest of steps.slice(index + 1)) status(rest, 'cancelled');
+    result = {status: 'cancelled', error: toError(err), kept: false};
+    return result;
+  } finally {
+    if (!result.kept) {
+      for (const step of registered.reverse()) await runCleanup(step, context(step, cleanupSignal));
+    }
+  }
+}
+
+async function runCleanup<S>(step: Step<S>, ctx: StepContext<S>): Promise<void> {
+  try {
+    await step.cleanup?.(ctx);
+  } catch (err) {
+    ctx.log('vmbench', 'warn', `cleanup of ${step.id} failed: ${toError(err).message}`);
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The step contract (Packer's multistep): a build is a list of small steps.
+ * A step fails by throwing. Its cleanup is registered before its run is awaited, so a
+ * half-finished run is undone too; cleanups must be idempotent and must not rethrow.
+ */
+import type {BuildEvent, LogSource, LogStream} from './events.js';
+
+/** What every step receives. `S` is the typed build state shared by all steps. */
+export interface StepContext<S> {
+  readonly state: S;
+  /** Aborted on Ctrl-C / cancel. Steps pass it to everything that waits. */
+  readonly signal: AbortSignal;
+  /** The id of the step this context belongs to. */
+  readonly stepId: string;
+  log(source: LogSource, stream: LogStream, line: string): void;
+  progress(label: string, current: number, total?: number): void;
+  emit(event: BuildEvent): void;
+}
+
+export interface Step<S> {
+  /** Stable kebab-case id, used for breakpoints and `--skip`. */
+  readonly id: string;
+  readonly title: string;
+  run(ctx: StepContext<S>): Promise<void>;
+  /** Undo what run did (or the part of it that happened). Idempotent; logs instead of throwing. */
+  cleanup?(ctx: StepContext<S>): Promise<void>;
+}
+
+/** Thrown by steps for failures the user can act on; `hint` says what to do. */
+export class StepError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+    options?: {cause?: unknown},
+  ) {
+    super(message, options);
+    this.name = 'StepError';
+  }
+}
+
+/** Require a piece of state that an earlier step produces. */
+export function need<T>(value: T | undefined | null, what: string): T {
+  if (value === undefined || value === null) throw new Error(`internal: ${what} is not available yet (an earlier step was skipped?)`);
+  return value;
+}

@@ -1,0 +1,126 @@
+/**
+ * The HTTP server that hands the guest its preseed / user-data / kickstart, like Packer's.
+ * Bound to loopback: QEMU's user networking shows it to the guest as 10.0.2.2.
+ * Text files are rendered as templates on each request (so {{ .HTTPPort }} is right);
+ * every request is logged, because a preseed 404 is the most common silent failure.
+ */
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
+import {readFile, realpath, stat, readdir} from 'node:fs/promises';
+import path from 'node:path';
+import type {LogFn} from '../engine/events.js';
+import {findFreePort} from '../util/ports.js';
+
+export interface HttpRequestRecord {
+  time: number;
+  method: string;
+  path: string;
+  status: number;
+  bytes: number;
+}
+
+export interface HttpServerOptions {
+  /** Directory to serve; undefined serves nothing (every request 404s, still logged). */
+  root?: string;
+  bindAddress: string;
+  portMin: number;
+  portMax: number;
+  /** Render a text file's content (templates); throw to answer 500. */
+  render: (text: string, file: string) => string;
+  log: LogFn;
+}
+
+export interface RunningHttpServer {
+  port: number;
+  readonly requests: readonly HttpRequestRecord[];
+  close(): Promise<void>;
+}
+
+/** A file is rendered when it is UTF-8 text containing a template action. */
+function isTemplateText(buf: Buffer): boolean {
+  return !buf.subarray(0, 8192).includes(0) && buf.includes('{{');
+}
+
+/** Map a URL path into root, or undefined if it escapes it. Pure, for tests. */
+export function resolveUnder(root: string, urlPath: string): string | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath.split('?')[0] ?? '');
+  } catch {
+    return undefined;
+  }
+  if (decoded.includes('\0')) return undefined;
+  const segments = decoded.split(/[\\/]+/).filter(Boolean);
+  if (segments.some((s) => s === '..')) return undefined;
+  const full = path.resolve(root, ...segments);
+  const rel = path.relative(root, full);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+  return full;
+}
+
+export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
+  const requests: HttpRequestRecord[] = [];
+  const root = opts.root ? await realpath(opts.root) : undefined;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const method = req.method ?? 'GET';
+    const urlPath = req.url ?? '/';
+    const answer = (status: number, body: Buffer | string, note = ''): void => {
+      const buf = typeof body === 'string' ? Buffer.from(body) : body;
+      res.writeHead(status, {'content-type': status === 200 ? 'application/octet-stream' : 'text/plain', 'content-length': buf.length});
+      res.end(method === 'HEAD' ? undefined : buf);
+      requests.push({time: Date.now(), method, path: urlPath, status, bytes: buf.length});
+      const from = req.socket.remoteAddress ?? '?';
+      opts.log(status >= 400 ? 'warn' : 'info', `${method} ${urlPath} → ${status} (${buf.length} B) from ${from}${note ? ` — ${note}` : ''}`);
+    };
+    if (method !== 'GET' && method !== 'HEAD') return answer(405, 'method not allowed\n');
+    if (!root) return answer(404, 'not found\n', 'the profile has no http_directory');
+    const file = resolveUnder(root, urlPath);
+    if (!file) return answer(403, 'forbidden\n', 'path escapes http_directory, refused');
+    try {
+      // Symlinks must not lead out of the served directory either.
+      const real = await realpath(file);
+      if (real !== root && !real.startsWith(root + path.sep)) return answer(403, 'forbidden\n', 'symlink escapes http_directory, refused');
+      const st = await stat(real);
+      if (!st.isFile()) return answer(404, 'not found\n', 'not a file');
+      const buf = await readFile(real);
+      if (!isTemplateText(buf)) return answer(200, buf);
+      try {
+        return answer(200, Buffer.from(opts.render(buf.toString('utf8'), real)));
+      } catch (err) {
+        return answer(500, 'template error\n', `${path.relative(root, real)}: ${(err as Error).message}`);
+      }
+    } catch {
+      let have = '';
+      try {
+        have = (await readdir(root)).slice(0, 8).join(', ');
+      } catch {
+        // ignore
+      }
+      return answer(404, 'not found\n', `no such file in ${root}${have ? ` (it has: ${have})` : ''}`);
+    }
+  };
+
+  for (let attempt = 0; ; attempt++) {
+    const port = await findFreePort(opts.bindAddress, opts.portMin, opts.portMax);
+    const server: Server = createServer((req, res) => void handle(req, res));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({host: opts.bindAddress, port, exclusive: true}, resolve);
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 5) continue;
+      throw err;
+    }
+    server.keepAliveTimeout = 1000;
+    return {
+      port,
+      requests,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * Loads a profile.yaml: every problem is reported with file:line:col and the field path,
+ * all at once, so a user fixes a profile in one pass.
+ */
+import {readFileSync, existsSync, statSync} from 'node:fs';
+import path from 'node:path';
+import {isMap, LineCounter, parseDocument} from 'yaml';
+import {parseDuration} from '../util/duration.js';
+import {closest} from '../util/suggest.js';
+import {renderTemplate, TemplateError} from './template.js';
+import {BootCommandError, locateInParts, parseBootCommand} from '../vnc/boot-command.js';
+import {BUILD_FIELDS, PROFILE_DEFAULTS, PROFILE_FIELDS, SHELL_FIELDS, type FieldSpec, type Profile, type ShellProvisioner} from './schema.js';
+
+export interface ProfileIssue {
+  file: string;
+  line: number;
+  col: number;
+  field: string;
+  message: string;
+}
+
+export class ProfileError extends Error {
+  constructor(readonly issues: ProfileIssue[]) {
+    super(issues.map((i) => `${i.file}:${i.line}:${i.col}: ${i.field ? `${i.field}: ` : ''}${i.message}`).join('\n'));
+    this.name = 'ProfileError';
+  }
+}
+
+export interface LoadOptions {
+  /** --var name=value overrides; each must name a declared variable. */
+  vars?: Record<string, string>;
+  env?: Record<string, string | undefined>;
+}
+
+export interface LoadedProfile {
+  profile: Profile;
+  /** Directory of the profile; relative paths inside it resolve against this. */
+  dir: string;
+  file: string;
+}
+
+type PathKey = string | number;
+const fieldName = (p: PathKey[]): string => p.map((k, i) => (typeof k === 'number' ? `[${k}]` : i ? `.${k}` : k)).join('');
+
+/** Find `profile.yaml` for a path that is the file itself or its directory. */
+export function profileFile(fileOrDir: string): string {
+  if (existsSync(fileOrDir) && statSync(fileOrDir).isDirectory()) {
+    for (const n of ['profile.yaml', 'profile.yml']) {
+      const f = path.join(fileOrDir, n);
+      if (existsSync(f)) return f;
+    }
+    throw new Error(`${fileOrDir}: no profile.yaml in this directory`);
+  }
+  return fileOrDir;
+}
+
+export function loadProfile(fileOrDir: string, opts: LoadOptions = {}): LoadedProfile {
+  const file = profileFile(fileOrDir);
+  const text = readFileSync(file, 'utf8');
+  const dir = path.dirname(path.resolve(file));
+  return {profile: parseProfile(text, file, path.basename(dir), opts), dir, file};
+}
+
+/** Parse and validate profile text; `file` is only used in messages. */
+export function parseProfile(text: string, file: string, defaultName: string, opts: LoadOptions = {}): Profile {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, {lineCounter: lc, prettyErrors: false, uniqueKeys: true});
+  const issues: ProfileIssue[] = [];
+  const at = (offset: number | undefined, field: string, message: string): void => {
+    const {line, col} = offset === undefined ? {line: 1, col: 1} : lc.linePos(offset);
+    issues.push({file, line, col, field, message});
+  };
+  const nodeOffset = (p: PathKey[], key = false): number | undefined => {
+    const parent = p.length > 1 ? doc.getIn(p.slice(0, -1), true) : doc.contents;
+    if (key && isMap(parent)) {
+      const pair = parent.items.find((it) => (it.key as {value?: unknown} | null)?.value === p[p.length - 1]);
+      const k = pair?.key as {range?: [number, number, number]} | undefined;
+      if (k?.range) return k.range[0];
+    }
+    const n = doc.getIn(p, true) as {range?: [number, number, number]} | undefined;
+    return n?.range?.[0];
+  };
+  for (const e of doc.errors) at(e.pos[0], '', e.message.split('\n')[0] ?? e.message);
+  if (issues.length) throw new ProfileError(issues);
+  const root: unknown = doc.toJS();
+  if (!root || typeof root !== 'object' || Array.isArray(root)) {
+    throw new ProfileError([{file, line: 1, col: 1, field: '', message: 'a profile must be a YAML mapping of Packer-style options'}]);
+  }
+  const raw = root as Record<string, unknown>;
+
+  // Variables first: every other string may use them.
+  const variables: Record<string, string> = {};
+  const declared = raw.variables;
+  if (declared !== undefined && (typeof declared !== 'object' || declared === null || Array.isArray(declared))) {
+    at(nodeOffset(['variables']), 'variables', 'must be a mapping of name: default value');
+  } else if (declared) {
+    for (const [k, v] of Object.entries(declared)) {
+      if (v !== null && typeof v === 'object') at(nodeOffset(['variables', k]), `variables.${k}`, 'must be a string, number or boolean');
+      else variables[k] = v === null ? '' : String(v);
+    }
+  }
+  for (const [k, v] of Object.entries(opts.vars ?? {})) {
+    if (!(k in variables)) {
+      at(nodeOffset(['variables'], true), 'variables', `--var ${k}: the profile declares no variable "${k}" (declared: ${Object.keys(variables).join(', ') || 'none'})`);
+    } else variables[k] = v;
+  }
+  const env = opts.env ?? process.env;
+  /** Render user/env now; build-time fields stay as written for their own step to fill in. */
+  const render = (s: string, p: PathKey[], fields: readonly string[] = [...BUILD_FIELDS.boot, ...BUILD_FIELDS.execute]): string => {
+    try {
+      return renderTemplate(s, {fields: Object.fromEntries(fields.map((f) => [f, `{{ .${f} }}`])), user: variables, env});
+    } catch (err) {
+      at(nodeOffset(p), fieldName(p), err instanceof TemplateError ? err.message : String(err as Error));
+      return s;
+    }
+  };
+
+  const out: Record<string, unknown> = {};
+  const checkFields = (obj: Record<string, unknown>, specs: Record<string, FieldSpec>, base: PathKey[], target: Record<string, unknown>): void => {
+    for (const [key, value] of Object.entries(obj)) {
+      const p = [...base, key];
+      const spec = specs[key];
+      if (!spec) {
+        const near = closest(key, Object.keys(specs));
+        at(nodeOffset(p, true), fieldName(p), `unknown field${near ? ` (did you mean "${near}"?)` : ''}`);
+        continue;
+      }
+      if (key === 'variables' || key === 'provisioners') continue;
+      const v = convert(value, spec, p);
+      if (v !== undefined) target[key] = v;
+    }
+  };
+  const convert = (value: unknown, spec: FieldSpec, p: PathKey[]): unknown => {
+    const bad = (msg: string): undefined => (at(nodeOffset(p), fieldName(p), msg), undefined);
+    switch (spec.kind) {
+      case 'string': {
+        if (typeof value !== 'string' && typeof value !== 'number') return bad(`expected a string, got ${describe(value)}`);
+        const s = render(String(value), p);
+        if (spec.oneOf && !spec.oneOf.includes(s)) return bad(`"${s}" is not one of: ${spec.oneOf.join(', ')}`);
+        return s;
+      }
+      case 'int': {
+        const n = typeof value === 'string' && /^\d+$/.test(render(value, p)) ? Number(render(value, p)) : value;
+        if (typeof n !== 'number' || !Number.isInteger(n)) return bad(`expected a whole number, got ${describe(value)}`);
+        if (spec.min !== undefined && n < spec.min) return bad(`must be at least ${spec.min}`);
+        if (spec.max !== undefined && n > spec.max) return bad(`must be at most ${spec.max}`);
+        return n;
+      }
+      case 'bool':
+        return typeof value === 'boolean' ? value : bad(`expected true or false, got ${describe(value)}`);
+      case 'duration': {
+        if (typeof value !== 'string') return bad(`expected a duration string like "5s" or "2m30s", got ${describe(value)}`);
+        try {
+          return parseDuration(render(value, p));
+        } catch (err) {
+          return bad((err as Error).message);
+        }
+      }
+      case 'size-mib': {
+        if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
+        const m = typeof value === 'string' ? /^(\d+)\s*([MGT])i?B?$/i.exec(render(value, p).trim()) : null;
+        if (!m) return bad(`expected MiB as a number or a size like "2G", got ${describe(value)}`);
+        return Number(m[1]) * ({M: 1, G: 1024, T: 1024 * 1024} as Record<string, number>)[m[2]!.toUpperCase()]!;
+      }
+      case 'string[]': {
+        const list = typeof value === 'string' ? [value] : value;
+        if (!Array.isArray(list)) return bad(`expected a list of strings, got ${describe(value)}`);
+        return list.map((item, i) => {
+          if (typeof item !== 'string' && typeof item !== 'number') return (bad(`[${i}] expected a string, got ${describe(item)}`), '');
+          return render(String(item), [...p, i]);
+        });
+      }
+      case 'int[]': {
+        if (!Array.isArray(value) || !value.every((n) => Number.isInteger(n))) return bad(`expected a list of whole numbers, got ${describe(value)}`);
+        return value;
+      }
+      case 'string[][]': {
+        if (!Array.isArray(value) || !value.every((a) => Array.isArray(a) && a.every((s) => typeof s === 'string' || typeof s === 'number'))) {
+          return bad('expected a list of lists of strings, e.g. [["-device", "virtio-rng-pci"]]');
+        }
+        return (value as unknown[][]).map((a, i) => a.map((s, j) => render(String(s), [...p, i, j])));
+      }
+      case 'map':
+        return value;
+    }
+  };
+  checkFields(raw, PROFILE_FIELDS, [], out);
+
+  // Provisioners: a list of typed mappings.
+  const provisioners: ShellProvisioner[] = [];
+  if (raw.provisioners !== undefined) {
+    if (!Array.isArray(raw.provisioners)) at(nodeOffset(['provisioners']), 'provisioners', 'expected a list of provisioners');
+    else {
+      raw.provisioners.forEach((item, i) => {
+        const p: PathKey[] = ['provisioners', i];
+        if (!item || typeof item !== 'object' || Array.isArray(item)) return at(nodeOffset(p), fieldName(p), 'expected a mapping with a type');
+        const obj = item as Record<string, unknown>;
+        if (obj.type !== 'shell') return at(nodeOffset([...p, 'type']) ?? nodeOffset(p), fieldName([...p, 'type']), `unsupported provisioner type ${describe(obj.type)} (supported: shell)`);
+        const t: Record<string, unknown> = {};
+        checkFields(obj, SHELL_FIELDS, p, t);
+        const {line, col} = lc.linePos(nodeOffset(p) ?? 0);
+        const shell: ShellProvisioner = {
+          type: 'shell',
+          scripts: [],
+          inline: [],
+          environment_vars: [],
+          execute_command: 'chmod +x {{ .Path }}; {{ .Vars }} {{ .Path }}',
+          valid_exit_codes: [0],
+          expect_disconnect: false,
+          remote_folder: '/tmp',
+          ...t,
+          source: `${file}:${line}:${col}`,
+        };
+        const count = (shell.script ? 1 : 0) + (shell.scripts.length ? 1 : 0) + (shell.inline.length ? 1 : 0);
+        if (count !== 1) at(nodeOffset(p), fieldName(p), 'a shell provisioner needs exactly one of script, scripts or inline');
+        provisioners.push(shell);
+      });
+    }
+  }
+
+  const profile = {
+    ...PROFILE_DEFAULTS,
+    name: defaultName,
+    iso_urls: [] as string[],
+    boot_command: [] as string[],
+    qemuargs: [] as string[][],
+    ...out,
+    variables,
+    provisioners,
+  } as Profile & {iso_url?: string; ssh_wait_timeout?: number; headless?: boolean};
+  if (profile.iso_url) profile.iso_urls = [profile.iso_url, ...profile.iso_urls];
+  if (profile.ssh_wait_timeout !== undefined && out.ssh_timeout === undefined) profile.ssh_timeout = profile.ssh_wait_timeout;
+  delete profile.iso_url;
+  delete profile.ssh_wait_timeout;
+  delete profile.headless;
+  profile.output_directory ??= `output-${profile.name}`;
+  profile.vm_name ??= `${profile.name}.${profile.format}`;
+
+  const need = (cond: boolean, field: string, message: string): void => {
+    if (!cond) at(nodeOffset([field]) ?? 0, field, message);
+  };
+  need(profile.iso_urls.length > 0 || !!profile.iso_build, 'iso_url', 'missing: set iso_url (or iso_urls, or iso_build)');
+  need(typeof profile.ssh_username === 'string' && profile.ssh_username.length > 0, 'ssh_username', 'missing: the user vmbench logs in as');
+  need(profile.http_port_min <= profile.http_port_max, 'http_port_min', 'must not be above http_port_max');
+  need(profile.ssh_host_port_min <= profile.ssh_host_port_max, 'ssh_host_port_min', 'must not be above ssh_host_port_max');
+  need(profile.vnc_port_min <= profile.vnc_port_max, 'vnc_port_min', 'must not be above vnc_port_max');
+  validateBootCommand(profile.boot_command, (index, column, message) => {
+    const off = nodeOffset(['boot_command', index]);
+    // Point at the column inside the string when the scalar sits on one line after its quote.
+    const quoted = off !== undefined && (text[off] === '"' || text[off] === "'") ? 1 : 0;
+    at(off === undefined ? undefined : off + quoted + column, `boot_command[${index}]`, message);
+  });
+  if (issues.length) throw new ProfileError(issues);
+  return profile;
+}
+
+/**
+ * Check the boot command as it will be typed (Packer joins the elements, then parses), with
+ * placeholder build values; an error names the element and the 0-based column inside it.
+ */
+export function validateBootCommand(parts: string[], report: (index: number, column: number, message: string) => void): void {
+  const sample: Record<string, string> = {HTTPIP: '10.0.2.2', HTTPPort: '8000', Name: 'vm', SSHPublicKey: 'ssh-ed25519 AAAA'};
+  const rendered: string[] = [];
+  parts.forEach((part, i) => {
+    try {
+      rendered.push(renderTemplate(part, {fields: sample}));
+    } catch (err) {
+      report(i, err instanceof TemplateError ? err.offset : 0, (err as Error).message);
+      rendered.push('');
+    }
+  });
+  try {
+    parseBootCommand(rendered.join(''));
+  } catch (err) {
+    if (!(err instanceof BootCommandError)) throw err;
+    // Columns are exact unless a template earlier in the same element changed its length.
+    const {index, column} = locateInParts(rendered, err.offset);
+    report(index, column - 1, err.message);
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+

@@ -1,0 +1,194 @@
+/**
+ * The profile schema: Packer's qemu-builder option names (snake_case, so Packer's docs apply
+ * as they are), one table of field specs that the loader validates against.
+ */
+
+export interface ShellProvisioner {
+  type: 'shell';
+  /** A name for logs and sections; defaults to the script's base name. */
+  name?: string;
+  script?: string;
+  scripts: string[];
+  inline: string[];
+  environment_vars: string[];
+  /** Packer's default: `chmod +x {{ .Path }}; {{ .Vars }} {{ .Path }}`. */
+  execute_command: string;
+  valid_exit_codes: number[];
+  expect_disconnect: boolean;
+  remote_folder: string;
+  /** Where it stands in the profile, for error messages. */
+  source: string;
+}
+
+export type Provisioner = ShellProvisioner;
+
+export interface Profile {
+  name: string;
+  description: string;
+  distro: string;
+  install_method: string;
+  variables: Record<string, string>;
+
+  iso_urls: string[];
+  iso_checksum: string;
+  /** vmbench extension: a script (relative to the profile) that builds the ISO and prints its path. */
+  iso_build?: string;
+
+  output_directory: string;
+  vm_name: string;
+  format: 'qcow2' | 'raw';
+  /** MiB, as Packer's disk_size. */
+  disk_size: number;
+  disk_interface: 'virtio' | 'ide' | 'scsi' | 'virtio-scsi';
+  net_device: string;
+  memory: number;
+  cpus: number;
+  accelerator: 'auto' | 'kvm' | 'tcg';
+  machine_type: string;
+  qemu_binary: string;
+  qemuargs: string[][];
+  disk_compression: boolean;
+
+  http_directory?: string;
+  http_bind_address: string;
+  http_port_min: number;
+  http_port_max: number;
+
+  vnc_bind_address: string;
+  vnc_port_min: number;
+  vnc_port_max: number;
+
+  /** Milliseconds. */
+  boot_wait: number;
+  boot_command: string[];
+  /** Milliseconds between key events (Packer: 100 ms). */
+  boot_key_interval: number;
+
+  ssh_username: string;
+  ssh_password?: string;
+  ssh_private_key_file?: string;
+  ssh_port: number;
+  ssh_host_port_min: number;
+  ssh_host_port_max: number;
+  /** Milliseconds. */
+  ssh_timeout: number;
+  ssh_handshake_attempts: number;
+
+  shutdown_command: string;
+  /** Milliseconds. */
+  shutdown_timeout: number;
+
+  provisioners: Provisioner[];
+}
+
+export type FieldKind = 'string' | 'int' | 'bool' | 'duration' | 'size-mib' | 'string[]' | 'string[][]' | 'int[]' | 'map';
+
+export interface FieldSpec {
+  kind: FieldKind;
+  /** Allowed values for an enumerated string. */
+  oneOf?: readonly string[];
+  min?: number;
+  max?: number;
+  doc: string;
+}
+
+/** Every top-level field a profile may have (Packer names), with defaults below. */
+export const PROFILE_FIELDS: Record<string, FieldSpec> = {
+  name: {kind: 'string', doc: 'profile name (defaults to its directory name)'},
+  description: {kind: 'string', doc: 'one line shown in the profile picker'},
+  distro: {kind: 'string', doc: 'distribution shown in the profile picker'},
+  install_method: {kind: 'string', oneOf: ['preseed', 'autoinstall', 'kickstart', 'cloud-image', 'custom'], doc: 'how the guest installs itself'},
+  variables: {kind: 'map', doc: 'user variables, used as {{ user `name` }}, overridden with --var name=value'},
+  iso_url: {kind: 'string', doc: 'ISO location: a local path or an http(s) URL'},
+  iso_urls: {kind: 'string[]', doc: 'ISO locations tried in order'},
+  iso_checksum: {kind: 'string', doc: 'none | md5:… | sha1:… | sha256:… | sha512:… | bare hex | file:<list>'},
+  iso_build: {kind: 'string', doc: 'script in the profile that builds the ISO and prints its path (vmbench extension)'},
+  output_directory: {kind: 'string', doc: 'where artifacts go (default output-<name>)'},
+  vm_name: {kind: 'string', doc: 'file name of the disk image (default <name>.<format>)'},
+  format: {kind: 'string', oneOf: ['qcow2', 'raw'], doc: 'disk image format'},
+  disk_size: {kind: 'size-mib', min: 1, doc: 'disk size: MiB as a number, or a string like "2G"'},
+  disk_interface: {kind: 'string', oneOf: ['virtio', 'ide', 'scsi', 'virtio-scsi'], doc: 'disk bus'},
+  net_device: {kind: 'string', doc: 'QEMU network device model'},
+  memory: {kind: 'int', min: 16, doc: 'guest memory in MiB'},
+  cpus: {kind: 'int', min: 1, max: 64, doc: 'guest vCPUs'},
+  accelerator: {kind: 'string', oneOf: ['auto', 'kvm', 'tcg'], doc: 'auto probes KVM and falls back to TCG'},
+  machine_type: {kind: 'string', doc: 'QEMU machine type'},
+  qemu_binary: {kind: 'string', doc: 'QEMU executable'},
+  qemuargs: {kind: 'string[][]', doc: 'extra QEMU arguments; a flag given here replaces vmbench’s default for it'},
+  disk_compression: {kind: 'bool', doc: 'compress the final qcow2 (qemu-img convert -c)'},
+  headless: {kind: 'bool', doc: 'accepted for Packer compatibility; vmbench never opens a window'},
+  http_directory: {kind: 'string', doc: 'directory served to the guest over HTTP'},
+  http_bind_address: {kind: 'string', doc: 'host address the HTTP server binds'},
+  http_port_min: {kind: 'int', min: 1, max: 65535, doc: 'lowest HTTP port'},
+  http_port_max: {kind: 'int', min: 1, max: 65535, doc: 'highest HTTP port'},
+  vnc_bind_address: {kind: 'string', doc: 'address QEMU’s VNC server binds'},
+  vnc_port_min: {kind: 'int', min: 5900, max: 65535, doc: 'lowest VNC port'},
+  vnc_port_max: {kind: 'int', min: 5900, max: 65535, doc: 'highest VNC port'},
+  boot_wait: {kind: 'duration', doc: 'wait after starting QEMU before typing, e.g. "5s"'},
+  boot_command: {kind: 'string[]', doc: 'keys typed over VNC (Packer grammar)'},
+  boot_key_interval: {kind: 'duration', doc: 'pause after every key event, e.g. "10ms"'},
+  ssh_username: {kind: 'string', doc: 'SSH user'},
+  ssh_password: {kind: 'string', doc: 'SSH password'},
+  ssh_private_key_file: {kind: 'string', doc: 'SSH private key file'},
+  ssh_port: {kind: 'int', min: 1, max: 65535, doc: 'guest SSH port'},
+  ssh_host_port_min: {kind: 'int', min: 1, max: 65535, doc: 'lowest forwarded host port'},
+  ssh_host_port_max: {kind: 'int', min: 1, max: 65535, doc: 'highest forwarded host port'},
+  ssh_timeout: {kind: 'duration', doc: 'how long to wait for SSH, e.g. "20m"'},
+  ssh_wait_timeout: {kind: 'duration', doc: 'old Packer name of ssh_timeout'},
+  ssh_handshake_attempts: {kind: 'int', min: 1, doc: 'consecutive auth failures before giving up'},
+  shutdown_command: {kind: 'string', doc: 'command run over SSH to power the guest off (empty: hard stop)'},
+  shutdown_timeout: {kind: 'duration', doc: 'how long to wait for the guest to power off'},
+  provisioners: {kind: 'map', doc: 'list of provisioners (type: shell)'},
+};
+
+export const PROFILE_DEFAULTS = {
+  description: '',
+  distro: 'unknown',
+  install_method: 'custom',
+  iso_checksum: 'none',
+  format: 'qcow2',
+  disk_size: 40960,
+  disk_interface: 'virtio',
+  net_device: 'virtio-net',
+  memory: 512,
+  cpus: 1,
+  accelerator: 'auto',
+  machine_type: 'pc',
+  qemu_binary: 'qemu-system-x86_64',
+  disk_compression: false,
+  http_bind_address: '127.0.0.1',
+  http_port_min: 8000,
+  http_port_max: 9000,
+  vnc_bind_address: '127.0.0.1',
+  vnc_port_min: 5900,
+  vnc_port_max: 6000,
+  boot_wait: 10_000,
+  boot_key_interval: 10,
+  ssh_port: 22,
+  ssh_host_port_min: 2222,
+  ssh_host_port_max: 4444,
+  ssh_timeout: 5 * 60_000,
+  ssh_handshake_attempts: 10,
+  shutdown_command: '',
+  shutdown_timeout: 5 * 60_000,
+} as const;
+
+export const SHELL_FIELDS: Record<string, FieldSpec> = {
+  type: {kind: 'string', oneOf: ['shell'], doc: 'provisioner type'},
+  name: {kind: 'string', doc: 'name shown in logs'},
+  script: {kind: 'string', doc: 'script file (relative to the profile)'},
+  scripts: {kind: 'string[]', doc: 'script files run in order'},
+  inline: {kind: 'string[]', doc: 'commands run as one script'},
+  environment_vars: {kind: 'string[]', doc: 'NAME=value pairs'},
+  execute_command: {kind: 'string', doc: 'how to run the script; {{ .Vars }} {{ .Path }}'},
+  valid_exit_codes: {kind: 'int[]', doc: 'exit codes that count as success'},
+  expect_disconnect: {kind: 'bool', doc: 'the script may drop the SSH connection (reboot)'},
+  remote_folder: {kind: 'string', doc: 'where scripts are uploaded'},
+};
+
+/** Template fields available at build time, per place they may appear. */
+export const BUILD_FIELDS = {
+  boot: ['HTTPIP', 'HTTPPort', 'Name', 'SSHPublicKey'],
+  http: ['HTTPIP', 'HTTPPort', 'Name', 'SSHPublicKey'],
+  execute: ['Vars', 'Path'],
+} as const;

@@ -22,7 +22,7 @@ export interface QemuArgsInput {
 
 export interface QemuArgs {
   args: string[];
-  /** Default flags the profile's qemuargs replaced, for a warning. */
+  /** Default arguments ("-m 512M") the profile's qemuargs dropped without restating, for a warning. */
   replaced: string[];
 }
 
@@ -61,13 +61,15 @@ export function buildQemuArgs(input: QemuArgsInput): QemuArgs {
   );
 
   const overridden = new Set(input.extra.map((g) => g[0]).filter((f): f is string => !!f));
-  const replaced = [...new Set(defaults.filter((g) => overridden.has(g[0])).map((g) => g[0]))];
+  // Only defaults that qemuargs drop without restating them are worth a warning.
+  const restated = new Set(input.extra.map((g) => g.join('\0')));
+  const replaced = [...new Set(defaults.filter((g) => overridden.has(g[0]) && !restated.has(g.join('\0'))).map((g) => g.join(' ')))];
   // Flags vmbench relies on to drive the VM are never dropped, whatever qemuargs says.
   const essential = new Set(['-qmp', '-vnc', '-chardev', '-serial']);
   const args: string[] = [];
   for (const g of defaults) if (!overridden.has(g[0]) || essential.has(g[0])) args.push(...g);
   for (const g of input.extra) args.push(...g);
-  return {args, replaced: replaced.filter((f) => !essential.has(f))};
+  return {args, replaced: replaced.filter((f) => !essential.has(f.split(' ')[0]!))};
 }
 
 /** QEMU option values use ',' as separator; a literal comma is written ',,'. */

@@ -54,8 +54,14 @@ describe('buildQemuArgs', () => {
     expect(values(args, '-m')).toEqual(['1G']);
     expect(values(args, '-device')).toEqual(['e1000,netdev=user.0']);
     expect(values(args, '-qmp')).toEqual(['unix:/tmp/x/qmp.sock,server=on,wait=off', 'tcp:127.0.0.1:4444']);
-    expect(replaced.sort()).toEqual(['-device', '-m']);
+    expect(replaced.sort()).toEqual(['-device virtio-net,netdev=user.0', '-m 256M']);
     expect(args.at(-1)).toBe('-no-reboot');
+  });
+
+  it('does not count a default that qemuargs restate as dropped', () => {
+    const {args, replaced} = buildQemuArgs({...base, extra: [['-device', 'virtio-net,netdev=user.0'], ['-device', 'virtio-rng-pci']]});
+    expect(values(args, '-device')).toEqual(['virtio-net,netdev=user.0', 'virtio-rng-pci']);
+    expect(replaced).toEqual([]);
   });
 
   it('wires virtio-scsi through a controller and ide directly', () => {

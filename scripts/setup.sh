@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Set-up for a fresh machine: Debian packages (QEMU + what the tiny profile's ISO is built from),
+# npm dependencies, and the compiled CLI. Safe to run again: it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# qemu/qemu-img run builds; the rest builds the tiny test ISO (profiles/tiny/build-iso.sh).
+# tmux is for the real-terminal tests.
+PACKAGES=(qemu-system-x86 qemu-utils linux-image-amd64 busybox-static dropbear-bin isolinux
+  syslinux-common xorriso openssh-sftp-server cpio tmux)
+if [ "${VMBENCH_WITH_PACKER:-0}" = 1 ]; then PACKAGES+=(packer); fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >&2
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+  else
+    echo "setup: missing Debian packages. Run as root:" >&2
+    echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+# npm dependencies: install when node_modules does not match the lock file.
+stamp=node_modules/.vmbench-lock-hash
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: npm ci" >&2
+  npm ci --no-audit --no-fund >&2
+  echo "$want" > "$stamp"
+fi
+
+# Compile (fast when nothing changed).
+npx tsc -p tsconfig.json >&2

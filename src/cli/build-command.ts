@@ -1,0 +1,114 @@
+/**
+ * `vmbench build`: the composition root. Wires the engine to reporters, the build log,
+ * stdin prompts and signals (first Ctrl-C cancels and cleans up, second stops at once).
+ */
+import path from 'node:path';
+import {runBuild, newBuildState} from '../engine/build.js';
+import type {BuildEvent} from '../engine/events.js';
+import type {ErrorPolicy} from '../engine/runner.js';
+import {StepError} from '../engine/step.js';
+import {loadProfile, ProfileError} from '../profiles/loader.js';
+import {reapStaleQemus} from '../qemu/reaper.js';
+import type {CliValues} from './main.js';
+import {cacheDir, resolveProfileArg, stateDir} from './paths.js';
+import {LinePrompter} from './prompt.js';
+import {BuildLogWriter, jsonReporter, plainReporter} from './reporters.js';
+import {parseVars} from './validate-command.js';
+
+export async function buildCommand(args: string[], values: CliValues): Promise<number> {
+  if (args.length !== 1) {
+    process.stderr.write('usage: vmbench build <profile> [options] (see vmbench --help)\n');
+    return 2;
+  }
+  const policy = values['on-error'] ?? 'cleanup';
+  if (!['cleanup', 'abort', 'ask'].includes(policy)) {
+    process.stderr.write(`vmbench: --on-error must be cleanup, abort or ask (got "${policy}")\n`);
+    return 2;
+  }
+  let loaded;
+  try {
+    loaded = loadProfile(resolveProfileArg(args[0]!), {vars: parseVars(values.var)});
+  } catch (err) {
+    process.stderr.write(`${err instanceof ProfileError ? err.message : `vmbench: ${(err as Error).message}`}\n`);
+    return 2;
+  }
+  for (const pid of reapStaleQemus()) process.stderr.write(`vmbench: killed QEMU ${pid} left behind by a vmbench that died\n`);
+
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const options = {
+    force: !!values.force,
+    cacheDir: path.resolve(values['cache-dir'] ?? cacheDir()),
+    logDir: '',
+    outputDir: values.output,
+    env: process.env,
+  };
+  const state = newBuildState(loaded, options);
+  options.logDir = path.resolve(values['log-dir'] ?? path.join(stateDir(), 'builds', `${loaded.profile.name}-${stamp}-${state.id}`));
+  const logWriter = new BuildLogWriter(options.logDir);
+  const report = values.json ? jsonReporter(process.stdout) : plainReporter(process.stdout, !!values.verbose);
+  const emit = (e: BuildEvent): void => {
+    logWriter.write(e);
+    report(e);
+  };
+  const prompter = new LinePrompter(process.stdin, process.stdout);
+
+  const cancel = new AbortController();
+  const stopNow = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (!cancel.signal.aborted) {
+      process.stderr.write(`\nvmbench: ${sig}: cancelling and cleaning up (press Ctrl-C again to stop at once)\n`);
+      cancel.abort(new DOMException(`cancelled by ${sig}`, 'AbortError'));
+      return;
+    }
+    // Second signal: kill QEMU now (never leave it running), keep files, exit.
+    stopNow.abort();
+    state.qemu?.killNow();
+    process.stderr.write(`\nvmbench: stopped at once; files kept in ${state.workDir ?? state.outputDir}\n`);
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    const outcome = await runBuild(
+      {
+        loaded,
+        options,
+        emit,
+        signal: cancel.signal,
+        cleanupSignal: stopNow.signal,
+        onError: policy as ErrorPolicy,
+        ask: prompter.askOnError,
+        gate: values.debug ? prompter.gate : undefined,
+      },
+      state,
+    );
+    const out = process.stderr;
+    if (outcome.status === 'done') {
+      for (const a of outcome.state.artifacts) process.stdout.write(`${a.path}\n`);
+      out.write(`vmbench: logs in ${options.logDir}\n`);
+      return 0;
+    }
+    if (outcome.kept) {
+      const q = outcome.state.qemu;
+      out.write(
+        `vmbench: aborted at ${outcome.failedStep}, keeping everything:\n` +
+          (q && !q.hasExited() ? `  QEMU pid ${q.pid} still runs (VNC 127.0.0.1:${outcome.state.vncPort}, SSH 127.0.0.1:${outcome.state.sshHostPort}); stop it with: kill ${q.pid}\n` : '') +
+          `  files: ${outcome.state.workDir ?? outcome.state.outputDir}\n  logs: ${options.logDir}\n`,
+      );
+      return 1;
+    }
+    if (outcome.status === 'cancelled') {
+      out.write(`vmbench: cancelled; cleaned up. logs in ${options.logDir}\n`);
+      return 130;
+    }
+    const hint = outcome.error instanceof StepError && outcome.error.hint ? `\n  hint: ${outcome.error.hint}` : '';
+    out.write(`vmbench: build failed at ${outcome.failedStep}: ${outcome.error?.message.split('\n')[0]}${hint}\n  logs: ${options.logDir}\n`);
+    return 1;
+  } finally {
+    prompter.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await logWriter.close();
+  }
+}

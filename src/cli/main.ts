@@ -1,0 +1,103 @@
+/**
+ * Entry point. Kept tiny and import-light so `vmbench --help` starts fast: each command's
+ * module is imported only when that command runs.
+ */
+import {parseArgs} from 'node:util';
+
+export const USAGE = `vmbench — build VM images with QEMU, every stage visible and steerable
+
+Usage:
+  vmbench build <profile> [options]   build an image (profile name or path)
+  vmbench validate <profile>          check a profile and report every problem with file:line
+  vmbench profiles                    list the profiles it can find
+  vmbench --help | --version
+
+Build options:
+  --plain               print events as lines (default without a terminal)
+  --json                print one JSON event per line
+  --debug               pause before every step (Enter runs it, s skips, a aborts)
+  --on-error=MODE       cleanup (default) | abort (keep VM and files) | ask
+  --force               replace an existing output directory
+  --output DIR          output directory (default: the profile's output_directory)
+  --var NAME=VALUE      set a profile variable (repeatable)
+  --cache-dir DIR       ISO cache (default: $XDG_CACHE_HOME/vmbench)
+  --log-dir DIR         where build.log, serial.log and events.jsonl go
+  -v, --verbose         include debug lines
+
+Exit status: 0 success, 1 build failed, 2 bad usage or profile, 130 cancelled.
+Ctrl-C once: cancel and clean up. Twice: stop at once (QEMU is killed, files are kept).`;
+
+export async function main(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: {type: 'boolean', short: 'h'},
+        version: {type: 'boolean'},
+        plain: {type: 'boolean'},
+        json: {type: 'boolean'},
+        debug: {type: 'boolean'},
+        'on-error': {type: 'string'},
+        force: {type: 'boolean'},
+        output: {type: 'string'},
+        var: {type: 'string', multiple: true},
+        'cache-dir': {type: 'string'},
+        'log-dir': {type: 'string'},
+        verbose: {type: 'boolean', short: 'v'},
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`vmbench: ${(err as Error).message}\n\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const {values, positionals} = parsed;
+  const [command, ...rest] = positionals;
+  if (values.version) {
+    const {readFileSync} = await import('node:fs');
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string};
+    process.stdout.write(`vmbench ${pkg.version}\n`);
+    return;
+  }
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    if (!command && !values.help) process.exitCode = 2;
+    return;
+  }
+  switch (command) {
+    case 'build': {
+      const {buildCommand} = await import('./build-command.js');
+      process.exitCode = await buildCommand(rest, values);
+      return;
+    }
+    case 'validate': {
+      const {validateCommand} = await import('./validate-command.js');
+      process.exitCode = await validateCommand(rest, values);
+      return;
+    }
+    case 'profiles': {
+      const {profilesCommand} = await import('./validate-command.js');
+      process.exitCode = await profilesCommand();
+      return;
+    }
+    default:
+      process.stderr.write(`vmbench: unknown command "${command}"\n\n${USAGE}\n`);
+      process.exitCode = 2;
+  }
+}
+
+export type CliValues = {
+  plain?: boolean;
+  json?: boolean;
+  debug?: boolean;
+  'on-error'?: string;
+  force?: boolean;
+  output?: string;
+  var?: string[];
+  'cache-dir'?: string;
+  'log-dir'?: string;
+  verbose?: boolean;
+};

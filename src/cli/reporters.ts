@@ -1,0 +1,72 @@
+/**
+ * Plain and JSON reporters: they only print events, which proves the engine needs no UI.
+ * The build log writer is the plain reporter pointed at a file, plus serial.log and events.jsonl.
+ */
+import {createWriteStream, mkdirSync, type WriteStream} from 'node:fs';
+import path from 'node:path';
+import type {BuildEvent} from '../engine/events.js';
+import {formatDuration} from '../util/duration.js';
+
+const ICON: Record<string, string> = {running: '==>', done: '-->', failed: '!!!', skipped: '---', cancelled: 'xxx', paused: '||'};
+
+/** One event as a line of text, or undefined for events plain output leaves out. */
+export function formatEvent(e: BuildEvent, verbose = false): string | undefined {
+  switch (e.type) {
+    case 'build':
+      if (e.status === 'started') return `vmbench: building ${e.profile} (${e.steps.length} steps)`;
+      return `vmbench: build ${e.status} in ${formatDuration(e.durationMs)}${e.reason && e.status !== 'done' ? `: ${e.reason.split('\n')[0]}` : ''}`;
+    case 'step': {
+      if (e.status === 'pending' || (e.status === 'paused' && !verbose)) return undefined;
+      const icon = ICON[e.status] ?? '   ';
+      if (e.status === 'running') return `${icon} ${e.id}: ${e.title}`;
+      const took = e.durationMs !== undefined ? ` (${formatDuration(e.durationMs)})` : '';
+      return `${icon} ${e.id}: ${e.status}${took}${e.error ? `: ${e.error}` : ''}`;
+    }
+    case 'log':
+      if (e.stream === 'debug' && !verbose) return undefined;
+      return `    ${e.source}${e.stream === 'stderr' || e.stream === 'warn' || e.stream === 'error' ? `(${e.stream})` : ''}: ${e.line}`;
+    case 'progress':
+      return verbose ? `    progress ${e.step} ${e.label}: ${e.current}${e.total !== undefined ? `/${e.total}` : ''}` : undefined;
+    case 'artifact':
+      return `--> artifact: ${e.path} (${e.format}, ${e.bytes} bytes)`;
+    case 'info':
+      return `    info ${e.key}: ${e.value}`;
+  }
+}
+
+export function plainReporter(out: NodeJS.WritableStream, verbose = false): (e: BuildEvent) => void {
+  return (e) => {
+    const line = formatEvent(e, verbose);
+    if (line !== undefined) out.write(`${line}\n`);
+  };
+}
+
+export function jsonReporter(out: NodeJS.WritableStream): (e: BuildEvent) => void {
+  return (e) => out.write(`${JSON.stringify(e)}\n`);
+}
+
+/** Writes build.log (everything, with times), serial.log and events.jsonl into dir. */
+export class BuildLogWriter {
+  private readonly log: WriteStream;
+  private readonly serial: WriteStream;
+  private readonly events: WriteStream;
+
+  constructor(readonly dir: string) {
+    mkdirSync(dir, {recursive: true});
+    this.log = createWriteStream(path.join(dir, 'build.log'));
+    this.serial = createWriteStream(path.join(dir, 'serial.log'));
+    this.events = createWriteStream(path.join(dir, 'events.jsonl'));
+  }
+
+  readonly write = (e: BuildEvent): void => {
+    if (e.type === 'log' && e.source === 'serial') this.serial.write(`${e.line}\n`);
+    if (e.type !== 'progress') this.events.write(`${JSON.stringify(e)}\n`);
+    const line = formatEvent(e, true);
+    if (line !== undefined && e.type !== 'progress') this.log.write(`${new Date(e.time).toISOString()} ${line}\n`);
+  };
+
+  close(): Promise<void> {
+    const end = (s: WriteStream): Promise<void> => new Promise((r) => s.end(r));
+    return Promise.all([end(this.log), end(this.serial), end(this.events)]).then(() => undefined);
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * One build: typed state from a loaded profile, the step list, and build-level events.
+ * Composition (reporters, signals, prompts) lives in src/cli; this file has no I/O of its own.
+ */
+import {randomBytes} from 'node:crypto';
+import path from 'node:path';
+import type {LoadedProfile} from '../profiles/loader.js';
+import type {BuildEvent} from './events.js';
+import {runSteps, type RunnerOptions, type RunResult} from './runner.js';
+import type {BuildOptions, BuildState} from './state.js';
+import {BUILD_STEPS} from './steps/index.js';
+import type {Step} from './step.js';
+
+export interface BuildRequest extends Omit<RunnerOptions, 'emit'> {
+  loaded: LoadedProfile;
+  options: BuildOptions;
+  emit: (event: BuildEvent) => void;
+  steps?: readonly Step<BuildState>[];
+}
+
+export interface BuildOutcome extends RunResult {
+  state: BuildState;
+  durationMs: number;
+}
+
+export function newBuildState(loaded: LoadedProfile, options: BuildOptions): BuildState {
+  const id = randomBytes(4).toString('hex');
+  const out = options.outputDir ?? loaded.profile.output_directory;
+  return {
+    id,
+    profile: loaded.profile,
+    profileDir: loaded.dir,
+    options,
+    outputDir: path.resolve(out),
+    artifacts: [],
+  };
+}
+
+export async function runBuild(req: BuildRequest, state = newBuildState(req.loaded, req.options)): Promise<BuildOutcome> {
+  const steps = req.steps ?? BUILD_STEPS;
+  const started = Date.now();
+  req.emit({type: 'build', status: 'started', time: started, profile: state.profile.name, steps: steps.map((s) => ({id: s.id, title: s.title}))});
+  for (const s of steps) req.emit({type: 'step', time: started, id: s.id, title: s.title, status: 'pending'});
+  const result = await runSteps(steps, state, req);
+  const durationMs = Date.now() - started;
+  const reason = result.error?.message;
+  req.emit({type: 'build', status: result.status, time: Date.now(), durationMs, reason});
+  return {...result, state, durationMs};
+}

@@ -1,0 +1,54 @@
+/**
+ * The typed state a build's steps share. Each field says which step produces it; a step that
+ * needs a field uses `need()` so a skipped producer gives a clear message, not a crash.
+ */
+import type {Profile} from '../profiles/schema.js';
+import type {QemuProcess} from '../qemu/driver.js';
+import type {QmpClient} from '../qemu/qmp.js';
+import type {RunningHttpServer} from '../http/server.js';
+import type {SshSession} from '../ssh/index.js';
+
+export interface BuildOptions {
+  /** Replace an existing output directory. */
+  force: boolean;
+  cacheDir: string;
+  /** Where this build's logs go (kept after failures). */
+  logDir: string;
+  /** Override the profile's output_directory. */
+  outputDir?: string;
+  /** Environment for template `{{ env }}` and provisioners. */
+  env: Record<string, string | undefined>;
+}
+
+export interface BuildState {
+  readonly id: string;
+  readonly profile: Profile;
+  readonly profileDir: string;
+  readonly options: BuildOptions;
+  /** Final output directory (absolute). Created only when the build succeeds. */
+  readonly outputDir: string;
+  /** Scratch directory beside outputDir; renamed to outputDir at the end. (prepare-output) */
+  workDir?: string;
+  /** Private directory for sockets (short path: unix sockets are limited to 108 bytes). (start-vm) */
+  socketDir?: string;
+  /** (fetch-iso) */
+  isoPath?: string;
+  /** Working disk inside workDir. (create-disk) */
+  diskPath?: string;
+  /** (serve-http) */
+  http?: {server: RunningHttpServer; guestIp: string; port: number};
+  /** Temporary key pair for this build. (ssh-key) */
+  sshKey?: {privateKey: string; publicKey: string};
+  /** (start-vm) */
+  accel?: 'kvm' | 'tcg';
+  sshHostPort?: number;
+  vncPort?: number;
+  qemu?: QemuProcess;
+  qmp?: QmpClient;
+  /** (wait-ssh) */
+  ssh?: SshSession;
+  /** Set by shutdown once the guest has powered off. */
+  poweredOff?: boolean;
+  /** (convert) */
+  artifacts: {path: string; format: string; bytes: number}[];
+}

@@ -1,0 +1,116 @@
+/**
+ * start-vm — uses: state.diskPath/isoPath, profile (machine, ports). Produces: state.qemu,
+ * state.qmp, state.accel, state.sshHostPort, state.vncPort, state.socketDir.
+ * QEMU is up when its QMP socket answers; if it exits first, its stderr is the error.
+ * Cleanup: QMP quit → SIGTERM → SIGKILL, then removes the socket directory.
+ */
+import {mkdtempSync, rmSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {probeAccelerator} from '../../qemu/accel.js';
+import {buildQemuArgs, shellQuote} from '../../qemu/args.js';
+import {isPortClash, startQemu, type QemuProcess} from '../../qemu/driver.js';
+import {connectQmp, type QmpClient} from '../../qemu/qmp.js';
+import {findFreePort} from '../../util/ports.js';
+import {need, StepError, type Step, type StepContext} from '../step.js';
+import type {BuildState} from '../state.js';
+
+const MAX_START_ATTEMPTS = 3;
+
+async function chooseAccel(ctx: StepContext<BuildState>): Promise<'kvm' | 'tcg'> {
+  const wanted = ctx.state.profile.accelerator;
+  if (wanted !== 'auto') return wanted;
+  const probe = await probeAccelerator({
+    qemuBinary: ctx.state.profile.qemu_binary,
+    log: (s, l) => ctx.log('qemu', s, l),
+  });
+  if (probe.accel === 'tcg') ctx.log('vmbench', 'warn', `KVM unusable (${probe.reason}): using TCG software emulation — builds will be slower`);
+  else ctx.log('vmbench', 'info', `accelerator: kvm (${probe.reason})`);
+  return probe.accel;
+}
+
+/** Start QEMU and connect QMP; resolves once QEMU answers, rejects with its stderr if it dies. */
+async function launch(ctx: StepContext<BuildState>, args: string[], qmpPath: string): Promise<{qemu: QemuProcess; qmp: QmpClient}> {
+  const {profile} = ctx.state;
+  const qemu = startQemu({
+    binary: profile.qemu_binary,
+    args,
+    serial: (s, l) => ctx.log('serial', s, l),
+    log: (s, l) => ctx.log('qemu', s, l),
+    marker: qmpPath,
+  });
+  ctx.state.qemu = qemu;
+  const died = qemu.exited.then((e) => {
+    throw new StepError(
+      `QEMU exited during start-up (${e.signal ?? `exit code ${e.code}`}):\n  ${qemu.stderrTail().split('\n').join('\n  ') || '(no message)'}`,
+      'the command line is in the log (source qemu); check qemuargs and that the ISO/disk paths exist',
+    );
+  });
+  const qmp = await Promise.race([connectQmp(qmpPath, {signal: ctx.signal, timeoutMs: 30_000, log: (s, l) => ctx.log('qemu', s, l)}), died]);
+  died.catch(() => {}); // after QMP is up, a later exit is handled by whoever waits on it
+  return {qemu, qmp};
+}
+
+export const startVm: Step<BuildState> = {
+  id: 'start-vm',
+  title: 'Start VM',
+  async run(ctx) {
+    const {profile} = ctx.state;
+    const accel = await chooseAccel(ctx);
+    ctx.state.accel = accel;
+    ctx.state.socketDir ??= mkdtempSync(path.join(os.tmpdir(), 'vmbench-'));
+    const qmpPath = path.join(ctx.state.socketDir, 'qmp.sock');
+    for (let attempt = 1; ; attempt++) {
+      const sshPort = await findFreePort('127.0.0.1', profile.ssh_host_port_min, profile.ssh_host_port_max);
+      const vncPort = await findFreePort(profile.vnc_bind_address, profile.vnc_port_min, profile.vnc_port_max);
+      const {args, replaced} = buildQemuArgs({
+        name: profile.vm_name,
+        accel,
+        machineType: profile.machine_type,
+        memoryMiB: profile.memory,
+        cpus: profile.cpus,
+        disk: {path: need(ctx.state.diskPath, 'disk'), format: profile.format, interface: profile.disk_interface},
+        cdrom: ctx.state.isoPath,
+        netDevice: profile.net_device,
+        sshForward: {hostAddress: '127.0.0.1', hostPort: sshPort, guestPort: profile.ssh_port},
+        vnc: {address: profile.vnc_bind_address, display: vncPort - 5900},
+        qmpSocket: qmpPath,
+        extra: profile.qemuargs,
+      });
+      if (replaced.length && attempt === 1) ctx.log('vmbench', 'warn', `qemuargs drop these defaults of vmbench: ${replaced.join(', ')}`);
+      ctx.log('qemu', 'info', shellQuote([profile.qemu_binary, ...args]));
+      try {
+        const {qemu, qmp} = await launch(ctx, args, qmpPath);
+        ctx.state.qmp = qmp;
+        ctx.state.sshHostPort = sshPort;
+        ctx.state.vncPort = vncPort;
+        const vnc = `${profile.vnc_bind_address}:${vncPort}`;
+        ctx.emit({type: 'info', time: Date.now(), key: 'vnc', value: `vnc://${vnc} (display :${vncPort - 5900}) — viewers may attach at any time`});
+        ctx.emit({type: 'info', time: Date.now(), key: 'ssh', value: `127.0.0.1:${sshPort}`});
+        ctx.log('vmbench', 'info', `QEMU running (pid ${qemu.pid}, ${accel}); VNC ${vnc}; SSH forwarded from 127.0.0.1:${sshPort}`);
+        return;
+      } catch (err) {
+        const qemu = ctx.state.qemu;
+        await qemu?.stop({graceMs: 1000});
+        ctx.state.qemu = undefined;
+        if (!ctx.signal.aborted && qemu && isPortClash(qemu.stderrTail()) && attempt < MAX_START_ATTEMPTS) {
+          ctx.log('vmbench', 'warn', 'a port was taken between choosing it and QEMU binding it: retrying with other ports');
+          continue;
+        }
+        throw err;
+      }
+    }
+  },
+  async cleanup(ctx) {
+    const {qemu, qmp} = ctx.state;
+    if (qemu && !qemu.hasExited()) {
+      ctx.log('vmbench', 'info', `stopping QEMU (pid ${qemu.pid})`);
+      const exit = await qemu.stop({quit: qmp ? () => qmp.execute('quit') : undefined});
+      ctx.log('vmbench', 'debug', `QEMU exited (${exit.signal ?? `code ${exit.code}`})`);
+    }
+    qmp?.close();
+    ctx.state.qmp = undefined;
+    if (ctx.state.socketDir) rmSync(ctx.state.socketDir, {recursive: true, force: true});
+    ctx.state.socketDir = undefined;
+  },
+};

@@ -1,0 +1,156 @@
+/**
+ * Gets the install ISO: a local path, an http(s) download into a cache keyed by checksum, or a
+ * profile's own build script (vmbench extension). A mismatching checksum is an error and the bad
+ * download is deleted, never cached.
+ */
+import {createWriteStream, existsSync} from 'node:fs';
+import {mkdir, readFile, rename, rm} from 'node:fs/promises';
+import path from 'node:path';
+import {Readable} from 'node:stream';
+import {pipeline} from 'node:stream/promises';
+import {fileURLToPath} from 'node:url';
+import {execa} from 'execa';
+import type {LogFn} from '../engine/events.js';
+import {StepError} from '../engine/step.js';
+import {cacheKey, hashFile, parseChecksumSpec, pickFromChecksumList, type Checksum} from '../engine/checksum.js';
+
+export interface AcquireOptions {
+  urls: string[];
+  checksum: string;
+  /** Script (relative to profileDir) that builds the ISO into a cache dir and prints its path. */
+  build?: string;
+  profileDir: string;
+  cacheDir: string;
+  signal: AbortSignal;
+  log: LogFn;
+  progress: (label: string, current: number, total?: number) => void;
+}
+
+export interface AcquiredIso {
+  path: string;
+  /** How it was obtained, for the log. */
+  how: 'local' | 'cache' | 'download' | 'built';
+}
+
+const isRemote = (u: string): boolean => /^https?:\/\//i.test(u);
+const localPath = (u: string, base: string): string => (u.startsWith('file://') ? fileURLToPath(u) : path.resolve(base, u));
+
+async function readText(location: string, base: string, signal: AbortSignal): Promise<string> {
+  if (!isRemote(location)) return readFile(localPath(location, base), 'utf8');
+  const res = await fetch(location, {signal});
+  if (!res.ok) throw new Error(`${location}: HTTP ${res.status}`);
+  return res.text();
+}
+
+/** Turn the iso_checksum spec into a concrete checksum for this URL (fetching file: lists). */
+export async function resolveChecksum(spec: string, url: string, base: string, signal: AbortSignal): Promise<Checksum> {
+  const parsed = parseChecksumSpec(spec);
+  if (parsed.type !== 'file') return parsed;
+  const name = path.basename(url.split('?')[0] ?? url);
+  return pickFromChecksumList(await readText(parsed.location, base, signal), name, parsed.hashType);
+}
+
+async function verify(file: string, sum: Checksum, what: string, signal: AbortSignal): Promise<void> {
+  if (sum.type === 'none') return;
+  const got = await hashFile(file, sum.type, signal);
+  if (got !== sum.hex.toLowerCase()) {
+    throw new StepError(
+      `checksum mismatch for ${what}: expected ${sum.type}:${sum.hex.toLowerCase()}, got ${sum.type}:${got}`,
+      'check iso_checksum in the profile, or that the ISO URL points at the image you meant',
+    );
+  }
+}
+
+async function download(url: string, dest: string, opts: AcquireOptions, sum: Checksum): Promise<void> {
+  const part = `${dest}.part`;
+  try {
+    const res = await fetch(url, {signal: opts.signal});
+    if (!res.ok || !res.body) throw new Error(`HTTP ${res.status} ${res.statusText}`);
+    const total = Number(res.headers.get('content-length')) || undefined;
+    let got = 0;
+    let last = 0;
+    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+    body.on('data', (chunk: Buffer) => {
+      got += chunk.length;
+      if (got - last > 1 << 20 || got === total) {
+        last = got;
+        opts.progress('download', got, total);
+      }
+    });
+    await pipeline(body, createWriteStream(part), {signal: opts.signal});
+    opts.progress('download', got, total ?? got);
+    await verify(part, sum, url, opts.signal);
+    await rename(part, dest);
+  } finally {
+    await rm(part, {force: true});
+  }
+}
+
+export async function acquireIso(opts: AcquireOptions): Promise<AcquiredIso> {
+  if (opts.build) return buildIso(opts);
+  const failures: string[] = [];
+  for (const url of opts.urls) {
+    let sum: Checksum;
+    try {
+      sum = await resolveChecksum(opts.checksum, url, opts.profileDir, opts.signal);
+    } catch (err) {
+      if (err instanceof StepError || opts.signal.aborted) throw err;
+      throw new StepError(`iso_checksum: ${(err as Error).message}`);
+    }
+    if (sum.type === 'none') opts.log('warn', 'iso_checksum is none: the ISO is not verified');
+    if (!isRemote(url)) {
+      const file = localPath(url, opts.profileDir);
+      if (!existsSync(file)) {
+        failures.push(`${url}: no such file (${file})`);
+        continue;
+      }
+      opts.log('info', `using local ISO ${file}`);
+      await verify(file, sum, file, opts.signal);
+      return {path: file, how: 'local'};
+    }
+    const dir = path.join(opts.cacheDir, 'iso');
+    await mkdir(dir, {recursive: true});
+    const dest = path.join(dir, `${cacheKey(sum, url)}.iso`);
+    if (existsSync(dest)) {
+      try {
+        await verify(dest, sum, dest, opts.signal);
+        opts.log('info', `using cached ISO ${dest}`);
+        return {path: dest, how: 'cache'};
+      } catch (err) {
+        if (opts.signal.aborted) throw err;
+        opts.log('warn', `cached ISO ${dest} no longer matches its checksum: downloading again`);
+        await rm(dest, {force: true});
+      }
+    }
+    opts.log('info', `downloading ${url}`);
+    try {
+      await download(url, dest, opts, sum);
+      return {path: dest, how: 'download'};
+    } catch (err) {
+      if (err instanceof StepError || opts.signal.aborted) throw err;
+      failures.push(`${url}: ${(err as Error).message}`);
+      opts.log('warn', `download failed: ${url}: ${(err as Error).message}`);
+    }
+  }
+  throw new StepError(`could not get the ISO:\n  ${failures.join('\n  ') || 'no iso_url given'}`);
+}
+
+async function buildIso(opts: AcquireOptions): Promise<AcquiredIso> {
+  const script = path.resolve(opts.profileDir, opts.build!);
+  const out = path.join(opts.cacheDir, 'iso-build');
+  await mkdir(out, {recursive: true});
+  opts.log('info', `building the ISO with ${script}`);
+  const r = await execa('bash', [script, out], {cancelSignal: opts.signal, reject: false, stderr: ['pipe'], lines: true});
+  for (const line of r.stderr as unknown as string[]) opts.log('debug', line);
+  if (r.isCanceled) throw opts.signal.reason;
+  if (r.exitCode !== 0) {
+    const msg = (r.stderr as unknown as string[]).slice(-5).join('\n  ');
+    throw new StepError(`ISO build script ${script} failed (exit ${r.exitCode}):\n  ${msg}`);
+  }
+  const lines = (r.stdout as unknown as string[]).filter(Boolean);
+  const iso = lines[lines.length - 1];
+  if (!iso || !existsSync(iso)) throw new StepError(`ISO build script ${script} printed no existing ISO path (got ${JSON.stringify(iso)})`);
+  // A checksum still applies to a built ISO when the profile gives one.
+  await verify(iso, await resolveChecksum(opts.checksum, iso, opts.profileDir, opts.signal), iso, opts.signal);
+  return {path: iso, how: 'built'};
+}

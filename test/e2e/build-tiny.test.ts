@@ -1,0 +1,124 @@
+/**
+ * Real builds of the tiny profile: real QEMU (TCG here), real VNC typing into isolinux's
+ * boot: prompt, the guest fetching its config from our HTTP server, real dropbear over SSH,
+ * and a real image read back afterwards.
+ */
+import {existsSync, readdirSync, readFileSync, rmSync} from 'node:fs';
+import path from 'node:path';
+import {execa} from 'execa';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {assertBuilt, BIN, CACHE, events, portListening, processAlive, runCli, tinyProfileCopy, tmpDir} from './helpers.js';
+
+const work = tmpDir();
+afterAll(() => rmSync(work, {recursive: true, force: true}));
+beforeAll(() => assertBuilt());
+
+describe('vmbench build tiny (real QEMU)', () => {
+  it('builds an image whose disk holds what the provisioner wrote', {timeout: 240_000}, async () => {
+    const marker = `e2e-${Date.now()}`;
+    const out = path.join(work, 'out-ok');
+    const r = await runCli(['build', 'tiny', '--json', '--output', out, '--cache-dir', CACHE, '--var', `marker=${marker}`]);
+    const evs = events(r.stdout);
+    expect(r.exitCode, r.all).toBe(0);
+
+    // Every step ran, in Packer's order, and finished.
+    const done = evs.filter((e) => e.type === 'step' && e.status === 'done').map((e) => e.id);
+    expect(done).toEqual(['fetch-iso', 'prepare-output', 'create-disk', 'ssh-key', 'serve-http', 'start-vm', 'type-boot-command', 'wait-ssh', 'provision', 'shutdown', 'convert']);
+    const logs = evs.filter((e) => e.type === 'log') as Array<{source: string; line: string; stream: string}>;
+    // The guest fetched its config over HTTP (the typed URL reached the kernel command line).
+    expect(logs.some((l) => l.source === 'http' && /GET \/tiny\.cfg → 200/.test(l.line))).toBe(true);
+    expect(logs.some((l) => l.source === 'serial' && l.line.includes('vmbench-tiny'))).toBe(true);
+    // Provisioning output streamed line by line, with its sections.
+    expect(logs.some((l) => l.source === 'provisioner' && l.line.startsWith('BEGIN{'))).toBe(true);
+
+    // The artifact: exactly one image in the output directory, no work directory left over.
+    const image = path.join(out, 'tiny.qcow2');
+    expect(readdirSync(out)).toEqual(['tiny.qcow2']);
+    expect(readdirSync(work).filter((f) => f.includes('.vmbench-'))).toEqual([]);
+    const info = JSON.parse((await execa('qemu-img', ['info', '--output=json', image])).stdout) as {format: string};
+    expect(info.format).toBe('qcow2');
+    const raw = path.join(work, 'tiny.raw');
+    await execa('qemu-img', ['convert', '-O', 'raw', image, raw]);
+    expect(readFileSync(raw).includes(Buffer.from(`VMBENCH_TINY_MARKER ${marker}`))).toBe(true);
+    rmSync(raw);
+  });
+
+  it('refuses to overwrite an existing output directory without --force', {timeout: 60_000}, async () => {
+    const out = path.join(work, 'out-ok');
+    expect(existsSync(out)).toBe(true);
+    const r = await runCli(['build', 'tiny', '--plain', '--output', out, '--cache-dir', CACHE]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/build failed at prepare-output: output directory .* already exists/);
+    expect(r.stderr).toContain('--force');
+    expect(readdirSync(out)).toEqual(['tiny.qcow2']);
+  });
+
+  it('fails on a wrong checksum before anything boots', {timeout: 60_000}, async () => {
+    const profile = tinyProfileCopy((y) => y.replace('iso_checksum: none', `iso_checksum: sha256:${'0'.repeat(64)}`));
+    const out = path.join(work, 'out-badsum');
+    const r = await runCli(['build', profile, '--json', '--output', out, '--cache-dir', CACHE]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/build failed at fetch-iso: checksum mismatch/);
+    const started = events(r.stdout).filter((e) => e.type === 'step' && e.status === 'running').map((e) => e.id);
+    expect(started).toEqual(['fetch-iso']);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('explains a wrong SSH password as an auth failure, not a bare timeout', {timeout: 180_000}, async () => {
+    const profile = tinyProfileCopy((y) =>
+      y.replace('ssh_password: "{{ user `ssh_password` }}"', 'ssh_password: not-the-password\nssh_handshake_attempts: 3'),
+    );
+    const out = path.join(work, 'out-auth');
+    const r = await runCli(['build', profile, '--plain', '--output', out, '--cache-dir', CACHE]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/build failed at wait-ssh: .*auth/i);
+    expect(r.stderr).not.toMatch(/timed out/i);
+    expect(r.all).not.toContain('not-the-password');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('Ctrl-C mid-build leaves no QEMU, no listening port and no output', {timeout: 180_000}, async () => {
+    const out = path.join(work, 'out-sigint');
+    const state = tmpDir('vmbench-state-');
+    const child = execa('node', [BIN, 'build', 'tiny', '--json', '--output', out, '--cache-dir', CACHE], {
+      reject: false,
+      env: {CI: 'true', XDG_STATE_HOME: state},
+      stdin: 'ignore',
+    });
+    const seen: Array<Record<string, unknown> & {type: string}> = [];
+    let qemuPid = 0;
+    const ports: number[] = [];
+    await new Promise<void>((resolve, reject) => {
+      let buf = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const lines = buf.split('\n');
+        buf = lines.pop()!;
+        for (const l of lines.filter((x) => x.startsWith('{'))) {
+          const e = JSON.parse(l) as Record<string, unknown> & {type: string};
+          seen.push(e);
+          const m = e.type === 'log' ? /QEMU running \(pid (\d+)/.exec(String(e.line)) : null;
+          if (m) qemuPid = Number(m[1]);
+          if (e.type === 'info' && (e.key === 'ssh' || e.key === 'vnc' || e.key === 'http')) {
+            const p = /:(\d+)/.exec(String(e.value));
+            if (p) ports.push(Number(p[1]));
+          }
+          // Interrupt while the guest boots and vmbench waits for its sshd.
+          if (e.type === 'step' && e.id === 'wait-ssh' && e.status === 'running') resolve();
+        }
+      });
+      void child.then(() => reject(new Error('build ended before wait-ssh')));
+    });
+    expect(qemuPid).toBeGreaterThan(0);
+    expect(processAlive(qemuPid)).toBe(true);
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(r.stderr).toContain('cancelled');
+    expect(processAlive(qemuPid)).toBe(false);
+    expect(ports.length).toBeGreaterThanOrEqual(3);
+    for (const p of ports) expect(await portListening(p), `port ${p}`).toBe(false);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(work).filter((f) => f.includes('out-sigint'))).toEqual([]);
+  });
+});

@@ -1,0 +1,65 @@
+/** Shared helpers for end-to-end tests that run the real CLI against real QEMU. */
+import {cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {execa, type ResultPromise} from 'execa';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = path.join(ROOT, 'bin', 'vmbench');
+
+/** The ISO cache is shared by all e2e runs (the tiny ISO is cached by content hash). */
+export const CACHE = process.env.VMBENCH_TEST_CACHE ?? path.join(os.tmpdir(), 'vmbench-test-cache');
+
+export function assertBuilt(): void {
+  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
+}
+
+export function tmpDir(prefix = 'vmbench-e2e-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Copy the tiny profile so a test can change it; `edit` gets and returns the YAML text. */
+export function tinyProfileCopy(edit: (yaml: string) => string = (y) => y): string {
+  const dir = path.join(tmpDir('vmbench-profile-'), 'tiny');
+  cpSync(path.join(ROOT, 'profiles', 'tiny'), dir, {recursive: true});
+  const file = path.join(dir, 'profile.yaml');
+  writeFileSync(file, edit(readFileSync(file, 'utf8')));
+  return dir;
+}
+
+export function runCli(args: string[], env: Record<string, string> = {}): ResultPromise<{reject: false; all: true}> {
+  const state = tmpDir('vmbench-state-');
+  return execa('node', [BIN, ...args], {
+    reject: false,
+    all: true,
+    env: {CI: 'true', XDG_STATE_HOME: state, XDG_CACHE_HOME: path.join(state, 'cache'), ...env},
+    stdin: 'ignore',
+  });
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function portListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({host: '127.0.0.1', port});
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Parse --json output into events. */
+export function events(stdout: string): Array<Record<string, unknown> & {type: string}> {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown> & {type: string});
+}

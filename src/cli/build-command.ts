@@ -50,7 +50,8 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
     logWriter.write(e);
     report(e);
   };
-  const prompter = new LinePrompter(process.stdin, process.stdout);
+  // Prompts go to stderr so --json output on stdout stays one event per line.
+  const prompter = new LinePrompter(process.stdin, process.stderr);
 
   const cancel = new AbortController();
   const stopNow = new AbortController();

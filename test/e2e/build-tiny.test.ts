@@ -14,12 +14,33 @@ afterAll(() => rmSync(work, {recursive: true, force: true}));
 beforeAll(() => assertBuilt());
 
 describe('vmbench build tiny (real QEMU)', () => {
-  it('builds an image whose disk holds what the provisioner wrote', {timeout: 240_000}, async () => {
+  it('builds an image whose disk holds what the provisioner wrote (stepping with --debug)', {timeout: 240_000}, async () => {
     const marker = `e2e-${Date.now()}`;
     const out = path.join(work, 'out-ok');
-    const r = await runCli(['build', 'tiny', '--json', '--output', out, '--cache-dir', CACHE, '--var', `marker=${marker}`]);
+    const child = execa('node', [BIN, 'build', 'tiny', '--json', '--debug', '--output', out, '--cache-dir', CACHE, '--var', `marker=${marker}`], {
+      reject: false,
+      env: {CI: 'true', XDG_STATE_HOME: tmpDir('vmbench-state-')},
+      stdin: 'pipe',
+    });
+    // --debug pauses before every step until Enter: answer each prompt, checking that the
+    // step had not started before its prompt was answered.
+    let stdoutSoFar = '';
+    child.stdout!.on('data', (d: Buffer) => (stdoutSoFar += d.toString()));
+    const prompts: string[] = [];
+    const early: string[] = [];
+    child.stderr!.on('data', (d: Buffer) => {
+      for (const m of d.toString().matchAll(/paused before ([\w-]+)/g)) {
+        const id = m[1]!;
+        prompts.push(id);
+        if (events(stdoutSoFar).some((e) => e.type === 'step' && e.id === id && e.status === 'running')) early.push(id);
+        child.stdin!.write('\n');
+      }
+    });
+    const r = await child;
+    expect(early).toEqual([]);
+    expect(prompts).toEqual(['fetch-iso', 'prepare-output', 'create-disk', 'ssh-key', 'serve-http', 'start-vm', 'type-boot-command', 'wait-ssh', 'provision', 'shutdown', 'convert']);
     const evs = events(r.stdout);
-    expect(r.exitCode, r.all).toBe(0);
+    expect(r.exitCode, r.stderr).toBe(0);
 
     // Every step ran, in Packer's order, and finished.
     const done = evs.filter((e) => e.type === 'step' && e.status === 'done').map((e) => e.id);

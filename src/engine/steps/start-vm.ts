@@ -7,7 +7,7 @@
 import {mkdtempSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {probeAccelerator} from '../../qemu/accel.js';
+import {probeAcceleratorCached} from '../../qemu/accel-cache.js';
 import {buildQemuArgs, shellQuote} from '../../qemu/args.js';
 import {isPortClash, startQemu, type QemuProcess} from '../../qemu/driver.js';
 import {connectQmp, type QmpClient} from '../../qemu/qmp.js';
@@ -20,12 +20,13 @@ const MAX_START_ATTEMPTS = 3;
 async function chooseAccel(ctx: StepContext<BuildState>): Promise<'kvm' | 'tcg'> {
   const wanted = ctx.state.profile.accelerator;
   if (wanted !== 'auto') return wanted;
-  const probe = await probeAccelerator({
+  const probe = await probeAcceleratorCached({
     qemuBinary: ctx.state.profile.qemu_binary,
     log: (s, l) => ctx.log('qemu', s, l),
   });
-  if (probe.accel === 'tcg') ctx.log('vmbench', 'warn', `KVM unusable (${probe.reason}): using TCG software emulation — builds will be slower`);
-  else ctx.log('vmbench', 'info', `accelerator: kvm (${probe.reason})`);
+  const when = probe.cached ? ' [probed earlier this boot]' : '';
+  if (probe.accel === 'tcg') ctx.log('vmbench', 'warn', `KVM unusable (${probe.reason})${when}: using TCG software emulation — builds will be slower`);
+  else ctx.log('vmbench', 'info', `accelerator: kvm (${probe.reason})${when}`);
   return probe.accel;
 }
 

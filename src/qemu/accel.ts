@@ -140,7 +140,8 @@ export async function runAccelProbe(accel: string, opts: AccelProbeOptions = {})
     // IDE, not floppy: the floppy path hangs SeaBIOS under the broken KVM described above, and a
     // read-only IDE disk is refused by QEMU (the guest never writes).
     const args = [
-      '-accel', accel, '-machine', 'pc', '-name', 'vmbench-accel-probe',
+      // The name carries our PID so a check for leftovers never confuses another vmbench's probe with ours.
+      '-accel', accel, '-machine', 'pc', '-name', `vmbench-accel-probe-${process.pid}`,
       '-display', 'none', '-nodefaults', '-no-user-config', '-m', '32', '-serial', 'none',
       '-chardev', 'stdio,id=dbg', '-device', 'isa-debugcon,iobase=0x402,chardev=dbg',
       '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',

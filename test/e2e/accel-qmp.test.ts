@@ -64,14 +64,14 @@ describe('accelerator probe (real QEMU)', () => {
     expect(choice.accel).toBe('tcg');
     expect(choice.reason.length).toBeGreaterThan(10);
     expect(ms).toBeLessThan(5500);
-    expect(processesWith('vmbench-accel-probe')).toEqual([]);
+    expect(processesWith(`vmbench-accel-probe-${process.pid}`)).toEqual([]);
   });
 
   it('the probe mechanism succeeds for a working accelerator (TCG)', async () => {
     const run = await runAccelProbe('tcg', {timeoutMs: 4000});
     console.info(`runAccelProbe(tcg): ${JSON.stringify(run)}`);
     expect(run).toMatchObject({ok: true, stage: 'done'});
-    expect(processesWith('vmbench-accel-probe')).toEqual([]);
+    expect(processesWith(`vmbench-accel-probe-${process.pid}`)).toEqual([]);
   });
 
   it('reports a missing binary as a reason, not a crash', async () => {
@@ -93,7 +93,7 @@ describe('accelerator probe (real QEMU)', () => {
     const t0 = Date.now();
     await expect(runAccelProbe('kvm', {signal: ac.signal, timeoutMs: 10_000})).rejects.toThrow('ctrl-c');
     expect(Date.now() - t0).toBeLessThan(2000);
-    expect(processesWith('vmbench-accel-probe')).toEqual([]);
+    expect(processesWith(`vmbench-accel-probe-${process.pid}`)).toEqual([]);
   });
 });
 

@@ -91,8 +91,15 @@ function openSocket(path: string, signal?: AbortSignal): Promise<net.Socket> {
     const socket = net.createConnection({path});
     const onAbort = () => socket.destroy();
     signal?.addEventListener('abort', onAbort, {once: true});
-    const onError = (err: Error) => reject(err);
-    const onClose = () => reject(signal?.reason ?? new Error('QMP socket closed while connecting'));
+    // Every outcome removes the abort listener: connect is retried many times on one signal.
+    const onError = (err: Error) => {
+      signal?.removeEventListener('abort', onAbort);
+      reject(err);
+    };
+    const onClose = () => {
+      signal?.removeEventListener('abort', onAbort);
+      reject(signal?.reason ?? new Error('QMP socket closed while connecting'));
+    };
     socket.once('error', onError);
     socket.once('close', onClose);
     socket.once('connect', () => {

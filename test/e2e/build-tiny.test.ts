@@ -85,6 +85,17 @@ describe('vmbench build tiny (real QEMU)', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('reports QEMU dying at start-up with its own error message', {timeout: 60_000}, async () => {
+    const profile = tinyProfileCopy((y) => y.replace('["-device", "virtio-rng-pci"]', '["-device", "no-such-device-model"]'));
+    const out = path.join(work, 'out-qemu-dies');
+    const r = await runCli(['build', profile, '--plain', '--output', out, '--cache-dir', CACHE]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/build failed at start-vm: QEMU exited during start-up \(exit code 1\)/);
+    // QEMU's own words, not just "it failed".
+    expect(r.stdout).toMatch(/no-such-device-model/);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('explains a wrong SSH password as an auth failure, not a bare timeout', {timeout: 180_000}, async () => {
     const profile = tinyProfileCopy((y) =>
       y.replace('ssh_password: "{{ user `ssh_password` }}"', 'ssh_password: not-the-password\nssh_handshake_attempts: 3'),

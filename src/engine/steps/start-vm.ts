@@ -41,15 +41,30 @@ async function launch(ctx: StepContext<BuildState>, args: string[], qmpPath: str
     marker: qmpPath,
   });
   ctx.state.qemu = qemu;
+  // Stop trying to reach QMP as soon as QEMU is gone (or the build is cancelled).
+  const connecting = new AbortController();
+  const onAbort = (): void => connecting.abort(ctx.signal.reason);
+  ctx.signal.addEventListener('abort', onAbort, {once: true});
   const died = qemu.exited.then((e) => {
+    connecting.abort(new Error('QEMU exited'));
+    const tail = qemu.stderrTail().trim();
+    const last = tail.split('\n').at(-1) || '(no message)';
     throw new StepError(
-      `QEMU exited during start-up (${e.signal ?? `exit code ${e.code}`}):\n  ${qemu.stderrTail().split('\n').join('\n  ') || '(no message)'}`,
+      `QEMU exited during start-up (${e.signal ?? `exit code ${e.code}`}): ${last}${tail.includes('\n') ? `\n  ${tail.split('\n').join('\n  ')}` : ''}`,
       'the command line is in the log (source qemu); check qemuargs and that the ISO/disk paths exist',
     );
   });
-  const qmp = await Promise.race([connectQmp(qmpPath, {signal: ctx.signal, timeoutMs: 30_000, log: (s, l) => ctx.log('qemu', s, l)}), died]);
   died.catch(() => {}); // after QMP is up, a later exit is handled by whoever waits on it
-  return {qemu, qmp};
+  try {
+    const qmp = await Promise.race([connectQmp(qmpPath, {signal: connecting.signal, timeoutMs: 30_000, log: (s, l) => ctx.log('qemu', s, l)}), died]);
+    return {qemu, qmp};
+  } catch (err) {
+    // QMP can answer and then drop as QEMU rejects a later option: QEMU's own exit says why.
+    await Promise.race([died, new Promise((r) => setTimeout(r, 1000).unref())]);
+    throw err;
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
 }
 
 export const startVm: Step<BuildState> = {

@@ -48,6 +48,13 @@ export class LinePrompter {
 
   /** Debug stepping: pause before every step. */
   readonly gate: Gate = async (phase, step) => {
+    if (phase === 'checkpoint') {
+      for (;;) {
+        const a = (await this.ask(`||  paused in ${step.id} after "${step.label}" — Enter: go on, a: abort and clean up > `))?.trim().toLowerCase();
+        if (a === undefined || a === '' || a === 'c') return 'continue';
+        if (a === 'a') return 'abort';
+      }
+    }
     if (phase !== 'before') return 'continue';
     for (;;) {
       const a = (await this.ask(`||  paused before ${step.id} (${step.title}) — Enter: run it, s: skip, a: abort and clean up > `))?.trim().toLowerCase();

@@ -5,10 +5,10 @@
 import type {BuildEvent, StepStatus} from './events.js';
 import type {Step, StepContext} from './step.js';
 
-export type GatePhase = 'before' | 'after';
+export type GatePhase = 'before' | 'after' | 'checkpoint';
 export type GateDecision = 'continue' | 'skip' | 'abort';
 /** Debug stepping: called before and after every step; resolves when the user decides. */
-export type Gate = (phase: GatePhase, step: {id: string; title: string; index: number}) => Promise<GateDecision>;
+export type Gate = (phase: GatePhase, step: {id: string; title: string; index: number; label?: string}) => Promise<GateDecision>;
 export type ErrorPolicy = 'cleanup' | 'abort' | 'ask';
 /** What to do after a step failed: run it again, clean up, or stop and keep everything. */
 export type ErrorDecision = 'retry' | 'cleanup' | 'abort';
@@ -57,7 +57,10 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 export async function runSteps<S>(steps: readonly Step<S>[], state: S, opts: RunnerOptions): Promise<RunResult> {
-  const {emit, signal} = opts;
+  const {emit} = opts;
+  // "Abort" chosen at a pause inside a step cancels the build just like Ctrl-C.
+  const userAbort = new AbortController();
+  const signal = AbortSignal.any([opts.signal, userAbort.signal]);
   const policy = opts.onError ?? 'cleanup';
   const cleanupSignal = opts.cleanupSignal ?? new AbortController().signal;
   const registered: Step<S>[] = [];
@@ -70,6 +73,16 @@ export async function runSteps<S>(steps: readonly Step<S>[], state: S, opts: Run
     log: (source, stream, line) => emit({type: 'log', time: now(), source, stream, line, step: step.id}),
     progress: (label, current, total) => emit({type: 'progress', time: now(), step: step.id, label, current, total}),
     emit,
+    checkpoint: async (label) => {
+      if (!opts.gate) return;
+      status(step, 'paused');
+      const decision = await raceAbort(opts.gate('checkpoint', {id: step.id, title: step.title, index: steps.indexOf(step), label}), sig);
+      if (decision === 'abort') {
+        userAbort.abort(new DOMException(`Aborted at ${step.id}: ${label}`, 'AbortError'));
+        throw userAbort.signal.reason;
+      }
+      status(step, 'running');
+    },
   });
   const gate = async (phase: GatePhase, step: Step<S>, index: number): Promise<GateDecision> => {
     if (!opts.gate) return 'continue';

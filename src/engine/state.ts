@@ -7,6 +7,7 @@ import type {QemuProcess} from '../qemu/driver.js';
 import type {QmpClient} from '../qemu/qmp.js';
 import type {RunningHttpServer} from '../http/server.js';
 import type {SshSession} from '../ssh/index.js';
+import type {ScreenWaiter} from './steps/type-boot-command.js';
 
 export interface BuildOptions {
   /** Replace an existing output directory. */
@@ -45,6 +46,8 @@ export interface BuildState {
   vncPort?: number;
   qemu?: QemuProcess;
   qmp?: QmpClient;
+  /** Reads the VM's screen for <waitFor>/<waitStable>. (start-vm) */
+  screen?: ScreenWaiter;
   /** (wait-ssh) */
   ssh?: SshSession;
   /** Set by shutdown once the guest has powered off. */

@@ -15,6 +15,11 @@ export interface StepContext<S> {
   log(source: LogSource, stream: LogStream, line: string): void;
   progress(label: string, current: number, total?: number): void;
   emit(event: BuildEvent): void;
+  /**
+   * A pause point inside a step (e.g. after each of `boot_steps`): in debug mode the user may
+   * continue or abort here. Resolves at once when nobody is stepping.
+   */
+  checkpoint(label: string): Promise<void>;
 }
 
 export interface Step<S> {

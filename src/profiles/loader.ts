@@ -223,11 +223,18 @@ export function parseProfile(text: string, file: string, defaultName: string, op
     name: defaultName,
     iso_urls: [] as string[],
     boot_command: [] as string[],
+    boot_steps: [] as Profile['boot_steps'],
     qemuargs: [] as string[][],
     ...out,
     variables,
     provisioners,
   } as Profile & {iso_url?: string; ssh_wait_timeout?: number; headless?: boolean};
+  const rawSteps = (out.boot_steps as string[][] | undefined) ?? [];
+  rawSteps.forEach((pair, i) => {
+    if (pair.length < 1 || pair.length > 2) at(nodeOffset(['boot_steps', i]), `boot_steps[${i}]`, 'expected [command] or [command, description]');
+  });
+  profile.boot_steps = rawSteps.map((pair, i) => ({command: pair[0] ?? '', description: pair[1] ?? `boot step ${i + 1}`}));
+  if (profile.boot_steps.length && profile.boot_command.length) at(nodeOffset(['boot_steps'], true), 'boot_steps', 'use either boot_command or boot_steps, not both');
   if (profile.iso_url) profile.iso_urls = [profile.iso_url, ...profile.iso_urls];
   if (profile.ssh_wait_timeout !== undefined && out.ssh_timeout === undefined) profile.ssh_timeout = profile.ssh_wait_timeout;
   delete profile.iso_url;
@@ -244,12 +251,14 @@ export function parseProfile(text: string, file: string, defaultName: string, op
   need(profile.http_port_min <= profile.http_port_max, 'http_port_min', 'must not be above http_port_max');
   need(profile.ssh_host_port_min <= profile.ssh_host_port_max, 'ssh_host_port_min', 'must not be above ssh_host_port_max');
   need(profile.vnc_port_min <= profile.vnc_port_max, 'vnc_port_min', 'must not be above vnc_port_max');
-  validateBootCommand(profile.boot_command, (index, column, message) => {
-    const off = nodeOffset(['boot_command', index]);
+  const reportAt = (p: PathKey[]) => (column: number, message: string) => {
+    const off = nodeOffset(p);
     // Point at the column inside the string when the scalar sits on one line after its quote.
     const quoted = off !== undefined && (text[off] === '"' || text[off] === "'") ? 1 : 0;
-    at(off === undefined ? undefined : off + quoted + column, `boot_command[${index}]`, message);
-  });
+    at(off === undefined ? undefined : off + quoted + column, fieldName(p), message);
+  };
+  validateBootCommand(profile.boot_command, (index, column, message) => reportAt(['boot_command', index])(column, message));
+  profile.boot_steps.forEach((s, i) => validateBootCommand([s.command], (_, column, message) => reportAt(['boot_steps', i, 0])(column, message)));
   if (issues.length) throw new ProfileError(issues);
   return profile;
 }

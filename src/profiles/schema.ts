@@ -61,6 +61,8 @@ export interface Profile {
   /** Milliseconds. */
   boot_wait: number;
   boot_command: string[];
+  /** `[command, description]` pairs typed in order; each is a pause point in debug mode. */
+  boot_steps: {command: string; description: string}[];
   /** Milliseconds between key events (Packer: 100 ms). */
   boot_key_interval: number;
 
@@ -125,7 +127,8 @@ export const PROFILE_FIELDS: Record<string, FieldSpec> = {
   vnc_port_min: {kind: 'int', min: 5900, max: 65535, doc: 'lowest VNC port'},
   vnc_port_max: {kind: 'int', min: 5900, max: 65535, doc: 'highest VNC port'},
   boot_wait: {kind: 'duration', doc: 'wait after starting QEMU before typing, e.g. "5s"'},
-  boot_command: {kind: 'string[]', doc: 'keys typed over VNC (Packer grammar)'},
+  boot_command: {kind: 'string[]', doc: 'keys typed over VNC (Packer grammar + <waitFor "text">, <waitStable>)'},
+  boot_steps: {kind: 'string[][]', doc: '[command, description] pairs typed in order, each a debug pause point'},
   boot_key_interval: {kind: 'duration', doc: 'pause after every key event, e.g. "10ms"'},
   ssh_username: {kind: 'string', doc: 'SSH user'},
   ssh_password: {kind: 'string', doc: 'SSH password'},

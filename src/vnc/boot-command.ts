@@ -11,6 +11,7 @@
 
 import {parseDurationPrecise} from '../util/duration.js';
 import {Keysym, SPECIAL_KEYS, keysymForChar} from './keysyms.js';
+import {editDistance} from '../util/suggest.js';
 
 /** One thing for the typer to do, with the source text and offset it came from. */
 export type BootAction =
@@ -21,7 +22,19 @@ export type BootAction =
   /** Release a held key (`<leftCtrlOff>`, `<cOff>`). */
   | {kind: 'up'; keysym: number; text: string; offset: number}
   /** Pause (`<wait>`, `<wait5>`, `<wait1m20s>`). */
-  | {kind: 'wait'; ms: number; text: string; offset: number};
+  | {kind: 'wait'; ms: number; text: string; offset: number}
+  /** vmbench extension: wait until `pattern` is on the screen (`<waitFor "boot:">`, `<waitFor "boot:" 30s>`). */
+  | {kind: 'waitText'; pattern: string; timeoutMs: number; text: string; offset: number}
+  /** vmbench extension: wait until the screen has not changed for `quietMs` (`<waitStable>`, `<waitStable 2s>`). */
+  | {kind: 'waitStable'; quietMs: number; timeoutMs: number; text: string; offset: number};
+
+/** The actions that press keys or sleep — what a key typer handles without looking at the screen. */
+export type KeyAction = Exclude<BootAction, {kind: 'waitText' | 'waitStable'}>;
+/** The actions that need to see the screen. */
+export type ScreenWaitAction = Extract<BootAction, {kind: 'waitText' | 'waitStable'}>;
+
+/** Default limits for the screen waits: long enough for an installer under TCG. */
+export const SCREEN_WAIT_DEFAULTS = {textTimeoutMs: 5 * 60_000, quietMs: 1000, stableTimeoutMs: 5 * 60_000} as const;
 
 /** A boot command that cannot be typed as written; `offset`/`length` locate `token` in the source. */
 export class BootCommandError extends Error {
@@ -47,6 +60,13 @@ const CHAR_TOGGLE = /<([\s\S])(on|off)>/iuy;
 const NAMED = /<([A-Za-z0-9]+)>/y;
 /** What vmbench treats as an attempted token (so unknown ones are errors, not text). */
 const TOKEN_LIKE = /<[A-Za-z][A-Za-z0-9]*>/y;
+
+/**
+ * vmbench's screen waits: `<waitFor "text" [timeout]>` and `<waitStable [quiet] [timeout]>`.
+ * They contain a space or a quote, so Packer would type them as text; no Packer template has them.
+ */
+const WAIT_FOR = /<waitFor\s+"((?:[^"\\]|\\.)*)"(?:\s+([^<>\s]+))?\s*>/iy;
+const WAIT_STABLE = /<waitStable(?:\s+([^<>\s]+))?(?:\s+([^<>\s]+))?\s*>/iy;
 
 /** Packer's wait argument: Integer (seconds) or one or more Number+TimeUnit, case-sensitive. */
 const WAIT_SECONDS = /^(?:0|[1-9][0-9]*)$/;
@@ -97,6 +117,11 @@ function isControl(cp: number): boolean {
 
 /** Try a token at `at` (a `<`); push its actions and return its length, or 0 for a literal `<`. */
 function parseToken(src: string, at: number, out: BootAction[]): number {
+  const screen = parseScreenWait(src, at);
+  if (screen) {
+    out.push(screen);
+    return screen.text.length;
+  }
   const wait = matchAt(WAIT_LIKE, src, at);
   if (wait) {
     out.push(parseWait(wait[0], wait[1] ?? '', at));
@@ -177,9 +202,40 @@ function parseWait(text: string, arg: string, at: number): BootAction {
   return {kind: 'wait', ms: Math.max(1, Math.round(ms)), text, offset: at};
 }
 
+function parseScreenWait(src: string, at: number): ScreenWaitAction | undefined {
+  const dur = (arg: string | undefined, fallback: number, token: string, what: string): number => {
+    if (arg === undefined) return fallback;
+    const ms = WAIT_SECONDS.test(arg) ? Number(arg) * 1000 : WAIT_DURATION.test(arg) ? parseDurationPrecise(arg) : NaN;
+    if (!(ms > 0)) throw new BootCommandError(`bad ${what} "${arg}" in ${token} at offset ${at}: expected seconds or a duration like 30s, 2m`, at, token);
+    return Math.round(ms);
+  };
+  const f = matchAt(WAIT_FOR, src, at);
+  if (f) {
+    const pattern = f[1]!.replace(/\\(.)/g, '$1');
+    if (!pattern) throw new BootCommandError(`empty text in ${f[0]} at offset ${at}`, at, f[0]);
+    return {kind: 'waitText', pattern, timeoutMs: dur(f[2], SCREEN_WAIT_DEFAULTS.textTimeoutMs, f[0], 'timeout'), text: f[0], offset: at};
+  }
+  const st = matchAt(WAIT_STABLE, src, at);
+  if (st) {
+    return {
+      kind: 'waitStable',
+      quietMs: dur(st[1], SCREEN_WAIT_DEFAULTS.quietMs, st[0], 'quiet time'),
+      timeoutMs: dur(st[2], SCREEN_WAIT_DEFAULTS.stableTimeoutMs, st[0], 'timeout'),
+      text: st[0],
+      offset: at,
+    };
+  }
+  if (/^<waitFor\b/i.test(src.slice(at, at + 9))) {
+    const token = /^<[^>]*>?/.exec(src.slice(at))![0];
+    throw new BootCommandError(`bad ${token} at offset ${at}: write <waitFor "text"> or <waitFor "text" 30s>`, at, token);
+  }
+  return undefined;
+}
+
 /** Every token name the grammar knows, lower-case, for "did you mean". */
 const KNOWN_NAMES: readonly string[] = [
   'wait',
+  'waitstable',
   ...[...SPECIAL_KEYS.keys()].flatMap((k) => [k, `${k}on`, `${k}off`]),
 ];
 
@@ -192,19 +248,6 @@ function suggest(word: string): string | undefined {
     if (d < bestDistance) [best, bestDistance] = [name, d];
   }
   return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({length: b.length + 1}, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
 }
 
 /**

@@ -355,3 +355,40 @@ describe('a real Packer boot command (seed 003: Debian 9 preseed)', () => {
     expect(presses.filter((p) => p.kind === 'press' && p.shift)).toHaveLength(35);
   });
 });
+
+describe('vmbench screen waits (extension)', () => {
+  it.each([
+    ['<waitFor "boot:">', {kind: 'waitText', pattern: 'boot:', timeoutMs: 300_000}],
+    ['<waitfor "Press [Enter]" 30s>', {kind: 'waitText', pattern: 'Press [Enter]', timeoutMs: 30_000}],
+    ['<waitFor "a \\"quoted\\" word" 90>', {kind: 'waitText', pattern: 'a "quoted" word', timeoutMs: 90_000}],
+    ['<waitStable>', {kind: 'waitStable', quietMs: 1000, timeoutMs: 300_000}],
+    ['<waitStable 2s>', {kind: 'waitStable', quietMs: 2000, timeoutMs: 300_000}],
+    ['<WAITSTABLE 500ms 1m>', {kind: 'waitStable', quietMs: 500, timeoutMs: 60_000}],
+  ])('%s', (src, expected) => {
+    const [a, ...rest] = parseBootCommand(src);
+    expect(rest).toEqual([]);
+    expect(a).toMatchObject({...expected, text: src, offset: 0});
+  });
+
+  it('mixes with keys and keeps offsets', () => {
+    const actions = parseBootCommand('<esc><waitFor "boot:">linux<enter>');
+    expect(actions.map((a) => a.kind)).toEqual(['press', 'waitText', 'press', 'press', 'press', 'press', 'press', 'press']);
+    expect(actions[1]!.offset).toBe(5);
+    expect(actions[2]!.offset).toBe(22);
+  });
+
+  it.each([
+    ['<waitFor "">', /empty text/],
+    ['<waitFor boot:>', /write <waitFor "text">/],
+    ['<waitFor "x" soon>', /bad timeout "soon"/],
+    ['<waitStable 0s>', /bad quiet time "0s"/],
+    ['<waitStabel>', /bad wait <waitStabel>/],
+  ])('rejects %s with its position', (src, message) => {
+    expect(() => parseBootCommand(`ab${src}`)).toThrow(message);
+    try {
+      parseBootCommand(`ab${src}`);
+    } catch (err) {
+      expect((err as BootCommandError).offset).toBe(2);
+    }
+  });
+});

@@ -68,10 +68,21 @@ describe('parseProfile', () => {
     ['a provisioner of an unknown type', `${minimal}provisioners:\n  - type: ansible-local\n`, '4:11 provisioners[0].type: unsupported provisioner type'],
     ['a shell provisioner without a script', `${minimal}provisioners:\n  - type: shell\n`, '4:5 provisioners[0]: a shell provisioner needs exactly one of script, scripts or inline'],
     ['YAML syntax', `${minimal}boot_command: [unclosed\n`, 'Flow sequence in block collection'],
+    ['boot_steps with the wrong shape', `${minimal}boot_steps:\n  - ["a", "b", "c"]\n`, '4:5 boot_steps[0]: expected [command] or [command, description]'],
+    ['boot_steps and boot_command together', `${minimal}boot_command: ["x"]\nboot_steps: [["y"]]\n`, '4:1 boot_steps: use either boot_command or boot_steps'],
+    ['a bad key inside boot_steps', `${minimal}boot_steps:\n  - ["<esc><wiat>", "menu"]\n`, '4:12 boot_steps[0][0]: unknown key <wiat>'],
     ['a port range upside down', `${minimal}http_port_min: 9000\nhttp_port_max: 8000\n`, 'http_port_min: must not be above http_port_max'],
   ])('reports %s with line and column', (_name, text, expected) => {
     const found = issues(text, {vars: _name.includes('--var') ? {nope: '1'} : {}});
     expect(found.some((i) => i.includes(expected)), found.join('\n')).toBe(true);
+  });
+
+  it('reads boot_steps as command/description pairs', () => {
+    const p = parseProfile(`${minimal}boot_steps:\n  - ['<esc><waitFor "boot:">', 'Wait for the boot prompt']\n  - ['linux<enter>']\n`, 'p.yaml', 'demo');
+    expect(p.boot_steps).toEqual([
+      {command: '<esc><waitFor "boot:">', description: 'Wait for the boot prompt'},
+      {command: 'linux<enter>', description: 'boot step 2'},
+    ]);
   });
 
   it('reports every problem at once', () => {

@@ -116,3 +116,39 @@ describe('runSteps', () => {
     expect(h.events.some((e) => e.type === 'log' && e.line.includes('cleanup of x failed: boom'))).toBe(true);
   });
 });
+
+describe('checkpoints inside a step', () => {
+  const typing: Step<Trace> = {
+    id: 'type',
+    title: 'Type',
+    async run(ctx) {
+      for (const label of ['menu', 'kernel line']) {
+        ctx.state.calls.push(`typed:${label}`);
+        await ctx.checkpoint(label);
+      }
+    },
+    cleanup: async (ctx) => void ctx.state.calls.push('cleanup:type'),
+  };
+
+  it('resolve at once without a gate', async () => {
+    const state: Trace = {calls: []};
+    expect((await runSteps([typing], state, harness().opts)).status).toBe('done');
+    expect(state.calls).toEqual(['typed:menu', 'typed:kernel line', 'cleanup:type']);
+  });
+
+  it('pause through the gate with their label, and abort there cancels the build', async () => {
+    const state: Trace = {calls: []};
+    const seen: string[] = [];
+    const h = harness({
+      gate: async (phase, s) => {
+        seen.push(`${phase}:${s.id}${s.label ? `:${s.label}` : ''}`);
+        return s.label === 'kernel line' ? 'abort' : 'continue';
+      },
+    });
+    const r = await runSteps([typing, step('after')], state, h.opts);
+    expect(r.status).toBe('cancelled');
+    expect(seen).toEqual(['before:type', 'checkpoint:type:menu', 'checkpoint:type:kernel line']);
+    expect(state.calls).toEqual(['typed:menu', 'typed:kernel line', 'cleanup:type']);
+    expect(h.statuses()).toEqual(['type:paused', 'type:running', 'type:paused', 'type:running', 'type:paused', 'type:cancelled', 'after:cancelled']);
+  });
+});

@@ -1,24 +1,79 @@
 /**
  * type-boot-command — uses: state.vncPort, state.http, profile.boot_wait/boot_command/
- * boot_key_interval. Waits boot_wait, connects to QEMU's VNC server and types the command.
+ * boot_steps/boot_key_interval, state.screen (for <waitFor>/<waitStable>). Waits boot_wait,
+ * connects to QEMU's VNC server and types; each of boot_steps ends in a debug pause point.
  * Cleanup: none (the VNC session is closed when typing ends, whatever happened).
  */
 import {setTimeout as sleep} from 'node:timers/promises';
 import {renderTemplate} from '../../profiles/template.js';
-import {parseBootCommand} from '../../vnc/boot-command.js';
+import {parseBootCommand, type BootAction, type KeyAction, type ScreenWaitAction} from '../../vnc/boot-command.js';
 import {typeBootCommand} from '../../vnc/typer.js';
 import {connectVnc} from '../../vnc/vnc-client.js';
 import {formatDuration} from '../../util/duration.js';
-import {need, type Step} from '../step.js';
+import {need, StepError, type Step, type StepContext} from '../step.js';
 import type {BuildState} from '../state.js';
 import {buildFields} from './serve-http.js';
+
+/** What <waitFor> and <waitStable> need from the screen. */
+export interface ScreenWaiter {
+  /** Resolves when `pattern` is on screen; rejects on timeout with what the screen showed. */
+  waitForText(pattern: string, opts: {timeoutMs: number; signal: AbortSignal}): Promise<void>;
+  /** Resolves once the screen has not changed for quietMs. */
+  waitForStable(quietMs: number, opts: {timeoutMs: number; signal: AbortSignal}): Promise<void>;
+}
+
+interface Segment {
+  actions: BootAction[];
+  /** Set for boot_steps: the pause point after the segment. */
+  label?: string;
+}
+
+/** Split actions into runs of keys and single screen waits, in order. */
+export function splitActions(actions: BootAction[]): Array<{keys: KeyAction[]} | {wait: ScreenWaitAction}> {
+  const out: Array<{keys: KeyAction[]} | {wait: ScreenWaitAction}> = [];
+  for (const a of actions) {
+    if (a.kind === 'waitText' || a.kind === 'waitStable') out.push({wait: a});
+    else {
+      const last = out[out.length - 1];
+      if (last && 'keys' in last) last.keys.push(a);
+      else out.push({keys: [a]});
+    }
+  }
+  return out;
+}
+
+function segments(ctx: StepContext<BuildState>): Segment[] {
+  const {profile} = ctx.state;
+  const render = (s: string): string => renderTemplate(s, {fields: buildFields(ctx.state)});
+  if (profile.boot_steps.length) {
+    return profile.boot_steps.map((s) => ({actions: parseBootCommand(render(s.command)), label: s.description}));
+  }
+  // Packer renders and joins the whole boot_command before parsing.
+  return profile.boot_command.length ? [{actions: parseBootCommand(profile.boot_command.map(render).join(''))}] : [];
+}
+
+async function screenWait(ctx: StepContext<BuildState>, a: ScreenWaitAction): Promise<void> {
+  const screen = ctx.state.screen;
+  if (!screen) throw new StepError(`${a.text} needs the screen, but no screen reader is available in this build`);
+  const started = Date.now();
+  if (a.kind === 'waitText') {
+    ctx.log('vnc', 'info', `waiting for "${a.pattern}" on screen (up to ${formatDuration(a.timeoutMs)})`);
+    await screen.waitForText(a.pattern, {timeoutMs: a.timeoutMs, signal: ctx.signal});
+    ctx.log('vnc', 'info', `"${a.pattern}" appeared after ${formatDuration(Date.now() - started)}`);
+  } else {
+    ctx.log('vnc', 'info', `waiting until the screen is still for ${formatDuration(a.quietMs)}`);
+    await screen.waitForStable(a.quietMs, {timeoutMs: a.timeoutMs, signal: ctx.signal});
+    ctx.log('vnc', 'info', `screen still after ${formatDuration(Date.now() - started)}`);
+  }
+}
 
 export const typeBootCommandStep: Step<BuildState> = {
   id: 'type-boot-command',
   title: 'Type boot command',
   async run(ctx) {
     const {profile} = ctx.state;
-    if (profile.boot_command.length === 0) {
+    const segs = segments(ctx);
+    if (segs.length === 0) {
       ctx.log('vmbench', 'info', 'no boot_command: nothing to type');
       return;
     }
@@ -26,18 +81,33 @@ export const typeBootCommandStep: Step<BuildState> = {
       ctx.log('vmbench', 'info', `waiting ${formatDuration(profile.boot_wait)} for boot`);
       await sleep(profile.boot_wait, undefined, {signal: ctx.signal});
     }
-    const text = profile.boot_command.map((p) => renderTemplate(p, {fields: buildFields(ctx.state)})).join('');
-    const actions = parseBootCommand(text);
+    const total = segs.reduce((n, s) => n + s.actions.length, 0);
     const port = need(ctx.state.vncPort, 'VNC port');
     const vnc = await connectVnc({host: profile.vnc_bind_address, port}, {signal: ctx.signal, timeoutMs: 15_000, log: (s, l) => ctx.log('vnc', s, l)});
     try {
-      ctx.log('vnc', 'info', `connected to ${profile.vnc_bind_address}:${port} (${vnc.width}x${vnc.height}); typing ${actions.length} actions`);
+      ctx.log('vnc', 'info', `connected to ${profile.vnc_bind_address}:${port} (${vnc.width}x${vnc.height}); typing ${total} actions`);
       const started = Date.now();
-      await typeBootCommand(vnc, actions, {
-        keyIntervalMs: profile.boot_key_interval,
-        signal: ctx.signal,
-        onAction: (_a, i) => ctx.progress('keys', i + 1, actions.length),
-      });
+      let done = 0;
+      for (const seg of segs) {
+        for (const part of splitActions(seg.actions)) {
+          if ('wait' in part) {
+            await screenWait(ctx, part.wait);
+            ctx.progress('keys', ++done, total);
+            continue;
+          }
+          const base = done;
+          await typeBootCommand(vnc, part.keys, {
+            keyIntervalMs: profile.boot_key_interval,
+            signal: ctx.signal,
+            onAction: (_a, i) => ctx.progress('keys', base + i + 1, total),
+          });
+          done += part.keys.length;
+        }
+        if (seg.label !== undefined) {
+          ctx.log('vnc', 'info', `boot step done: ${seg.label}`);
+          await ctx.checkpoint(seg.label);
+        }
+      }
       ctx.log('vnc', 'info', `typed boot command in ${formatDuration(Date.now() - started)}`);
     } finally {
       vnc.close();

@@ -64,13 +64,15 @@ export async function runSteps<S>(steps: readonly Step<S>[], state: S, opts: Run
   const policy = opts.onError ?? 'cleanup';
   const cleanupSignal = opts.cleanupSignal ?? new AbortController().signal;
   const registered: Step<S>[] = [];
+  let current: string | undefined;
   const status = (step: Step<S>, s: StepStatus, extra: {durationMs?: number; error?: string} = {}): void =>
     emit({type: 'step', time: now(), id: step.id, title: step.title, status: s, ...extra});
   const context = (step: Step<S>, sig: AbortSignal): StepContext<S> => ({
     state,
     signal: sig,
     stepId: step.id,
-    log: (source, stream, line) => emit({type: 'log', time: now(), source, stream, line, step: step.id}),
+    // Tag with the step running now: a source set up earlier (serial, HTTP) speaks during later steps.
+    log: (source, stream, line) => emit({type: 'log', time: now(), source, stream, line, step: current ?? step.id}),
     progress: (label, current, total) => emit({type: 'progress', time: now(), step: step.id, label, current, total}),
     emit,
     checkpoint: async (label) => {
@@ -105,6 +107,7 @@ export async function runSteps<S>(steps: readonly Step<S>[], state: S, opts: Run
       if (step.cleanup) registered.push(step);
       for (;;) {
         const started = now();
+        current = step.id;
         status(step, 'running');
         try {
           await raceAbort(step.run(context(step, signal)), signal);

@@ -139,7 +139,7 @@ async function buildIso(opts: AcquireOptions): Promise<AcquiredIso> {
   const script = path.resolve(opts.profileDir, opts.build!);
   const out = path.join(opts.cacheDir, 'iso-build');
   await mkdir(out, {recursive: true});
-  opts.log('info', `building the ISO with ${script}`);
+  opts.log('info', `getting the ISO from the profile's build script ${script}`);
   const r = await execa('bash', [script, out], {cancelSignal: opts.signal, reject: false, stderr: ['pipe'], lines: true});
   for (const line of r.stderr as unknown as string[]) opts.log('debug', line);
   if (r.isCanceled) throw opts.signal.reason;

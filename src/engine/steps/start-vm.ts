@@ -24,9 +24,10 @@ async function chooseAccel(ctx: StepContext<BuildState>): Promise<'kvm' | 'tcg'>
     qemuBinary: ctx.state.profile.qemu_binary,
     log: (s, l) => ctx.log('qemu', s, l),
   });
-  const when = probe.cached ? ' [probed earlier this boot]' : '';
-  if (probe.accel === 'tcg') ctx.log('vmbench', 'warn', `KVM unusable (${probe.reason})${when}: using TCG software emulation — builds will be slower`);
-  else ctx.log('vmbench', 'info', `accelerator: kvm (${probe.reason})${when}`);
+  // The full reason once per host boot; afterwards a short reminder.
+  const reason = probe.cached ? 'probed earlier this boot' : probe.reason;
+  if (probe.accel === 'tcg') ctx.log('vmbench', 'warn', `KVM unusable (${reason}): using TCG software emulation — builds will be slower`);
+  else ctx.log('vmbench', 'info', `accelerator: kvm (${reason})`);
   return probe.accel;
 }
 

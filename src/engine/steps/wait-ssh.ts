@@ -53,7 +53,6 @@ export const waitSsh: Step<BuildState> = {
     });
     died.catch(() => {});
     try {
-      const started = Date.now();
       ctx.state.ssh = await Promise.race([
         waitForSsh(target, {
           timeoutMs: profile.ssh_timeout,
@@ -66,7 +65,6 @@ export const waitSsh: Step<BuildState> = {
         }),
         died,
       ]);
-      ctx.log('ssh', 'info', `connected after ${((Date.now() - started) / 1000).toFixed(1)}s`);
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
     }

@@ -63,8 +63,10 @@ export interface Profile {
   boot_command: string[];
   /** `[command, description]` pairs typed in order; each is a pause point in debug mode. */
   boot_steps: {command: string; description: string}[];
-  /** Milliseconds between key events (Packer: 100 ms). */
-  boot_key_interval: number;
+  /** Milliseconds between key events (Packer: 100 ms); default depends on boot_keys_via. */
+  boot_key_interval?: number;
+  /** How keys reach the VM: QMP input-send-event (default, fast and lossless) or VNC key events. */
+  boot_keys_via: 'qmp' | 'vnc';
 
   ssh_username: string;
   ssh_password?: string;
@@ -129,7 +131,8 @@ export const PROFILE_FIELDS: Record<string, FieldSpec> = {
   boot_wait: {kind: 'duration', doc: 'wait after starting QEMU before typing, e.g. "5s"'},
   boot_command: {kind: 'string[]', doc: 'keys typed over VNC (Packer grammar + <waitFor "text">, <waitStable>)'},
   boot_steps: {kind: 'string[][]', doc: '[command, description] pairs typed in order, each a debug pause point'},
-  boot_key_interval: {kind: 'duration', doc: 'pause after every key event, e.g. "10ms"'},
+  boot_key_interval: {kind: 'duration', doc: 'pause after every key event, e.g. "10ms" (default 5ms via QMP, 12ms via VNC)'},
+  boot_keys_via: {kind: 'string', oneOf: ['qmp', 'vnc'], doc: 'qmp (default): QEMU input events, lossless at 5 ms/event; vnc: like Packer, at most 100 events/s'},
   ssh_username: {kind: 'string', doc: 'SSH user'},
   ssh_password: {kind: 'string', doc: 'SSH password'},
   ssh_private_key_file: {kind: 'string', doc: 'SSH private key file'},
@@ -166,7 +169,7 @@ export const PROFILE_DEFAULTS = {
   vnc_port_min: 5900,
   vnc_port_max: 6000,
   boot_wait: 10_000,
-  boot_key_interval: 10,
+  boot_keys_via: 'qmp',
   ssh_port: 22,
   ssh_host_port_min: 2222,
   ssh_host_port_max: 4444,

@@ -1,7 +1,9 @@
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
 import type {BootAction} from '../../src/vnc/boot-command.js';
 import type {KeySender} from '../../src/vnc/key-sender.js';
-import {typeBootCommand} from '../../src/vnc/typer.js';
+import {SHIFTED_SYMBOLS, SPECIAL_KEYS} from '../../src/vnc/keysyms.js';
+import {QmpKeySender, qcodeForKeysym} from '../../src/vnc/qmp-keys.js';
+import {KEY_INTERVAL_MS, typeBootCommand} from '../../src/vnc/typer.js';
 
 const SHIFT_L = 0xffe1;
 const CTRL_L = 0xffe3;
@@ -150,4 +152,133 @@ describe('typeBootCommand', () => {
     await typeBootCommand(keys, [press('a'), press('B', true)], {keyIntervalMs: 0});
     expect(keys.events).toHaveLength(6);
   });
+
+  it('with burst sends that many events back to back, then pauses', async () => {
+    const keys = new RecordingKeys();
+    const t0 = Date.now();
+    await run(keys, [press('a'), press('B', true), press('c')], {keyIntervalMs: 10, burst: 3});
+    // a↓ a↑ ⇧↓ | B↓ B↑ ⇧↑ | c↓ c↑ (+ final pause)
+    expect(keys.events.map((e) => e.at - t0)).toEqual([0, 0, 0, 10, 10, 10, 20, 20]);
+    expect(Date.now() - t0).toBe(30); // the unfinished last burst still gets its pause
+  });
+
+  it('a wait restarts the burst count', async () => {
+    const keys = new RecordingKeys();
+    const t0 = Date.now();
+    await run(keys, [press('a'), wait(100), press('b')], {keyIntervalMs: 10, burst: 3});
+    expect(keys.events.map((e) => e.at - t0)).toEqual([0, 0, 100, 100]);
+    expect(Date.now() - t0).toBe(110);
+  });
+
+  it('rejects bad pacing before sending anything', async () => {
+    const keys = new RecordingKeys();
+    await expect(typeBootCommand(keys, [press('a')], {keyIntervalMs: -1})).rejects.toThrow(RangeError);
+    await expect(typeBootCommand(keys, [press('a')], {keyIntervalMs: Number.NaN})).rejects.toThrow(RangeError);
+    await expect(typeBootCommand(keys, [press('a')], {keyIntervalMs: 1, burst: 0})).rejects.toThrow(RangeError);
+    await expect(typeBootCommand(keys, [press('a')], {keyIntervalMs: 1, burst: 1.5})).rejects.toThrow(RangeError);
+    expect(keys.events).toEqual([]);
+  });
+
+  it('awaits an asynchronous sender before pausing, and reports its rejection', async () => {
+    const sent: string[] = [];
+    let resolveFirst!: () => void;
+    let calls = 0;
+    const keys: KeySender = {
+      keyEvent(keysym, down) {
+        sent.push(`${down ? 'down' : 'up'} ${keysym.toString(16)}`);
+        calls++;
+        if (calls === 1) return new Promise<void>((r) => (resolveFirst = r));
+        if (calls === 3) return Promise.reject(new Error('QMP connection closed'));
+        return Promise.resolve();
+      },
+    };
+    const p = typeBootCommand(keys, [down(CTRL_L), press('x')], {keyIntervalMs: 5});
+    const done = expect(p).rejects.toThrow('QMP connection closed');
+    await vi.advanceTimersByTimeAsync(50);
+    expect(sent).toEqual(['down ffe3']); // nothing more until QEMU acknowledged the first event
+    resolveFirst();
+    await vi.runAllTimersAsync();
+    await done;
+    // x↓ was sent, x↑ failed: Ctrl is released; x was acknowledged down, so it is released too
+    expect(sent).toEqual(['down ffe3', 'down 78', 'up 78', 'up 78', 'up ffe3']);
+  });
+
+  it('defaults: QMP paces faster than VNC, VNC stays above QEMU\'s 10 ms key-delay', () => {
+    expect(KEY_INTERVAL_MS.vnc).toBeGreaterThan(10);
+    expect(KEY_INTERVAL_MS.qmp).toBeLessThan(KEY_INTERVAL_MS.vnc);
+    // ≥ 10× Packer (100 ms after every event) even with a 1 ms QMP round trip per event
+    expect(KEY_INTERVAL_MS.qmp + 1).toBeLessThanOrEqual(10);
+  });
 });
+
+describe('qcodeForKeysym (US layout, QEMU QKeyCode names)', () => {
+  it.each([
+    ['a', 'a'], ['A', 'a'], ['z', 'z'], ['Z', 'z'], ['0', '0'], ['9', '9'], [' ', 'spc'],
+    ['!', '1'], ['@', '2'], ['#', '3'], ['$', '4'], ['%', '5'], ['^', '6'], ['&', '7'], ['*', '8'], ['(', '9'], [')', '0'],
+    ['-', 'minus'], ['_', 'minus'], ['=', 'equal'], ['+', 'equal'], ['[', 'bracket_left'], ['{', 'bracket_left'],
+    [']', 'bracket_right'], ['}', 'bracket_right'], ['\\', 'backslash'], ['|', 'backslash'], [';', 'semicolon'], [':', 'semicolon'],
+    ["'", 'apostrophe'], ['"', 'apostrophe'], [',', 'comma'], ['<', 'comma'], ['.', 'dot'], ['>', 'dot'], ['/', 'slash'], ['?', 'slash'],
+    ['`', 'grave_accent'], ['~', 'grave_accent'],
+  ])('%j is the %s key', (ch, qcode) => {
+    expect(qcodeForKeysym(ch.codePointAt(0)!)).toBe(qcode);
+  });
+
+  it.each([
+    ['enter', 'ret'], ['bs', 'backspace'], ['del', 'delete'], ['esc', 'esc'], ['tab', 'tab'], ['f1', 'f1'], ['f12', 'f12'],
+    ['up', 'up'], ['pageup', 'pgup'], ['pagedown', 'pgdn'], ['insert', 'insert'], ['menu', 'menu'],
+    ['leftshift', 'shift'], ['rightshift', 'shift_r'], ['leftctrl', 'ctrl'], ['rightctrl', 'ctrl_r'], ['leftalt', 'alt'], ['rightalt', 'alt_r'],
+    ['leftsuper', 'meta_l'], ['rightsuper', 'meta_r'], ['leftoption', 'alt'], ['rightcommand', 'alt_r'],
+  ])('<%s> is the %s key', (name, qcode) => {
+    expect(qcodeForKeysym(SPECIAL_KEYS.get(name)!)).toBe(qcode);
+  });
+
+  it('covers every key the boot-command grammar can produce from US-layout text', () => {
+    for (const keysym of SPECIAL_KEYS.values()) expect(qcodeForKeysym(keysym), keysym.toString(16)).toBeDefined();
+    for (let cp = 0x20; cp < 0x7f; cp++) expect(qcodeForKeysym(cp), String.fromCharCode(cp)).toBeDefined();
+    // a shifted symbol is the same key as its unshifted partner: the typer adds Shift
+    for (const ch of SHIFTED_SYMBOLS) expect(qcodeForKeysym(ch.codePointAt(0)!)).not.toMatch(/shift/);
+  });
+
+  it('has no key for characters a US keyboard cannot type', () => {
+    expect(qcodeForKeysym(0xe9)).toBeUndefined(); // é
+    expect(qcodeForKeysym(0x010020ac)).toBeUndefined(); // €
+  });
+});
+
+describe('QmpKeySender', () => {
+  class FakeQmp {
+    calls: {command: string; args?: object}[] = [];
+    fail?: Error;
+    execute<T>(command: string, args?: object): Promise<T> {
+      this.calls.push({command, args});
+      return this.fail ? Promise.reject(this.fail) : Promise.resolve({} as T);
+    }
+  }
+  const qk = (qcode: string, down: boolean) => ({command: 'input-send-event', args: {events: [{type: 'key', data: {down, key: {type: 'qcode', data: qcode}}}]}});
+
+  it('types a shifted character as four acknowledged input-send-event commands, paced by the typer', async () => {
+    const qmp = new FakeQmp();
+    const t0 = Date.now();
+    const p = typeBootCommand(new QmpKeySender(qmp), [press('!', true), key(ENTER)], {keyIntervalMs: 5});
+    await vi.runAllTimersAsync();
+    await p;
+    expect(qmp.calls).toEqual([qk('shift', true), qk('1', true), qk('1', false), qk('shift', false), qk('ret', true), qk('ret', false)]);
+    expect(Date.now() - t0).toBe(30);
+  });
+
+  it('refuses a keysym with no US-layout key before sending anything', () => {
+    const qmp = new FakeQmp();
+    expect(() => new QmpKeySender(qmp).keyEvent(0xe9, true)).toThrow(RangeError);
+    expect(qmp.calls).toEqual([]);
+  });
+
+  it("passes QEMU's error on, so the typer rejects with it", async () => {
+    const qmp = new FakeQmp();
+    qmp.fail = new Error('VM not running');
+    const p = typeBootCommand(new QmpKeySender(qmp), [press('a')], {keyIntervalMs: 5});
+    const done = expect(p).rejects.toThrow('VM not running');
+    await vi.runAllTimersAsync();
+    await done;
+  });
+});
+

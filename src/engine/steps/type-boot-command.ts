@@ -1,14 +1,17 @@
 /**
- * type-boot-command — uses: state.vncPort, state.http, profile.boot_wait/boot_command/
+ * type-boot-command — uses: state.qmp or state.vncPort, state.http, profile.boot_wait/boot_command/
  * boot_steps/boot_key_interval, state.screen (for <waitFor>/<waitStable>). Waits boot_wait,
- * connects to QEMU's VNC server and types; each of boot_steps ends in a debug pause point.
+ * types through QMP input events (default) or QEMU's VNC server; each of boot_steps ends in a
+ * debug pause point.
  * Cleanup: none (the VNC session is closed when typing ends, whatever happened).
  */
 import {setTimeout as sleep} from 'node:timers/promises';
 import {renderTemplate} from '../../profiles/template.js';
 import {parseBootCommand, type BootAction, type KeyAction, type ScreenWaitAction} from '../../vnc/boot-command.js';
-import {typeBootCommand} from '../../vnc/typer.js';
-import {connectVnc} from '../../vnc/vnc-client.js';
+import {KEY_INTERVAL_MS, typeBootCommand} from '../../vnc/typer.js';
+import {QmpKeySender} from '../../vnc/qmp-keys.js';
+import type {KeySender} from '../../vnc/key-sender.js';
+import {connectVnc, type VncSession} from '../../vnc/vnc-client.js';
 import {formatDuration} from '../../util/duration.js';
 import {need, StepError, type Step, type StepContext} from '../step.js';
 import type {BuildState} from '../state.js';
@@ -82,10 +85,24 @@ export const typeBootCommandStep: Step<BuildState> = {
       await sleep(profile.boot_wait, undefined, {signal: ctx.signal});
     }
     const total = segs.reduce((n, s) => n + s.actions.length, 0);
-    const port = need(ctx.state.vncPort, 'VNC port');
-    const vnc = await connectVnc({host: profile.vnc_bind_address, port}, {signal: ctx.signal, timeoutMs: 15_000, log: (s, l) => ctx.log('vnc', s, l)});
+    const via = profile.boot_keys_via;
+    const interval = profile.boot_key_interval ?? KEY_INTERVAL_MS[via];
+    if (via === 'vnc' && interval < 10) {
+      // QEMU paces VNC keys at key-delay-ms (10 ms) through a bounded queue: faster input overflows it.
+      ctx.log('vmbench', 'warn', `boot_key_interval ${interval}ms over VNC is faster than QEMU forwards VNC keys (10 ms): keys may be lost`);
+    }
+    let vnc: VncSession | undefined;
+    let keys: KeySender;
+    if (via === 'vnc') {
+      const port = need(ctx.state.vncPort, 'VNC port');
+      vnc = await connectVnc({host: profile.vnc_bind_address, port}, {signal: ctx.signal, timeoutMs: 15_000, log: (s, l) => ctx.log('vnc', s, l)});
+      ctx.log('vnc', 'info', `connected to ${profile.vnc_bind_address}:${port} (${vnc.width}x${vnc.height})`);
+      keys = vnc;
+    } else {
+      keys = new QmpKeySender(need(ctx.state.qmp, 'QMP'));
+    }
     try {
-      ctx.log('vnc', 'info', `connected to ${profile.vnc_bind_address}:${port} (${vnc.width}x${vnc.height}); typing ${total} actions`);
+      ctx.log('vnc', 'info', `typing ${total} actions via ${via} (${interval} ms per key event)`);
       const started = Date.now();
       let done = 0;
       for (const seg of segs) {
@@ -96,8 +113,8 @@ export const typeBootCommandStep: Step<BuildState> = {
             continue;
           }
           const base = done;
-          await typeBootCommand(vnc, part.keys, {
-            keyIntervalMs: profile.boot_key_interval,
+          await typeBootCommand(keys, part.keys, {
+            keyIntervalMs: interval,
             signal: ctx.signal,
             onAction: (_a, i) => ctx.progress('keys', base + i + 1, total),
           });
@@ -110,7 +127,7 @@ export const typeBootCommandStep: Step<BuildState> = {
       }
       ctx.log('vnc', 'info', `typed boot command in ${formatDuration(Date.now() - started)}`);
     } finally {
-      vnc.close();
+      vnc?.close();
     }
   },
 };

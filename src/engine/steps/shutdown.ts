@@ -13,6 +13,9 @@ export const shutdown: Step<BuildState> = {
   async run(ctx) {
     const {profile} = ctx.state;
     const qemu = need(ctx.state.qemu, 'QEMU');
+    // The screen feed would only reconnect in vain once the VM is off.
+    ctx.state.frames?.stop();
+    ctx.state.frames = undefined;
     if (!profile.shutdown_command) {
       ctx.log('vmbench', 'warn', 'no shutdown_command: stopping QEMU directly (the guest gets no chance to flush its filesystems)');
       await qemu.stop({quit: ctx.state.qmp ? () => ctx.state.qmp!.execute('quit') : undefined});

@@ -12,6 +12,8 @@ import {buildQemuArgs, shellQuote} from '../../qemu/args.js';
 import {isPortClash, startQemu, type QemuProcess} from '../../qemu/driver.js';
 import {connectQmp, type QmpClient} from '../../qemu/qmp.js';
 import {findFreePort} from '../../util/ports.js';
+import {createScreenWaiter} from '../screen-waiter.js';
+import {liveFrames, readScreenLines} from '../screen.js';
 import {need, StepError, type Step, type StepContext} from '../step.js';
 import type {BuildState} from '../state.js';
 
@@ -101,6 +103,10 @@ export const startVm: Step<BuildState> = {
         ctx.state.qmp = qmp;
         ctx.state.sshHostPort = sshPort;
         ctx.state.vncPort = vncPort;
+        ctx.state.screen = createScreenWaiter({
+          readText: () => readScreenLines(ctx.state),
+          version: () => liveFrames(ctx.state, (s, l) => ctx.log('vnc', s, l))?.framebuffer.version,
+        });
         const vnc = `${profile.vnc_bind_address}:${vncPort}`;
         ctx.emit({type: 'info', time: Date.now(), key: 'vnc', value: `vnc://${vnc} (display :${vncPort - 5900}) — viewers may attach at any time`});
         ctx.emit({type: 'info', time: Date.now(), key: 'ssh', value: `127.0.0.1:${sshPort}`});
@@ -119,6 +125,9 @@ export const startVm: Step<BuildState> = {
     }
   },
   async cleanup(ctx) {
+    ctx.state.frames?.stop();
+    ctx.state.frames = undefined;
+    ctx.state.screen = undefined;
     const {qemu, qmp} = ctx.state;
     if (qemu && !qemu.hasExited()) {
       ctx.log('vmbench', 'info', `stopping QEMU (pid ${qemu.pid})`);

@@ -5,7 +5,10 @@
 import path from 'node:path';
 import {runBuild, newBuildState} from '../engine/build.js';
 import type {BuildEvent} from '../engine/events.js';
-import type {ErrorPolicy} from '../engine/runner.js';
+import type {ErrorPolicy, Gate} from '../engine/runner.js';
+import {liveFrames, readScreenLines} from '../engine/screen.js';
+import {takeScreenshot} from '../engine/screenshot.js';
+import type {ConsoleView} from './console-view.js';
 import {StepError} from '../engine/step.js';
 import {loadProfile, ProfileError} from '../profiles/loader.js';
 import {reapStaleQemus} from '../qemu/reaper.js';
@@ -45,17 +48,50 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
   const state = newBuildState(loaded, options);
   options.logDir = path.resolve(values['log-dir'] ?? path.join(stateDir(), 'builds', `${loaded.profile.name}-${stamp}-${state.id}`));
   const logWriter = new BuildLogWriter(options.logDir);
-  const report = values.json ? jsonReporter(process.stdout) : plainReporter(process.stdout, !!values.verbose);
+  let view: ConsoleView | undefined;
+  if (values.console) {
+    if (values.debug) {
+      process.stderr.write('vmbench: --console and --debug both need the keyboard; the workbench will combine them — use one for now\n');
+      return 2;
+    }
+    if (!process.stdout.isTTY || !process.stdin.isTTY) {
+      process.stderr.write('vmbench: --console needs a terminal (stdin and stdout must be a TTY)\n');
+      return 2;
+    }
+    const {ConsoleView} = await import('./console-view.js');
+    view = new ConsoleView({
+      stdin: process.stdin,
+      stdout: process.stdout,
+      profile: loaded.profile.name,
+      feed: () => {
+        const frames = liveFrames(state);
+        return frames && frames.framebuffer.width > 0 ? {framebuffer: frames.framebuffer, keys: frames.keys} : undefined;
+      },
+      readText: async () => {
+        const lines = await readScreenLines(state);
+        return lines ? {lines, confidence: 1} : undefined;
+      },
+      screenshot: () => takeScreenshot(state, 'console'),
+      onInterrupt: () => onSignal('SIGINT'),
+    });
+  }
+  const report = view ? view.event.bind(view) : values.json ? jsonReporter(process.stdout) : plainReporter(process.stdout, !!values.verbose);
   const emit = (e: BuildEvent): void => {
     logWriter.write(e);
     report(e);
+    // A failed step leaves a picture of what the VM showed, next to the log.
+    if (e.type === 'step' && e.status === 'failed') {
+      void takeScreenshot(state, `failed-${e.id}`)
+        .then((f) => f && logWriter.write({type: 'log', time: Date.now(), source: 'vmbench', stream: 'info', line: `screenshot: ${f}`}))
+        .catch(() => undefined);
+    }
   };
   // Prompts go to stderr so --json output on stdout stays one event per line.
   const prompter = new LinePrompter(process.stdin, process.stderr);
 
   const cancel = new AbortController();
   const stopNow = new AbortController();
-  const onSignal = (sig: NodeJS.Signals): void => {
+  function onSignal(sig: NodeJS.Signals): void {
     if (!cancel.signal.aborted) {
       process.stderr.write(`\nvmbench: ${sig}: cancelling and cleaning up (press Ctrl-C again to stop at once)\n`);
       cancel.abort(new DOMException(`cancelled by ${sig}`, 'AbortError'));
@@ -64,12 +100,22 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
     // Second signal: kill QEMU now (never leave it running), keep files, exit.
     stopNow.abort();
     state.qemu?.killNow();
+    view?.stop();
     process.stderr.write(`\nvmbench: stopped at once; files kept in ${state.workDir ?? state.outputDir}\n`);
     process.exit(130);
-  };
+  }
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  // Debug pauses save what the VM shows, so a headless run can be read afterwards.
+  const gate: Gate | undefined = values.debug
+    ? async (phase, step) => {
+        const shot = await takeScreenshot(state, `${phase}-${step.id}`).catch(() => undefined);
+        if (shot) process.stderr.write(`    screenshot: ${shot}\n`);
+        return prompter.gate(phase, step);
+      }
+    : undefined;
+  view?.start();
   try {
     const outcome = await runBuild(
       {
@@ -80,10 +126,12 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
         cleanupSignal: stopNow.signal,
         onError: policy as ErrorPolicy,
         ask: prompter.askOnError,
-        gate: values.debug ? prompter.gate : undefined,
+        gate,
       },
       state,
     );
+    view?.stop();
+    view = undefined;
     const out = process.stderr;
     if (outcome.status === 'done') {
       for (const a of outcome.state.artifacts) process.stdout.write(`${a.path}\n`);
@@ -107,6 +155,7 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
     out.write(`vmbench: build failed at ${outcome.failedStep}: ${outcome.error?.message.split('\n')[0]}${hint}\n  logs: ${options.logDir}\n`);
     return 1;
   } finally {
+    view?.stop();
     prompter.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

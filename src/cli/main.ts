@@ -15,7 +15,9 @@ Usage:
 Build options:
   --plain               print events as lines (default without a terminal)
   --json                print one JSON event per line
-  --debug               pause before every step (Enter runs it, s skips, a aborts)
+  --debug               pause before every step (Enter runs it, s skips, a aborts);
+                        a screenshot of the VM is saved at every pause and on failure
+  --console             show the VM's screen full-screen while building, with key passthrough
   --on-error=MODE       cleanup (default) | abort (keep VM and files) | ask
   --force               replace an existing output directory
   --output DIR          output directory (default: the profile's output_directory)
@@ -40,6 +42,7 @@ export async function main(argv: string[]): Promise<void> {
         plain: {type: 'boolean'},
         json: {type: 'boolean'},
         debug: {type: 'boolean'},
+        console: {type: 'boolean'},
         'on-error': {type: 'string'},
         force: {type: 'boolean'},
         output: {type: 'string'},
@@ -93,6 +96,7 @@ export type CliValues = {
   plain?: boolean;
   json?: boolean;
   debug?: boolean;
+  console?: boolean;
   'on-error'?: string;
   force?: boolean;
   output?: string;

@@ -46,13 +46,50 @@ export function looksLikeTextMode(width: number, height: number): boolean {
   return width === 720 && height === 400;
 }
 
-/** Copy the text page out of guest memory via QMP and decode it. */
+/** Read an I/O port through the human monitor (`i /b`); QMP has no command for it. */
+async function inb(qmp: QmpClient, port: number): Promise<number> {
+  const out = await qmp.execute<string>('human-monitor-command', {'command-line': `i /b 0x${port.toString(16)}`});
+  const m = /=\s*0x([0-9a-f]+)/i.exec(out);
+  if (!m) throw new Error(`unexpected monitor reply to i /b: ${out.trim()}`);
+  return parseInt(m[1]!, 16);
+}
+
+async function outb(qmp: QmpClient, port: number, value: number): Promise<void> {
+  await qmp.execute('human-monitor-command', {'command-line': `o /b 0x${port.toString(16)} 0x${value.toString(16)}`});
+}
+
+/**
+ * Where the visible page starts in video memory, in bytes. Linux's vgacon scrolls by moving the
+ * CRTC start address through the 32 KiB text area, so the page is not always at 0xB8000.
+ * Reading it means selecting CRTC registers 0x0C/0x0D through the index port; the guest's
+ * index is put back right after, leaving only a tiny window in which a guest write could race.
+ */
+async function pageOffset(qmp: QmpClient): Promise<number> {
+  const index = await inb(qmp, 0x3d4);
+  try {
+    await outb(qmp, 0x3d4, 0x0c);
+    const hi = await inb(qmp, 0x3d5);
+    await outb(qmp, 0x3d4, 0x0d);
+    const lo = await inb(qmp, 0x3d5);
+    return ((hi << 8) | lo) * 2;
+  } finally {
+    await outb(qmp, 0x3d4, index);
+  }
+}
+
+const TEXT_AREA = 0x8000;
+
+/** Copy the visible text page out of guest memory via QMP and decode it. */
 export async function readVgaText(qmp: QmpClient): Promise<VgaText> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vmbench-vga-'));
   const file = path.join(dir, 'text.bin');
   try {
-    await qmp.execute('pmemsave', {val: 0xb8000, size: 80 * 25 * 2, filename: file});
-    return decodeVgaText(await readFile(file));
+    const offset = (await pageOffset(qmp)) % TEXT_AREA;
+    await qmp.execute('pmemsave', {val: 0xb8000, size: TEXT_AREA, filename: file});
+    const area = await readFile(file);
+    const page = Buffer.alloc(80 * 25 * 2);
+    for (let i = 0; i < page.length; i++) page[i] = area[(offset + i) % TEXT_AREA]!;
+    return decodeVgaText(page);
   } finally {
     await rm(dir, {recursive: true, force: true});
   }

@@ -9,6 +9,7 @@ import type {ErrorPolicy, Gate} from '../engine/runner.js';
 import {liveFrames, readScreenLines} from '../engine/screen.js';
 import {takeScreenshot} from '../engine/screenshot.js';
 import type {ConsoleView} from './console-view.js';
+import {registerBuild, unregisterBuild, type RunningBuild} from './running-builds.js';
 import {StepError} from '../engine/step.js';
 import {loadProfile, ProfileError} from '../profiles/loader.js';
 import {reapStaleQemus} from '../qemu/reaper.js';
@@ -75,10 +76,15 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
       onInterrupt: () => onSignal('SIGINT'),
     });
   }
+  const announce: RunningBuild = {id: state.id, profile: loaded.profile.name, pid: process.pid, logDir: options.logDir, started: Date.now()};
+  registerBuild(announce);
   const report = view ? view.event.bind(view) : values.json ? jsonReporter(process.stdout) : plainReporter(process.stdout, !!values.verbose);
   const emit = (e: BuildEvent): void => {
     logWriter.write(e);
     report(e);
+    if (e.type === 'step' && e.id === 'start-vm' && e.status === 'done' && state.vncPort) {
+      registerBuild({...announce, vnc: {host: loaded.profile.vnc_bind_address, port: state.vncPort}});
+    }
     // A failed step leaves a picture of what the VM showed, next to the log.
     if (e.type === 'step' && e.status === 'failed') {
       void takeScreenshot(state, `failed-${e.id}`)
@@ -155,6 +161,7 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
     out.write(`vmbench: build failed at ${outcome.failedStep}: ${outcome.error?.message.split('\n')[0]}${hint}\n  logs: ${options.logDir}\n`);
     return 1;
   } finally {
+    unregisterBuild(state.id);
     view?.stop();
     prompter.close();
     process.off('SIGINT', onSignal);

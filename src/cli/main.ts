@@ -10,6 +10,7 @@ Usage:
   vmbench build <profile> [options]   build an image (profile name or path)
   vmbench validate <profile>          check a profile and report every problem with file:line
   vmbench profiles                    list the profiles it can find
+  vmbench screenshot [build-id] [-o F] save a PNG of a running build's VM screen
   vmbench --help | --version
 
 Build options:
@@ -45,7 +46,7 @@ export async function main(argv: string[]): Promise<void> {
         console: {type: 'boolean'},
         'on-error': {type: 'string'},
         force: {type: 'boolean'},
-        output: {type: 'string'},
+        output: {type: 'string', short: 'o'},
         var: {type: 'string', multiple: true},
         'cache-dir': {type: 'string'},
         'log-dir': {type: 'string'},
@@ -79,6 +80,11 @@ export async function main(argv: string[]): Promise<void> {
     case 'validate': {
       const {validateCommand} = await import('./validate-command.js');
       process.exitCode = await validateCommand(rest, values);
+      return;
+    }
+    case 'screenshot': {
+      const {screenshotCommand} = await import('./screenshot-command.js');
+      process.exitCode = await screenshotCommand(rest, values);
       return;
     }
     case 'profiles': {

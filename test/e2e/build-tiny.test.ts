@@ -6,6 +6,7 @@
 import {existsSync, readdirSync, readFileSync, rmSync} from 'node:fs';
 import path from 'node:path';
 import {execa} from 'execa';
+import {PNG} from 'pngjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {assertBuilt, BIN, CACHE, events, portListening, processAlive, runCli, tinyProfileCopy, tmpDir} from './helpers.js';
 
@@ -17,11 +18,14 @@ describe('vmbench build tiny (real QEMU)', () => {
   it('builds an image whose disk holds what the provisioner wrote (stepping with --debug)', {timeout: 240_000}, async () => {
     const marker = `e2e-${Date.now()}`;
     const out = path.join(work, 'out-ok');
+    const stateHome = tmpDir('vmbench-state-');
     const child = execa('node', [BIN, 'build', 'tiny', '--json', '--debug', '--output', out, '--cache-dir', CACHE, '--var', `marker=${marker}`], {
       reject: false,
-      env: {CI: 'true', XDG_STATE_HOME: tmpDir('vmbench-state-')},
+      env: {CI: 'true', XDG_STATE_HOME: stateHome},
       stdin: 'pipe',
     });
+    const shot = path.join(work, 'screen.png');
+    let shotResult: Awaited<ReturnType<typeof runCli>> | undefined;
     // --debug pauses before every step until Enter: answer each prompt, checking that the
     // step had not started before its prompt was answered.
     let stdoutSoFar = '';
@@ -33,11 +37,23 @@ describe('vmbench build tiny (real QEMU)', () => {
         const id = m[1]!;
         prompts.push(id);
         if (events(stdoutSoFar).some((e) => e.type === 'step' && e.id === id && e.status === 'running')) early.push(id);
-        child.stdin!.write('\n');
+        if (id === 'wait-ssh') {
+          // While the build is paused with its VM up, another vmbench takes a screenshot over VNC.
+          void runCli(['screenshot', '-o', shot], {XDG_STATE_HOME: stateHome}).then((r) => {
+            shotResult = r;
+            child.stdin!.write('\n');
+          });
+        } else child.stdin!.write('\n');
       }
     });
     const r = await child;
     expect(early).toEqual([]);
+    expect(shotResult?.exitCode, shotResult?.all).toBe(0);
+    const png = PNG.sync.read(readFileSync(shot));
+    expect([png.width, png.height]).toEqual([720, 400]);
+    // Every pause with a VM running left a screenshot next to the build log.
+    const logDir = /logs in (\S+)/.exec(r.stderr)?.[1];
+    expect(readdirSync(path.join(logDir!, 'screenshots')).filter((f) => /^\d+-before-(type-boot-command|wait-ssh|provision|shutdown)\.png$/.test(f))).toHaveLength(4);
     expect(prompts).toEqual(['fetch-iso', 'prepare-output', 'create-disk', 'ssh-key', 'serve-http', 'start-vm', 'type-boot-command', 'wait-ssh', 'provision', 'shutdown', 'convert']);
     const evs = events(r.stdout);
     expect(r.exitCode, r.stderr).toBe(0);

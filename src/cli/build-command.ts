@@ -49,6 +49,9 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
   const state = newBuildState(loaded, options);
   options.logDir = path.resolve(values['log-dir'] ?? path.join(stateDir(), 'builds', `${loaded.profile.name}-${stamp}-${state.id}`));
   const logWriter = new BuildLogWriter(options.logDir);
+  // If the terminal goes away (SIGHUP), its streams fail with EIO/EPIPE: that must not crash
+  // the cleanup that follows. The build log on disk keeps everything.
+  for (const stream of [process.stdout, process.stderr, process.stdin]) stream.on('error', () => {});
   let view: ConsoleView | undefined;
   if (values.console) {
     if (values.debug) {
@@ -112,6 +115,15 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
   }
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A closed terminal (tmux killed, ssh dropped) must clean up like Ctrl-C, not orphan QEMU.
+  process.on('SIGHUP', onSignal);
+  // Last line of defence (uncaught error, process.exit elsewhere): never leave the VM running,
+  // unless the user chose to keep it.
+  let keepVm = false;
+  const onExit = (): void => {
+    if (!keepVm) state.qemu?.killNow();
+  };
+  process.on('exit', onExit);
 
   // Debug pauses save what the VM shows, so a headless run can be read afterwards.
   const gate: Gate | undefined = values.debug
@@ -145,6 +157,7 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
       return 0;
     }
     if (outcome.kept) {
+      keepVm = true;
       const q = outcome.state.qemu;
       out.write(
         `vmbench: aborted at ${outcome.failedStep}, keeping everything:\n` +
@@ -166,6 +179,7 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
     prompter.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
     await logWriter.close();
   }
 }

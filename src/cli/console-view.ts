@@ -98,14 +98,21 @@ export class ConsoleView {
   }
 
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.o.stdin.off('data', this.onData);
     this.o.stdin.setRawMode?.(false);
     this.o.stdin.pause();
     this.o.stdout.off('resize', this.onResize);
-    if (this.painter) this.o.stdout.write(this.painter.clear());
-    this.o.stdout.write(`${ESC}[?25h${ESC}[?1049l`);
+    // The terminal may already be gone (SIGHUP): restoring it is best effort.
+    try {
+      if (this.painter) this.o.stdout.write(this.painter.clear());
+      this.o.stdout.write(`${ESC}[?25h${ESC}[?1049l`);
+    } catch {
+      // nothing to restore
+    }
   }
 
   /** Feed build events: the title shows the step, the footer the newest log lines. */
@@ -228,4 +235,5 @@ export class ConsoleView {
 
   private lastTextPainted = '';
   private keyChain: Promise<void> = Promise.resolve();
+  private stopped = false;
 }

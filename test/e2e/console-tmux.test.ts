@@ -4,11 +4,11 @@
  * command and the guest's output as text, and pass keys through to the VM: the provisioner
  * waits for a file that only a command typed through the console creates.
  */
-import {existsSync, rmSync} from 'node:fs';
+import {existsSync, readdirSync, rmSync} from 'node:fs';
 import path from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {assertBuilt, BIN, CACHE, tinyProfileCopy, tmpDir} from './helpers.js';
+import {assertBuilt, BIN, CACHE, processAlive, tinyProfileCopy, tmpDir} from './helpers.js';
 
 const socket = `vmbench-test-${process.pid}`;
 const tmux = (...args: string[]) => execa('tmux', ['-L', socket, ...args], {reject: false});
@@ -62,5 +62,30 @@ describe('vmbench build --console under tmux', () => {
     const end = await waitForScreen((s) => s.includes('VMBENCH-EXIT='), 'the build to finish', 90_000);
     expect(end).toContain('VMBENCH-EXIT=0');
     expect(existsSync(path.join(out, 'tiny.qcow2'))).toBe(true);
+  });
+
+  it('closing the terminal mid-build cleans up like Ctrl-C: no QEMU, no output', {timeout: 90_000}, async () => {
+    const out = path.join(work, 'out-hup');
+    const state = path.join(work, 'state-hup');
+    // A provisioner that never ends holds the build while its VM runs.
+    const profile = tinyProfileCopy((y) => y.replace('provisioners:\n', 'provisioners:\n  - type: shell\n    inline: ["sleep 600"]\n'));
+    const cmd = `env -u CI XDG_STATE_HOME=${state} node ${BIN} build ${profile} --console --output ${out} --cache-dir ${CACHE}`;
+    await tmux('new-session', '-d', '-x', '100', '-y', '30', '-s', 'hup', cmd);
+    const shown = async (): Promise<string> => (await tmux('capture-pane', '-p', '-t', 'hup')).stdout;
+    const deadline = Date.now() + 60_000;
+    while (!/ provision /.test((await shown()).split('\n')[0] ?? '')) {
+      if (Date.now() > deadline) throw new Error(`never reached provisioning:\n${await shown()}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const builds = await execa('node', [BIN, 'screenshot', '-o', path.join(work, 'hup.png')], {env: {XDG_STATE_HOME: state}, reject: false});
+    expect(builds.exitCode, builds.stderr).toBe(0);
+    const qemuPids = (await execa("pgrep", ["-f", `${work}/.out-hup.vmbench`], {reject: false})).stdout.split('\n').filter(Boolean).map(Number);
+    expect(qemuPids.length).toBeGreaterThan(0);
+    await tmux('kill-session', '-t', 'hup');
+    const gone = Date.now() + 20_000;
+    while (qemuPids.some((p) => processAlive(p)) && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+    expect(qemuPids.filter((p) => processAlive(p))).toEqual([]);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(work).filter((f) => f.includes('out-hup'))).toEqual([]);
   });
 });

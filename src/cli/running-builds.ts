@@ -5,6 +5,7 @@
 import {mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {runDir} from '../qemu/reaper.js';
+import {processAlive} from '../util/process.js';
 
 export interface RunningBuild {
   id: string;
@@ -30,14 +31,6 @@ export function unregisterBuild(id: string): void {
   rmSync(fileOf(id), {force: true});
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Builds whose process still runs; files of dead ones are removed. */
 export function listBuilds(): RunningBuild[] {
@@ -52,7 +45,7 @@ export function listBuilds(): RunningBuild[] {
     const file = path.join(runDir(), n);
     try {
       const b = JSON.parse(readFileSync(file, 'utf8')) as RunningBuild;
-      if (alive(b.pid)) out.push(b);
+      if (processAlive(b.pid)) out.push(b);
       else rmSync(file, {force: true});
     } catch {
       rmSync(file, {force: true});

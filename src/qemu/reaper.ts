@@ -6,6 +6,7 @@
 import {mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {processAlive} from '../util/process.js';
 
 export function runDir(): string {
   const base = process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
@@ -32,14 +33,6 @@ export function forgetQemu(pid: number): void {
   rmSync(path.join(runDir(), `qemu-${pid}.json`), {force: true});
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Kill QEMUs left behind by a vmbench that died; returns the PIDs killed. */
 export function reapStaleQemus(): number[] {
@@ -54,7 +47,7 @@ export function reapStaleQemus(): number[] {
     const file = path.join(runDir(), f);
     try {
       const rec = JSON.parse(readFileSync(file, 'utf8')) as Record;
-      if (alive(rec.owner)) continue;
+      if (processAlive(rec.owner)) continue;
       let cmdline = '';
       try {
         cmdline = readFileSync(`/proc/${rec.pid}/cmdline`, 'utf8');

@@ -25,6 +25,7 @@
  */
 import type {BootAction} from './boot-command.js';
 import type {KeySender} from './key-sender.js';
+import {sleep} from '../util/sleep.js';
 
 const SHIFT_L = 0xffe1;
 const SHIFT_R = 0xffe2;
@@ -132,19 +133,3 @@ async function releaseAll(keys: KeySender, held: Set<number>): Promise<void> {
   held.clear();
 }
 
-/** Abortable sleep on the global timers (so fake timers in tests control it). */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  if (ms <= 0) return Promise.resolve();
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, {once: true});
-  });
-}

@@ -18,6 +18,7 @@ import {format} from 'node:util';
 import rfb2 from 'rfb2';
 import {noLog, type LogFn} from '../engine/events.js';
 import type {KeySender} from './key-sender.js';
+import {sleep as pause} from '../util/sleep.js';
 
 /** Where QEMU's VNC server listens: TCP (`-vnc 127.0.0.1:N` → port 5900+N) or `-vnc unix:PATH`. */
 export type VncTarget = {host: string; port: number} | {path: string};
@@ -131,20 +132,6 @@ class SocketProxy extends EventEmitter {
 class RetryableError extends Error {}
 const RETRY_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAGAIN']);
 
-/** Abortable sleep (rejects with the signal's reason). */
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, {once: true});
-  });
-}
 
 function pixelFormatOf(c: rfb2.RfbClient): PixelFormat {
   return {

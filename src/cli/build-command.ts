@@ -9,7 +9,7 @@ import type {ErrorPolicy, Gate} from '../engine/runner.js';
 import {liveFrames, readScreenLines} from '../engine/screen.js';
 import {takeScreenshot} from '../engine/screenshot.js';
 import type {ConsoleView} from './console-view.js';
-import {registerBuild, unregisterBuild, type RunningBuild} from './running-builds.js';
+import {registerBuild, unregisterBuild, type BuildInfo} from '../engine/registry.js';
 import {StepError} from '../engine/step.js';
 import {loadProfile, ProfileError} from '../profiles/loader.js';
 import {reapStaleQemus} from '../qemu/reaper.js';
@@ -79,14 +79,22 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
       onInterrupt: () => onSignal('SIGINT'),
     });
   }
-  const announce: RunningBuild = {id: state.id, profile: loaded.profile.name, pid: process.pid, logDir: options.logDir, started: Date.now()};
-  registerBuild(announce);
+  const announce: BuildInfo = {id: state.id, profile: loaded.profile.name, pid: process.pid, logDir: options.logDir, started: Date.now()};
+  // Other vmbench processes (vmbench screenshot) find the build here; failing that costs only them.
+  const announceBuild = (info: BuildInfo): void => {
+    try {
+      registerBuild(info);
+    } catch (err) {
+      logWriter.write({type: 'log', time: Date.now(), source: 'vmbench', stream: 'warn', line: `could not register the running build: ${(err as Error).message}`});
+    }
+  };
+  announceBuild(announce);
   const report = view ? view.event.bind(view) : values.json ? jsonReporter(process.stdout) : plainReporter(process.stdout, !!values.verbose);
   const emit = (e: BuildEvent): void => {
     logWriter.write(e);
     report(e);
     if (e.type === 'step' && e.id === 'start-vm' && e.status === 'done' && state.vncPort) {
-      registerBuild({...announce, vnc: {host: loaded.profile.vnc_bind_address, port: state.vncPort}});
+      announceBuild({...announce, vnc: {host: loaded.profile.vnc_bind_address, port: state.vncPort}});
     }
     // A failed step leaves a picture of what the VM showed, next to the log.
     if (e.type === 'step' && e.status === 'failed') {

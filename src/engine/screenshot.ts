@@ -2,7 +2,8 @@
  * Screenshots next to the build log: QMP screendump writes a PNG itself (QEMU >= 7.1), taken at
  * every debug pause and on failure so a headless run still shows what the VM showed.
  */
-import {mkdir, rename, rm} from 'node:fs/promises';
+import {mkdir} from 'node:fs/promises';
+import {screendumpPng} from '../vnc/screenshot.js';
 import path from 'node:path';
 import type {BuildState} from './state.js';
 
@@ -16,14 +17,6 @@ export async function takeScreenshot(state: BuildState, label: string): Promise<
   await mkdir(dir, {recursive: true});
   const name = `${String(++counter).padStart(3, '0')}-${label.replace(/[^\w.-]+/g, '_')}.png`;
   const file = path.join(dir, name);
-  // Written under another name first, so a reader never sees half a PNG.
-  const partial = `${file}.partial`;
-  try {
-    await qmp.execute('screendump', {filename: partial, format: 'png'});
-    await rename(partial, file);
-    return file;
-  } catch (err) {
-    await rm(partial, {force: true});
-    throw err;
-  }
+  await screendumpPng(qmp, file);
+  return file;
 }

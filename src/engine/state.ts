@@ -8,7 +8,7 @@ import type {QmpClient} from '../qemu/qmp.js';
 import type {RunningHttpServer} from '../http/server.js';
 import type {SshSession} from '../ssh/index.js';
 import type {ScreenWaiter} from './steps/type-boot-command.js';
-import type {LiveFrames} from '../vnc/live-frames.js';
+import type {FrameSource} from '../vnc/frame-source.js';
 
 export interface BuildOptions {
   /** Replace an existing output directory. */
@@ -50,7 +50,7 @@ export interface BuildState {
   /** Reads the VM's screen for <waitFor>/<waitStable>. (start-vm) */
   screen?: ScreenWaiter;
   /** Live VNC frames, opened on first use (see engine/screen.ts); stopped with the VM. */
-  frames?: LiveFrames;
+  frames?: FrameSource;
   /** (wait-ssh) */
   ssh?: SshSession;
   /** Set by shutdown once the guest has powered off. */

@@ -50,9 +50,10 @@ export function buildQemuArgs(input: QemuArgsInput): QemuArgs {
   defaults.push(
     ['-netdev', `user,id=user.0${fwd ? `,hostfwd=tcp:${fwd.hostAddress}:${fwd.hostPort}-:${fwd.guestPort}` : ''}`],
     ['-device', `${input.netDevice},netdev=user.0`],
-    // share=force-shared: an external viewer that asks for exclusive access must not kick our
-    // typing session off (the seed-002 "don't open gvncviewer too early" trap).
-    ['-vnc', `${input.vnc.address}:${input.vnc.display},share=force-shared`],
+    // share=ignore: every viewer is let in as shared, whatever it asks. QEMU's default lets an
+    // exclusive viewer kick the build's session off (seed 002's "don't open gvncviewer too
+    // early" trap); force-shared would refuse such a viewer outright.
+    ['-vnc', `${input.vnc.address}:${input.vnc.display},share=ignore`],
     ['-qmp', `unix:${input.qmpSocket},server=on,wait=off`],
     // The serial console goes to QEMU's stdout, so it streams as events and into serial.log.
     ['-chardev', 'stdio,id=serial0,signal=off'],

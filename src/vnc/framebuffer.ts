@@ -70,6 +70,8 @@ export class Framebuffer implements PixelSource {
     const {x, y, width, height} = rect;
     if (width <= 0 || height <= 0 || x + width > this.width || y + height > this.height) return;
     if (rect.kind === 'copy') {
+      // A source outside the screen (a stale CopyRect racing a resize) would copy wrapped rows.
+      if (rect.srcX < 0 || rect.srcY < 0 || rect.srcX + width > this.width || rect.srcY + height > this.height) return;
       // Overlapping copies (scrolling) must read the source as it was: copy rows in a safe order.
       const rows = Array.from({length: height}, (_, i) => i);
       if (rect.srcY < y) rows.reverse();
@@ -103,12 +105,7 @@ export class Framebuffer implements PixelSource {
   takeDamage(): Rect[] {
     const d = this.damage;
     this.damage = [];
-    if (d.length <= 16) return d;
-    const x0 = Math.min(...d.map((r) => r.x));
-    const y0 = Math.min(...d.map((r) => r.y));
-    const x1 = Math.max(...d.map((r) => r.x + r.width));
-    const y1 = Math.max(...d.map((r) => r.y + r.height));
-    return [{x: x0, y: y0, width: x1 - x0, height: y1 - y0}];
+    return d.length <= 16 ? d : [boundingBox(d)];
   }
 
   onChange(cb: (damage: Rect) => void): () => void {
@@ -119,6 +116,51 @@ export class Framebuffer implements PixelSource {
   private mark(r: Rect): void {
     this.version++;
     this.damage.push(r);
+    // Nobody may be taking damage (a frame source feeding only screenshots): stay bounded.
+    if (this.damage.length > 64) this.damage = [boundingBox(this.damage)];
     for (const cb of this.listeners) cb(r);
   }
+}
+
+/**
+ * Which pixels of a width×height screen a sequence of rects has painted: a frame source uses it
+ * to know when the first complete frame after a (re)connect or resize has arrived, whatever
+ * way the server split it into rects. A byte per pixel, so keep it only until complete.
+ */
+export class Coverage {
+  private readonly seen: Uint8Array;
+  private left: number;
+
+  constructor(
+    private readonly width: number,
+    private readonly height: number,
+  ) {
+    this.seen = new Uint8Array(width * height);
+    this.left = width * height;
+  }
+
+  /** Mark a rect as painted; rects outside the screen are ignored, as Framebuffer.applyRect does. */
+  add(x: number, y: number, w: number, h: number): void {
+    if (x < 0 || y < 0 || w <= 0 || h <= 0 || x + w > this.width || y + h > this.height) return;
+    for (let r = y; r < y + h; r++) {
+      const row = r * this.width;
+      for (let i = row + x; i < row + x + w; i++) if (!this.seen[i]) (this.seen[i] = 1), this.left--;
+    }
+  }
+
+  /** Every pixel has been painted at least once. */
+  get complete(): boolean {
+    return this.left === 0;
+  }
+}
+
+function boundingBox(d: Rect[]): Rect {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const r of d) {
+    x0 = Math.min(x0, r.x);
+    y0 = Math.min(y0, r.y);
+    x1 = Math.max(x1, r.x + r.width);
+    y1 = Math.max(y1, r.y + r.height);
+  }
+  return {x: x0, y: y0, width: x1 - x0, height: y1 - y0};
 }

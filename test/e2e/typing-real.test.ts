@@ -98,7 +98,7 @@ beforeAll(async () => {
   const serial = path.join(dir, 'serial.log');
   qemu = spawn(
     'qemu-system-x86_64',
-    ['-accel', 'tcg', '-m', '256', '-display', 'none', '-vnc', `unix:${path.join(dir, 'vnc.sock')},share=force-shared`,
+    ['-accel', 'tcg', '-m', '256', '-display', 'none', '-vnc', `unix:${path.join(dir, 'vnc.sock')},share=ignore`,
       '-qmp', `unix:${path.join(dir, 'qmp.sock')},server=on,wait=off`, '-cdrom', iso, '-boot', 'd',
       '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${sshPort}-:22`, '-device', 'virtio-net,netdev=n0', '-device', 'virtio-rng-pci',
       '-serial', `file:${serial}`],

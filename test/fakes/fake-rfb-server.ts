@@ -17,6 +17,8 @@ export interface FakeRfbOptions {
   securityTypes?: number[];
   /** Rect sent in answer to every FramebufferUpdateRequest (clipped to the screen). */
   updateRect?: {x: number; y: number; width: number; height: number};
+  /** Answer a non-incremental request with the whole screen, as QEMU does (default: updateRect). */
+  fullUpdates?: boolean;
 }
 
 export interface RecordedKey {
@@ -103,6 +105,21 @@ export class FakeRfbServer extends EventEmitter {
     msg.writeUInt8(0, 0);
     msg.writeUInt16BE(1, 2);
     writeRectHeader(msg, 4, 0, 0, width, height, -223);
+    this.last.socket.write(msg);
+  }
+
+  /** Send a FramebufferUpdate with one raw rect whose pixels come from `pixel` (B, G, R, X). */
+  sendRawRect(x: number, y: number, width: number, height: number, pixel: (x: number, y: number) => number[] = patternPixel): void {
+    this.last.socket.write(rawUpdate(x, y, width, height, pixel));
+  }
+
+  /** Send a FramebufferUpdate with one CopyRect: (srcX, srcY) → (x, y), width×height. */
+  sendCopyRect(x: number, y: number, width: number, height: number, srcX: number, srcY: number): void {
+    const msg = Buffer.alloc(4 + 12 + 4);
+    msg.writeUInt16BE(1, 2);
+    writeRectHeader(msg, 4, x, y, width, height, 1);
+    msg.writeUInt16BE(srcX, 16);
+    msg.writeUInt16BE(srcY, 18);
     this.last.socket.write(msg);
   }
 
@@ -196,7 +213,7 @@ export class FakeRfbServer extends EventEmitter {
         if (b.length < 10) return 0;
         const req = {incremental: b[1] !== 0, x: b.readUInt16BE(2), y: b.readUInt16BE(4), width: b.readUInt16BE(6), height: b.readUInt16BE(8)};
         conn.updateRequests.push(req);
-        this.answerUpdate(conn.socket);
+        this.answerUpdate(conn.socket, req.incremental);
         return 10;
       }
       case 4:
@@ -217,21 +234,24 @@ export class FakeRfbServer extends EventEmitter {
     }
   }
 
-  private answerUpdate(socket: net.Socket): void {
-    const r = this.opts.updateRect ?? {x: 0, y: 0, width: 8, height: 4};
-    const width = Math.min(r.width, this.width - r.x);
-    const height = Math.min(r.height, this.height - r.y);
-    const msg = Buffer.alloc(4 + 12 + width * height * 4);
-    msg.writeUInt8(0, 0);
-    msg.writeUInt16BE(1, 2);
-    writeRectHeader(msg, 4, r.x, r.y, width, height, 0);
-    let o = 16;
-    for (let y = r.y; y < r.y + height; y++)
-      for (let x = r.x; x < r.x + width; x++) {
-        for (const v of patternPixel(x, y)) msg[o++] = v;
-      }
-    socket.write(msg);
+  private answerUpdate(socket: net.Socket, incremental: boolean): void {
+    const full = this.opts.fullUpdates && !incremental;
+    const r = full ? {x: 0, y: 0, width: this.width, height: this.height} : (this.opts.updateRect ?? {x: 0, y: 0, width: 8, height: 4});
+    socket.write(rawUpdate(r.x, r.y, Math.min(r.width, this.width - r.x), Math.min(r.height, this.height - r.y), patternPixel));
   }
+}
+
+function rawUpdate(x0: number, y0: number, width: number, height: number, pixel: (x: number, y: number) => number[]): Buffer {
+  const msg = Buffer.alloc(4 + 12 + width * height * 4);
+  msg.writeUInt8(0, 0);
+  msg.writeUInt16BE(1, 2);
+  writeRectHeader(msg, 4, x0, y0, width, height, 0);
+  let o = 16;
+  for (let y = y0; y < y0 + height; y++)
+    for (let x = x0; x < x0 + width; x++) {
+      for (const v of pixel(x, y)) msg[o++] = v;
+    }
+  return msg;
 }
 
 function writeRectHeader(b: Buffer, at: number, x: number, y: number, w: number, h: number, encoding: number): void {

@@ -33,7 +33,7 @@ describe('buildQemuArgs', () => {
     expect(values(args, '-boot')).toEqual(['once=d']);
     expect(values(args, '-netdev')).toEqual(['user,id=user.0,hostfwd=tcp:127.0.0.1:2345-:22']);
     expect(values(args, '-device')).toEqual(['virtio-net,netdev=user.0']);
-    expect(values(args, '-vnc')).toEqual(['127.0.0.1:7,share=force-shared']);
+    expect(values(args, '-vnc')).toEqual(['127.0.0.1:7,share=ignore']);
     expect(values(args, '-qmp')).toEqual(['unix:/tmp/x/qmp.sock,server=on,wait=off']);
     expect(values(args, '-serial')).toEqual(['chardev:serial0']);
     expect(values(args, '-display')).toEqual(['none']);

@@ -14,7 +14,7 @@ export const shutdown: Step<BuildState> = {
     const {profile} = ctx.state;
     const qemu = need(ctx.state.qemu, 'QEMU');
     // The screen feed would only reconnect in vain once the VM is off.
-    ctx.state.frames?.stop();
+    await ctx.state.frames?.stop();
     ctx.state.frames = undefined;
     if (!profile.shutdown_command) {
       ctx.log('vmbench', 'warn', 'no shutdown_command: stopping QEMU directly (the guest gets no chance to flush its filesystems)');

@@ -125,7 +125,7 @@ export const startVm: Step<BuildState> = {
     }
   },
   async cleanup(ctx) {
-    ctx.state.frames?.stop();
+    await ctx.state.frames?.stop();
     ctx.state.frames = undefined;
     ctx.state.screen = undefined;
     const {qemu, qmp} = ctx.state;

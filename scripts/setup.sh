@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # qemu/qemu-img run builds; the rest builds the tiny test ISO (profiles/tiny/build-iso.sh).
-# tmux is for the real-terminal tests.
+# console-data's fonts let vmbench read text off graphical screens (read at run time, never
+# copied). tmux is for the real-terminal tests.
 PACKAGES=(qemu-system-x86 qemu-utils linux-image-amd64 busybox-static dropbear-bin isolinux
-  syslinux-common xorriso openssh-sftp-server cpio tmux)
+  syslinux-common xorriso openssh-sftp-server cpio console-data tmux)
 if [ "${VMBENCH_WITH_PACKER:-0}" = 1 ]; then PACKAGES+=(packer); fi
 
 missing=()

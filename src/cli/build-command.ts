@@ -6,7 +6,7 @@ import path from 'node:path';
 import {runBuild, newBuildState} from '../engine/build.js';
 import type {BuildEvent} from '../engine/events.js';
 import type {ErrorPolicy, Gate} from '../engine/runner.js';
-import {liveFrames, readScreenLines} from '../engine/screen.js';
+import {liveFrames, readScreen} from '../engine/screen.js';
 import {takeScreenshot} from '../engine/screenshot.js';
 import type {ConsoleView} from './console-view.js';
 import {registerBuild, unregisterBuild, type BuildInfo} from '../engine/registry.js';
@@ -72,8 +72,8 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
         return frames && frames.framebuffer.width > 0 ? {framebuffer: frames.framebuffer, keys: frames.keys} : undefined;
       },
       readText: async () => {
-        const lines = await readScreenLines(state);
-        return lines ? {lines, confidence: 1} : undefined;
+        const screen = await readScreen(state);
+        return screen ? {lines: screen.lines, confidence: screen.confidence} : undefined;
       },
       screenshot: () => takeScreenshot(state, 'console'),
       onInterrupt: () => onSignal('SIGINT'),

@@ -1,9 +1,13 @@
 /**
  * The VM's screen for the engine and the console view: a VNC frame feed opened on first use
- * (a build that never looks at the screen pays nothing), and the screen as text — exact from
- * video memory while the guest is in VGA text mode.
+ * (a build that never looks at the screen pays nothing), and the screen as text.
+ *
+ * Text comes from recognising console-font glyphs on the VNC frame first — it costs the guest
+ * nothing — and from VGA memory via QMP only when that fails (no frame yet, fonts missing):
+ * the exact read pauses the VM for ~20 ms, too much to do several times a second.
  */
-import {looksLikeTextMode, readVgaText} from '../qemu/vga-text.js';
+import {readScreenText, type ScreenText} from '../screen/screen-text.js';
+import type {GlyphLayout} from '../screen/glyph-match.js';
 import {FrameSource} from '../vnc/frame-source.js';
 import type {BuildState} from './state.js';
 import type {LogFn} from './events.js';
@@ -16,13 +20,28 @@ export function liveFrames(state: BuildState, log?: LogFn): FrameSource | undefi
   return state.frames;
 }
 
-/** The screen's text lines, or undefined when the screen is not in a mode we can read yet. */
-export async function readScreenLines(state: BuildState): Promise<string[] | undefined> {
+/** The grid found on the last frame: passing it back skips the grid search (ms instead of tens). */
+const layouts = new WeakMap<BuildState, GlyphLayout>();
+
+/** The screen as text, or undefined when it cannot be read (yet). */
+export async function readScreen(state: BuildState): Promise<ScreenText | undefined> {
   const frames = liveFrames(state);
   const qmp = state.qmp;
-  if (!frames || !qmp) return undefined;
+  if (!frames) return undefined;
   if (frames.framebuffer.width === 0) await frames.waitForFrame(undefined, {timeoutMs: 2000}).catch(() => undefined);
-  const fb = frames.framebuffer;
-  if (!looksLikeTextMode(fb.width, fb.height)) return undefined;
-  return (await readVgaText(qmp)).lines;
+  if (frames.framebuffer.width > 0) {
+    const byGlyphs = await readScreenText({frame: frames.framebuffer, layout: layouts.get(state)}).catch(() => undefined);
+    if (byGlyphs && byGlyphs.mode !== 'unknown') {
+      if (byGlyphs.layout) layouts.set(state, byGlyphs.layout);
+      return byGlyphs;
+    }
+    layouts.delete(state);
+  }
+  if (!qmp || state.qemu?.hasExited()) return undefined;
+  const exact = await readScreenText({qmp}).catch(() => undefined);
+  return exact && exact.mode !== 'unknown' ? exact : undefined;
+}
+
+export async function readScreenLines(state: BuildState): Promise<string[] | undefined> {
+  return (await readScreen(state))?.lines;
 }

@@ -1,0 +1,108 @@
+/**
+ * One character cell of a frame: its two colours, its 1-bit mask, and exact lookups of that
+ * mask in a glyph table. The building blocks of glyph-match.ts, kept apart to stay small.
+ */
+import type {PixelSource} from '../vnc/framebuffer.js';
+import {bitmapKey, type GlyphTable} from './glyph-table.js';
+
+/** One cell's colours after {@link readCell}: background, foreground, and pixels of neither. */
+export interface CellColours {
+  uniform: boolean;
+  bg: number;
+  fg: number;
+  stray: number;
+}
+
+/**
+ * Split the cell at (x0, y0) into its two most frequent colours and write its mask (1 =
+ * foreground) into `mask`. The background is the more frequent colour, unless the other one is
+ * the screen's dominant colour: then that one is (so `▀` and `▄` are told apart).
+ */
+export function readCell(frame: PixelSource, x0: number, y0: number, gw: number, gh: number, screenBg: number, mask: Uint32Array): CellColours {
+  const {pixels, width} = frame;
+  let c0 = pixels[y0 * width + x0]!;
+  let c1 = -1;
+  let c2 = -1;
+  let n0 = 0;
+  let n1 = 0;
+  let n2 = 0;
+  for (let r = 0; r < gh; r++) {
+    for (let i = (y0 + r) * width + x0, end = i + gw; i < end; i++) {
+      const p = pixels[i]!;
+      if (p === c0) n0++;
+      else if (p === c1) n1++;
+      else if (c1 < 0) (c1 = p), (n1 = 1);
+      else if (p === c2) n2++;
+      else if (c2 < 0) (c2 = p), (n2 = 1);
+    }
+  }
+  if (c1 < 0) return {uniform: true, bg: c0, fg: c0, stray: 0};
+  // Order by count: c0 is the most frequent, c1 the second.
+  if (n1 > n0) [c0, n0, c1, n1] = [c1, n1, c0, n0];
+  if (n2 > n1) {
+    [c1, n1] = [c2, n2];
+    if (n1 > n0) [c0, n0, c1, n1] = [c1, n1, c0, n0];
+  }
+  let bg = c0;
+  let fg = c1;
+  if (fg === screenBg) [bg, fg] = [fg, bg];
+  const stray = gw * gh - n0 - n1;
+  for (let r = 0; r < gh; r++) {
+    let v = 0;
+    for (let i = (y0 + r) * width + x0, end = i + gw; i < end; i++) {
+      const p = pixels[i]!;
+      const on = p === fg ? 1 : p === bg ? 0 : distance2(p, fg) < distance2(p, bg) ? 1 : 0;
+      v = v * 2 + on;
+    }
+    mask[r] = v;
+  }
+  return {uniform: false, bg, fg, stray};
+}
+
+function distance2(a: number, b: number): number {
+  const dr = ((a >> 16) & 255) - ((b >> 16) & 255);
+  const dg = ((a >> 8) & 255) - ((b >> 8) & 255);
+  const db = (a & 255) - (b & 255);
+  return dr * dr + dg * dg + db * db;
+}
+
+/** A glyph row with all `width` pixels set (XOR with it inverts a row). */
+export function fullRow(width: number): number {
+  return width >= 32 ? 0xffffffff : 2 ** width - 1;
+}
+
+/** Exact lookup of the mask, then of its inverse (reverse video). */
+export function exact(table: GlyphTable, mask: Uint32Array, scratch: Uint32Array): {entry: number; inverted: boolean} | undefined {
+  const hit = table.byKey.get(bitmapKey(mask));
+  if (hit !== undefined) return {entry: hit, inverted: false};
+  const full = fullRow(table.width);
+  for (let r = 0; r < mask.length; r++) scratch[r] = (mask[r]! ^ full) >>> 0;
+  const inv = table.byKey.get(bitmapKey(scratch));
+  return inv === undefined ? undefined : {entry: inv, inverted: true};
+}
+
+/** Most common colour on a sparse sample of the frame: the screen's background. */
+export function dominantColour(frame: PixelSource): number {
+  const counts = new Map<number, number>();
+  const {pixels} = frame;
+  for (let i = 0; i < pixels.length; i += 7) {
+    const p = pixels[i]!;
+    counts.set(p, (counts.get(p) ?? 0) + 1);
+  }
+  let best = 0;
+  let bestN = -1;
+  for (const [c, n] of counts) if (n > bestN) (best = c), (bestN = n);
+  return best;
+}
+
+/**
+ * Remove an underline cursor: solid rows in the bottom quarter of the cell. Returns whether
+ * anything was removed.
+ */
+export function stripCursor(mask: Uint32Array, full: number): boolean {
+  let changed = false;
+  for (let r = Math.floor((mask.length * 3) / 4); r < mask.length; r++) {
+    if (mask[r] === full) (mask[r] = 0), (changed = true);
+  }
+  return changed;
+}

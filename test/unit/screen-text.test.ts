@@ -4,7 +4,7 @@ import {fileURLToPath} from 'node:url';
 import {PNG} from 'pngjs';
 import {describe, expect, it} from 'vitest';
 import type {QmpClient} from '../../src/qemu/qmp.js';
-import {decodePpm} from '../../src/screen/screendump.js';
+import {parsePpm as decodePpm} from '../../src/vnc/screenshot.js';
 import {findText, readScreenText} from '../../src/screen/screen-text.js';
 import {Framebuffer} from '../../src/vnc/framebuffer.js';
 
@@ -123,7 +123,7 @@ describe('decodePpm', () => {
     const fb = new Framebuffer(3, 2);
     fb.pixels.set([0xff0000, 0x00ff00, 0x0000ff, 0x123456, 0, 0xffffff]);
     expect(Array.from(decodePpm(toPpm(fb)).pixels)).toEqual(Array.from(fb.pixels));
-    expect(() => decodePpm(Buffer.from('P3\n1 1\n255\n0 0 0\n'))).toThrow(/P6/);
+    expect(() => decodePpm(Buffer.from('P3\n1 1\n255\n0 0 0\n'))).toThrow(/not a binary PPM/);
     expect(() => decodePpm(Buffer.from('P6\n2 2\n65535\n'))).toThrow(/maxval/);
     expect(() => decodePpm(Buffer.from('P6\n20 20\n255\n\0\0\0'))).toThrow(/truncated/);
   });

@@ -10,7 +10,9 @@ const r = spawnSync('npx', ['vitest', 'run', '--reporter=default', '--reporter=j
 let summary = '';
 try {
   const j = JSON.parse(readFileSync(report, 'utf8'));
-  summary = `${j.numPassedTests} passed, ${j.numFailedTests} failed, ${j.numPendingTests + (j.numTodoTests ?? 0)} skipped`;
+  // A test file that fails to load counts as a failure too, though it ran no test.
+  const failed = j.numFailedTests + (j.numFailedTestSuites ?? 0);
+  summary = `${j.numPassedTests} passed, ${failed} failed, ${j.numPendingTests + (j.numTodoTests ?? 0)} skipped`;
 } catch {
   summary = '0 passed, 1 failed';
 }

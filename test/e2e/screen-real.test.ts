@@ -18,7 +18,7 @@ import {PNG} from 'pngjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {registerBuild, unregisterBuild} from '../../src/engine/registry.js';
 import {connectQmp, type QmpClient} from '../../src/qemu/qmp.js';
-import {readVgaText} from '../../src/qemu/vga-text.js';
+import {readVgaText} from '../../src/screen/vga-text.js';
 import {FrameSource, type FrameSourceState} from '../../src/vnc/frame-source.js';
 import type {Framebuffer} from '../../src/vnc/framebuffer.js';
 import {screendumpPng} from '../../src/vnc/screenshot.js';
@@ -162,7 +162,9 @@ describe('the screen of a real VM (QEMU TCG, isolinux prompt)', () => {
 
   it('external viewers come and go (even exclusive ones) and the FrameSource stays live; keys reach the screen', {timeout: 60_000}, async () => {
     const fb = await source!.waitForFrame((f) => f.width === 720);
-    const row = (await readVgaText(qmp!)).lines.findIndex((l) => l.startsWith('boot:'));
+    const text = await readVgaText(qmp!);
+    if (text.kind !== 'text') throw new Error(`not in text mode: ${text.reason}`);
+    const row = text.lines.findIndex((l) => l.startsWith('boot:'));
     expect(row).toBeGreaterThan(0);
     // A viewer that asks for exclusive access (a VNC viewer started without -Shared) gets in,
     // and does not kick anyone off: the seed-002 trap.

@@ -143,6 +143,7 @@ describe('the screen of a real VM (QEMU TCG, isolinux prompt)', () => {
   it('FrameSource shows the 720x400 prompt, pixel for pixel what QEMU screendumps', {timeout: 60_000}, async () => {
     const fb = await source!.waitForFrame((f) => f.width === 720 && f.height === 400, {timeoutMs: 30_000});
     const text = await readVgaText(qmp!);
+    if (text.kind !== 'text') throw new Error(`not in text mode: ${text.reason}`);
     expect(text.lines.some((l) => l.startsWith('boot:'))).toBe(true);
     // Let one more update through so the frame includes the prompt line, then compare.
     const seen = source!.stats.updates;

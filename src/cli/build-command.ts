@@ -96,12 +96,6 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
     if (e.type === 'step' && e.id === 'start-vm' && e.status === 'done' && state.vncPort) {
       announceBuild({...announce, vnc: {host: loaded.profile.vnc_bind_address, port: state.vncPort}});
     }
-    // A failed step leaves a picture of what the VM showed, next to the log.
-    if (e.type === 'step' && e.status === 'failed') {
-      void takeScreenshot(state, `failed-${e.id}`)
-        .then((f) => f && logWriter.write({type: 'log', time: Date.now(), source: 'vmbench', stream: 'info', line: `screenshot: ${f}`}))
-        .catch(() => undefined);
-    }
   };
   // Prompts go to stderr so --json output on stdout stays one event per line.
   const prompter = new LinePrompter(process.stdin, process.stderr);
@@ -153,6 +147,11 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
         onError: policy as ErrorPolicy,
         ask: prompter.askOnError,
         gate,
+        // A failed step leaves a picture of what the VM showed, next to the log.
+        onFailure: async (step) => {
+          const f = await takeScreenshot(state, `failed-${step.id}`);
+          if (f) emit({type: 'log', time: Date.now(), source: 'vmbench', stream: 'info', line: `screenshot of the VM at the failure: ${f}`});
+        },
       },
       state,
     );

@@ -21,6 +21,8 @@ export interface RunnerOptions {
   gate?: Gate;
   onError?: ErrorPolicy;
   ask?: (step: {id: string; title: string}, error: Error) => Promise<ErrorDecision>;
+  /** Called when a step fails, before anything is cleaned up (e.g. to screenshot the VM). */
+  onFailure?: (step: {id: string; title: string}, error: Error) => Promise<void>;
 }
 
 export interface RunResult {
@@ -120,6 +122,10 @@ export async function runSteps<S>(steps: readonly Step<S>[], state: S, opts: Run
           }
           const error = toError(err);
           status(step, 'failed', {durationMs: now() - started, error: error.message});
+          // Evidence first, while the VM still runs; bounded so a stuck hook cannot hang the build.
+          if (opts.onFailure) {
+            await Promise.race([opts.onFailure(step, error).catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]);
+          }
           const decision: ErrorDecision =
             policy === 'ask' && opts.ask ? await raceAbort(opts.ask(step, error), signal) : policy === 'abort' ? 'abort' : 'cleanup';
           if (decision === 'retry') {

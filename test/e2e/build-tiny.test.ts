@@ -123,6 +123,10 @@ describe('vmbench build tiny (real QEMU)', () => {
     expect(r.stderr).not.toMatch(/timed out/i);
     expect(r.all).not.toContain('not-the-password');
     expect(existsSync(out)).toBe(false);
+    // The failure left a picture of the VM's screen and its serial console next to the log.
+    const logDir = /logs: (\S+)/.exec(r.stderr)?.[1];
+    expect(readdirSync(path.join(logDir!, 'screenshots'))).toEqual([expect.stringMatching(/^\d+-failed-wait-ssh\.png$/)]);
+    expect(readFileSync(path.join(logDir!, 'serial.log'), 'utf8')).toContain('vmbench-tiny: sshd ready');
   });
 
   it('Ctrl-C mid-build leaves no QEMU, no listening port and no output', {timeout: 180_000}, async () => {

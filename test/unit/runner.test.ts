@@ -152,3 +152,12 @@ describe('checkpoints inside a step', () => {
     expect(h.statuses()).toEqual(['type:paused', 'type:running', 'type:paused', 'type:running', 'type:paused', 'type:cancelled', 'after:cancelled']);
   });
 });
+
+describe('onFailure', () => {
+  it('runs before any cleanup, while what failed is still there', async () => {
+    const state: Trace = {calls: []};
+    const h = harness({onFailure: async (s, e) => void state.calls.push(`evidence:${s.id}:${e.message}`)});
+    await runSteps([step('a'), step('b', {fail: 1})], state, h.opts);
+    expect(state.calls).toEqual(['run:a', 'run:b', 'evidence:b:b broke', 'cleanup:b', 'cleanup:a']);
+  });
+});

@@ -80,6 +80,35 @@ describe('vmbench build tiny (real QEMU)', () => {
     rmSync(raw);
   });
 
+  it('pauses after each of boot_steps under --debug, and abort there cleans up', {timeout: 90_000}, async () => {
+    const profile = tinyProfileCopy((y) =>
+      y.replace(
+        /boot_command:\n  - .*\n/,
+        `boot_steps:\n  - ['<waitFor "boot:" 1m>', 'Wait for the isolinux prompt']\n  - ['tiny url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/tiny.cfg<enter>', 'Boot the kernel']\n`,
+      ),
+    );
+    const out = path.join(work, 'out-steps');
+    const child = execa('node', [BIN, 'build', profile, '--json', '--debug', '--output', out, '--cache-dir', CACHE], {
+      reject: false,
+      env: {CI: 'true', XDG_STATE_HOME: tmpDir('vmbench-state-')},
+      stdin: 'pipe',
+    });
+    const pauses: string[] = [];
+    child.stderr!.on('data', (d: Buffer) => {
+      for (const m of d.toString().matchAll(/paused (?:before ([\w-]+)|in type-boot-command after "([^"]+)")/g)) {
+        pauses.push(m[1] ?? m[2]!);
+        // Abort at the pause after the kernel line was typed: the VM is up and booting then.
+        child.stdin!.write(m[2] === 'Boot the kernel' ? 'a\n' : '\n');
+      }
+    });
+    const r = await child;
+    expect(pauses).toEqual(['fetch-iso', 'prepare-output', 'create-disk', 'ssh-key', 'serve-http', 'start-vm', 'type-boot-command', 'Wait for the isolinux prompt', 'Boot the kernel']);
+    expect(r.exitCode).toBe(130);
+    const typed = events(r.stdout).filter((e) => e.type === 'log' && String(e.line).startsWith('boot step done'));
+    expect(typed.map((e) => e.line)).toEqual(['boot step done: Wait for the isolinux prompt', 'boot step done: Boot the kernel']);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('refuses to overwrite an existing output directory without --force', {timeout: 60_000}, async () => {
     const out = path.join(work, 'out-ok');
     expect(existsSync(out)).toBe(true);

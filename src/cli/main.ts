@@ -11,6 +11,7 @@ Usage:
   vmbench validate <profile>          check a profile and report every problem with file:line
   vmbench profiles                    list the profiles it can find
   vmbench screenshot [build-id] [-o F] save a PNG of a running build's VM screen
+  vmbench sections <log> [--json]     the BEGIN{…}/END{…} section tree of a vmbench or Packer log
   vmbench --help | --version
 
 Build options:
@@ -85,6 +86,11 @@ export async function main(argv: string[]): Promise<void> {
     case 'screenshot': {
       const {screenshotCommand} = await import('./screenshot-command.js');
       process.exitCode = await screenshotCommand(rest, values);
+      return;
+    }
+    case 'sections': {
+      const {sectionsCommand} = await import('./sections-command.js');
+      process.exitCode = await sectionsCommand(rest, values);
       return;
     }
     case 'profiles': {

@@ -159,7 +159,8 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
     view = undefined;
     const out = process.stderr;
     if (outcome.status === 'done') {
-      for (const a of outcome.state.artifacts) process.stdout.write(`${a.path}\n`);
+      // --json keeps stdout to one event per line: artifacts are in their own events there.
+      if (!values.json) for (const a of outcome.state.artifacts) process.stdout.write(`${a.path}\n`);
       out.write(`vmbench: logs in ${options.logDir}\n`);
       return 0;
     }

@@ -23,6 +23,8 @@ export interface AttemptContext {
   host: string;
   port: number;
   stage: AttemptStage;
+  /** The server sent its SSH identification line (so it is an sshd, just slow). */
+  banner?: boolean;
   readyTimeoutMs: number;
   tried: string[];
   offered?: string[];
@@ -94,7 +96,10 @@ export function timedOut(ctx: AttemptContext): ClassifiedFailure {
     tcp: `connected but no SSH handshake within ${within} (guest still booting, network not up, or sshd busy)`,
     kex: `SSH handshake done but authentication did not finish within ${within}`,
   }[ctx.stage];
-  return {kind: 'handshake', message, fatal: false, stalled: true};
+  // Only a server that already sent its banner is worth waiting longer for: before the guest's
+  // sshd listens, QEMU's SLIRP holds a silent connection open, and a fresh attempt finds a newly
+  // started sshd sooner than a long one still waiting on the old connection.
+  return {kind: 'handshake', message, fatal: false, stalled: ctx.stage === 'kex' || ctx.banner === true};
 }
 
 function authFailure(ctx: AttemptContext, prefix = 'authentication rejected'): ClassifiedFailure {

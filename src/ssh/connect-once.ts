@@ -41,7 +41,10 @@ export function connectOnce(target: SshTarget, opts: AttemptOptions): Promise<At
     let stage: AttemptStage = 'connecting';
     let settled = false;
     let seenHostKey: string | undefined;
-    const ctx = () => ({host: target.host, port: target.port, stage, readyTimeoutMs: opts.readyTimeoutMs, ...progress});
+    // ssh2 has no event for the server's identification line; its parser stores the version
+    // (client.js onHeader → _remoteVer), which tells a silent peer from a slow key exchange.
+    const banner = (): boolean => Boolean((client as unknown as {_remoteVer?: string})._remoteVer);
+    const ctx = () => ({host: target.host, port: target.port, stage, banner: banner(), readyTimeoutMs: opts.readyTimeoutMs, ...progress});
 
     // Belt and braces: ssh2 clears its readyTimeout on socket 'error'/'end'/'close' but some odd
     // paths (e.g. a hung crypto init) could leave an attempt open forever.

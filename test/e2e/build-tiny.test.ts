@@ -58,6 +58,9 @@ describe('vmbench build tiny (real QEMU)', () => {
     const evs = events(r.stdout);
     expect(r.exitCode, r.stderr).toBe(0);
 
+    // --json means every stdout line is one JSON event (the artifact path is an event too).
+    expect(r.stdout.split('\n').filter(Boolean).every((l) => l.startsWith('{'))).toBe(true);
+    expect(evs.filter((e) => e.type === 'artifact').map((e) => e.path)).toEqual([path.join(out, 'tiny.qcow2')]);
     // Every step ran, in Packer's order, and finished.
     const done = evs.filter((e) => e.type === 'step' && e.status === 'done').map((e) => e.id);
     expect(done).toEqual(['fetch-iso', 'prepare-output', 'create-disk', 'ssh-key', 'serve-http', 'start-vm', 'type-boot-command', 'wait-ssh', 'provision', 'shutdown', 'convert']);

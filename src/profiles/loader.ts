@@ -21,6 +21,8 @@ export interface ProfileIssue {
 
 export class ProfileError extends Error {
   constructor(readonly issues: ProfileIssue[]) {
+    // In file order, as an editor would walk them.
+    issues.sort((a, b) => a.line - b.line || a.col - b.col);
     super(issues.map((i) => `${i.file}:${i.line}:${i.col}: ${i.field ? `${i.field}: ` : ''}${i.message}`).join('\n'));
     this.name = 'ProfileError';
   }

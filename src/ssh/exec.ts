@@ -12,7 +12,7 @@
  *   (ChannelManager.cleanup), so "connection gone" is already known when the channel closes.
  */
 import type {Client, ClientChannel} from 'ssh2';
-import {LineSplitter} from './line-splitter.js';
+import {LineSplitter} from '../util/lines.js';
 import type {ExecOptions, ExecResult} from './types.js';
 
 /** The bits of a session that exec needs. */

@@ -2,7 +2,7 @@ import net from 'node:net';
 import {afterEach, describe, expect, it} from 'vitest';
 import {generateKeyPair, SshWaitError, waitForSsh, type SshAttemptFailure, type SshSession, type SshTarget} from '../../src/ssh/index.js';
 import {classifyError} from '../../src/ssh/classify.js';
-import {LineSplitter} from '../../src/ssh/line-splitter.js';
+import {LineSplitter} from '../../src/util/lines.js';
 import {formatDuration} from '../../src/ssh/wait-error.js';
 import type {LogStream} from '../../src/engine/events.js';
 import {reservePort, startFakeSshServer, FakeSshServer, type FakeExecHandler} from '../fakes/fake-ssh-server.js';

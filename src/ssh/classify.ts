@@ -12,7 +12,7 @@
  * - 'Host denied (verification failed)' (level 'handshake', protocol/kex.js) on hostVerifier false;
  * - a DISCONNECT from the server as an Error whose `code` is the numeric reason.
  */
-import {formatDuration} from './wait-error.js';
+import {formatDuration} from '../util/duration.js';
 import type {SshAttemptFailure} from './types.js';
 
 /** How far one attempt got: TCP not yet up, TCP up (no key exchange yet), key exchange done. */

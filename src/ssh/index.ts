@@ -3,7 +3,7 @@
  * The rest of vmbench imports from here only; ssh2 stays an implementation detail.
  */
 export {waitForSsh} from './wait-for-ssh.js';
-export {SshWaitError, formatDuration} from './wait-error.js';
+export {SshWaitError} from './wait-error.js';
 export {generateKeyPair} from './keys.js';
 export {hostKeyFingerprint} from './connect-once.js';
 export {shellQuote} from './upload.js';

@@ -11,7 +11,8 @@ import type {ClassifiedFailure} from './classify.js';
 import {connectOnce} from './connect-once.js';
 import {createSession} from './session.js';
 import type {SshSession, SshTarget, WaitForSshOptions} from './types.js';
-import {formatDuration, SshWaitError} from './wait-error.js';
+import {SshWaitError} from './wait-error.js';
+import {formatDuration} from '../util/duration.js';
 
 const BACKOFF_START_MS = 150;
 const BACKOFF_FACTOR = 1.5;

@@ -3,7 +3,6 @@ import {afterEach, describe, expect, it} from 'vitest';
 import {generateKeyPair, SshWaitError, waitForSsh, type SshAttemptFailure, type SshSession, type SshTarget} from '../../src/ssh/index.js';
 import {classifyError} from '../../src/ssh/classify.js';
 import {LineSplitter} from '../../src/util/lines.js';
-import {formatDuration} from '../../src/ssh/wait-error.js';
 import type {LogStream} from '../../src/engine/events.js';
 import {reservePort, startFakeSshServer, FakeSshServer, type FakeExecHandler} from '../fakes/fake-ssh-server.js';
 
@@ -87,9 +86,6 @@ describe('pure helpers', () => {
     expect(out).toEqual(lines);
   });
 
-  it.each([
-    [120_000, '2m'], [90_000, '1m30s'], [45_000, '45s'], [1500, '1.5s'], [300, '300ms'], [5000, '5s'],
-  ])('formatDuration(%d) = %s', (ms, text) => expect(formatDuration(ms)).toBe(text));
 
   const ctx = {host: 'h', port: 1, stage: 'tcp' as const, readyTimeoutMs: 5000, tried: ['none', 'password'], offered: ['publickey']};
   it.each([

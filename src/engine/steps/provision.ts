@@ -7,11 +7,11 @@ import {randomBytes} from 'node:crypto';
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {renderTemplate} from '../../profiles/template.js';
+import {shellQuote} from '../../ssh/index.js';
 import type {ShellProvisioner} from '../../profiles/schema.js';
 import {need, StepError, type Step, type StepContext} from '../step.js';
 import type {BuildState} from '../state.js';
 
-const quote = (s: string): string => `'${s.replaceAll("'", `'"'"'`)}'`;
 
 /** Packer's environment for shell provisioners, plus the user's environment_vars. */
 export function envVars(state: BuildState, p: ShellProvisioner): string {
@@ -19,7 +19,7 @@ export function envVars(state: BuildState, p: ShellProvisioner): string {
   return vars
     .map((v) => {
       const eq = v.indexOf('=');
-      return eq < 0 ? `${v}=''` : `${v.slice(0, eq)}=${quote(v.slice(eq + 1))}`;
+      return eq < 0 ? `${v}=''` : `${v.slice(0, eq)}=${shellQuote(v.slice(eq + 1))}`;
     })
     .join(' ');
 }
@@ -71,7 +71,7 @@ export const provision: Step<BuildState> = {
           throw new StepError(`${script.name} exited with code ${r.exitCode} after ${took} (valid: ${p.valid_exit_codes.join(', ')})`, `the script's last output lines are above; it is defined at ${p.source}`);
         }
         ctx.log('provisioner', 'info', `${script.name}: exit ${r.exitCode} after ${took}`);
-        await ssh.exec(`rm -f ${quote(remote)}`, {signal: ctx.signal}).catch(() => undefined);
+        await ssh.exec(`rm -f ${shellQuote(remote)}`, {signal: ctx.signal}).catch(() => undefined);
       }
     }
   },

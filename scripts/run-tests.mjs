@@ -11,7 +11,8 @@ let summary = '';
 try {
   const j = JSON.parse(readFileSync(report, 'utf8'));
   // A test file that fails to load counts as a failure too, though it ran no test.
-  const failed = j.numFailedTests + (j.numFailedTestSuites ?? 0);
+  const loadFailures = (j.testResults ?? []).filter((r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0).length;
+  const failed = j.numFailedTests + loadFailures;
   summary = `${j.numPassedTests} passed, ${failed} failed, ${j.numPendingTests + (j.numTodoTests ?? 0)} skipped`;
 } catch {
   summary = '0 passed, 1 failed';

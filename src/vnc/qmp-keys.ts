@@ -68,6 +68,9 @@ export function qcodeForKeysym(keysym: number): string | undefined {
  * Types over QMP: each key event is one `input-send-event` command, awaited, so QEMU has
  * accepted it (and put it in the guest's keyboard queue) before the typer's pause starts.
  */
+/** How long a briefly stopped VM may refuse input before typing fails. */
+const PAUSED_RETRY_MS = 1000;
+
 export class QmpKeySender implements KeySender {
   constructor(private readonly qmp: QmpCommandRunner) {}
 
@@ -81,8 +84,24 @@ export class QmpKeySender implements KeySender {
     if (qcode === undefined) {
       throw new RangeError(`no US-layout key types keysym 0x${keysym.toString(16)}; QMP typing supports US-layout characters only`);
     }
-    return this.qmp
-      .execute('input-send-event', {events: [{type: 'key', data: {down, key: {type: 'qcode', data: qcode}}}]})
-      .then(() => undefined);
+    return this.send(qcode, down);
+  }
+
+  /**
+   * QEMU refuses input while the VM is stopped. vmbench itself stops it for ~20 ms to read VGA
+   * registers exactly (src/screen/vga-text.ts) — e.g. the console view or <waitFor> reading the
+   * screen while a boot command is typed — so a refusal is retried for a while before it counts.
+   */
+  private async send(qcode: string, down: boolean): Promise<void> {
+    const deadline = Date.now() + PAUSED_RETRY_MS;
+    for (;;) {
+      try {
+        await this.qmp.execute('input-send-event', {events: [{type: 'key', data: {down, key: {type: 'qcode', data: qcode}}}]});
+        return;
+      } catch (err) {
+        if (!/not running/i.test((err as Error).message) || Date.now() >= deadline) throw err;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
   }
 }

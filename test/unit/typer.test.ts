@@ -272,6 +272,27 @@ describe('QmpKeySender', () => {
     expect(qmp.calls).toEqual([]);
   });
 
+  it('waits out a VM stopped for a moment (vmbench reading VGA registers) and sends the key then', async () => {
+    const qmp = new FakeQmp();
+    qmp.fail = new Error('VM not running');
+    setTimeout(() => (qmp.fail = undefined), 50);
+    const p = typeBootCommand(new QmpKeySender(qmp), [press('a')], {keyIntervalMs: 5});
+    await vi.runAllTimersAsync();
+    await p;
+    expect(qmp.calls.length).toBeGreaterThan(3);
+    expect(qmp.calls.at(-1)).toEqual(qk('a', false));
+  });
+
+  it('passes other QEMU errors on at once', async () => {
+    const qmp = new FakeQmp();
+    qmp.fail = new Error("Invalid parameter 'key'");
+    const p = typeBootCommand(new QmpKeySender(qmp), [press('a')], {keyIntervalMs: 5});
+    const done = expect(p).rejects.toThrow('Invalid parameter');
+    await vi.runAllTimersAsync();
+    await done;
+    expect(qmp.calls.filter((c) => c.command === 'input-send-event').length).toBeLessThanOrEqual(2);
+  });
+
   it("passes QEMU's error on, so the typer rejects with it", async () => {
     const qmp = new FakeQmp();
     qmp.fail = new Error('VM not running');

@@ -9,7 +9,7 @@ import {parseDuration} from '../util/duration.js';
 import {closest} from '../util/suggest.js';
 import {renderTemplate, TemplateError} from './template.js';
 import {BootCommandError, locateInParts, parseBootCommand} from '../vnc/boot-command.js';
-import {BUILD_FIELDS, PROFILE_DEFAULTS, PROFILE_FIELDS, SHELL_FIELDS, type FieldSpec, type Profile, type ShellProvisioner} from './schema.js';
+import {BUILD_FIELDS, PROFILE_DEFAULTS, PROFILE_FIELDS, PROVISIONER_TYPES, type FieldSpec, type Profile, type Provisioner} from './schema.js';
 
 export interface ProfileIssue {
   file: string;
@@ -188,8 +188,8 @@ export function parseProfile(text: string, file: string, defaultName: string, op
   };
   checkFields(raw, PROFILE_FIELDS, [], out);
 
-  // Provisioners: a list of typed mappings.
-  const provisioners: ShellProvisioner[] = [];
+  // Provisioners: a list of typed mappings, each checked against its type's field table.
+  const provisioners: Provisioner[] = [];
   if (raw.provisioners !== undefined) {
     if (!Array.isArray(raw.provisioners)) at(nodeOffset(['provisioners']), 'provisioners', 'expected a list of provisioners');
     else {
@@ -197,25 +197,16 @@ export function parseProfile(text: string, file: string, defaultName: string, op
         const p: PathKey[] = ['provisioners', i];
         if (!item || typeof item !== 'object' || Array.isArray(item)) return at(nodeOffset(p), fieldName(p), 'expected a mapping with a type');
         const obj = item as Record<string, unknown>;
-        if (obj.type !== 'shell') return at(nodeOffset([...p, 'type']) ?? nodeOffset(p), fieldName([...p, 'type']), `unsupported provisioner type ${describe(obj.type)} (supported: shell)`);
+        const kind = PROVISIONER_TYPES[obj.type as string];
+        if (typeof obj.type !== 'string' || !kind) {
+          return at(nodeOffset([...p, 'type']) ?? nodeOffset(p), fieldName([...p, 'type']), `unsupported provisioner type ${describe(obj.type)} (supported: ${Object.keys(PROVISIONER_TYPES).join(', ')})`);
+        }
         const t: Record<string, unknown> = {};
-        checkFields(obj, SHELL_FIELDS, p, t);
+        checkFields(obj, kind.fields, p, t);
         const {line, col} = lc.linePos(nodeOffset(p) ?? 0);
-        const shell: ShellProvisioner = {
-          type: 'shell',
-          scripts: [],
-          inline: [],
-          environment_vars: [],
-          execute_command: 'chmod +x {{ .Path }}; {{ .Vars }} {{ .Path }}',
-          valid_exit_codes: [0],
-          expect_disconnect: false,
-          remote_folder: '/tmp',
-          ...t,
-          source: `${file}:${line}:${col}`,
-        };
-        const count = (shell.script ? 1 : 0) + (shell.scripts.length ? 1 : 0) + (shell.inline.length ? 1 : 0);
-        if (count !== 1) at(nodeOffset(p), fieldName(p), 'a shell provisioner needs exactly one of script, scripts or inline');
-        provisioners.push(shell);
+        const built = kind.build(t, `${file}:${line}:${col}`);
+        if (typeof built === 'string') at(nodeOffset(p), fieldName(p), built);
+        else provisioners.push(built);
       });
     }
   }

@@ -180,7 +180,7 @@ export const PROFILE_DEFAULTS = {
 } as const;
 
 export const SHELL_FIELDS: Record<string, FieldSpec> = {
-  type: {kind: 'string', oneOf: ['shell'], doc: 'provisioner type'},
+  type: {kind: 'string', doc: 'provisioner type'},
   name: {kind: 'string', doc: 'name shown in logs'},
   script: {kind: 'string', doc: 'script file (relative to the profile)'},
   scripts: {kind: 'string[]', doc: 'script files run in order'},
@@ -198,3 +198,32 @@ export const BUILD_FIELDS = {
   http: ['HTTPIP', 'HTTPPort', 'Name', 'SSHPublicKey'],
   execute: ['Vars', 'Path'],
 } as const;
+
+/** One provisioner type: its fields, and how checked fields become the typed provisioner. */
+export interface ProvisionerType {
+  fields: Record<string, FieldSpec>;
+  /** Returns the provisioner, or a message for the whole mapping (e.g. a missing required field). */
+  build(fields: Record<string, unknown>, source: string): Provisioner | string;
+}
+
+export const PROVISIONER_TYPES: Record<string, ProvisionerType> = {
+  shell: {
+    fields: SHELL_FIELDS,
+    build(t, source) {
+      const shell: ShellProvisioner = {
+        type: 'shell',
+        scripts: [],
+        inline: [],
+        environment_vars: [],
+        execute_command: 'chmod +x {{ .Path }}; {{ .Vars }} {{ .Path }}',
+        valid_exit_codes: [0],
+        expect_disconnect: false,
+        remote_folder: '/tmp',
+        ...t,
+        source,
+      };
+      const count = (shell.script ? 1 : 0) + (shell.scripts.length ? 1 : 0) + (shell.inline.length ? 1 : 0);
+      return count === 1 ? shell : 'a shell provisioner needs exactly one of script, scripts or inline';
+    },
+  },
+};

@@ -1,42 +1,18 @@
 /**
- * provision — uses: state.ssh, profile.provisioners. Uploads each shell script, runs it with
- * execute_command, streams its output as provisioner log lines, checks the exit code.
- * Cleanup: none (scripts are removed from the guest as soon as they ran).
+ * provision — uses: state.ssh, profile.provisioners. Runs each provisioner in order, by type
+ * (see ./provisioners/). Cleanup: none (each provisioner removes what it put on the guest).
  */
-import {randomBytes} from 'node:crypto';
-import {readFile} from 'node:fs/promises';
-import path from 'node:path';
-import {renderTemplate} from '../../profiles/template.js';
-import {shellQuote} from '../../ssh/index.js';
-import type {ShellProvisioner} from '../../profiles/schema.js';
-import {need, StepError, type Step, type StepContext} from '../step.js';
+import type {Provisioner} from '../../profiles/schema.js';
+import type {Step, StepContext} from '../step.js';
 import type {BuildState} from '../state.js';
+import {runShell} from './provisioners/shell.js';
 
-
-/** Packer's environment for shell provisioners, plus the user's environment_vars. */
-export function envVars(state: BuildState, p: ShellProvisioner): string {
-  const vars = [`PACKER_BUILD_NAME=${state.profile.name}`, 'PACKER_BUILDER_TYPE=qemu', `VMBENCH_BUILD_ID=${state.id}`, ...p.environment_vars];
-  return vars
-    .map((v) => {
-      const eq = v.indexOf('=');
-      return eq < 0 ? `${v}=''` : `${v.slice(0, eq)}=${shellQuote(v.slice(eq + 1))}`;
-    })
-    .join(' ');
-}
-
-async function scriptsOf(ctx: StepContext<BuildState>, p: ShellProvisioner): Promise<{name: string; body: string}[]> {
-  if (p.inline.length) return [{name: p.name ?? 'inline', body: `#!/bin/sh -e\n${p.inline.join('\n')}\n`}];
-  const files = p.script ? [p.script] : p.scripts;
-  return Promise.all(
-    files.map(async (f) => {
-      const file = path.resolve(ctx.state.profileDir, f);
-      try {
-        return {name: p.name ?? path.basename(f), body: await readFile(file, 'utf8')};
-      } catch (err) {
-        throw new StepError(`${p.source}: script ${file}: ${(err as Error).message}`);
-      }
-    }),
-  );
+/** Runs one provisioner of any type. */
+export async function runProvisioner(ctx: StepContext<BuildState>, p: Provisioner): Promise<void> {
+  switch (p.type) {
+    case 'shell':
+      return runShell(ctx, p);
+  }
 }
 
 export const provision: Step<BuildState> = {
@@ -45,34 +21,6 @@ export const provision: Step<BuildState> = {
   async run(ctx) {
     const {profile} = ctx.state;
     if (profile.provisioners.length === 0) ctx.log('vmbench', 'info', 'no provisioners');
-    for (const p of profile.provisioners) {
-      for (const script of await scriptsOf(ctx, p)) {
-        const ssh = need(ctx.state.ssh, 'SSH session');
-        const remote = `${p.remote_folder.replace(/\/$/, '')}/script_${randomBytes(4).toString('hex')}.sh`;
-        const how = await ssh.upload(script.body, remote, {mode: 0o755});
-        ctx.log('provisioner', 'info', `uploaded ${script.name} to ${remote} (${how.method})`);
-        const command = renderTemplate(p.execute_command, {fields: {Vars: envVars(ctx.state, p), Path: remote}});
-        ctx.log('provisioner', 'info', `provisioning with shell script ${script.name}`);
-        const started = Date.now();
-        const r = await ssh.exec(command, {
-          signal: ctx.signal,
-          onStdout: (l) => ctx.log('provisioner', 'stdout', l),
-          onStderr: (l) => ctx.log('provisioner', 'stderr', l),
-        });
-        const took = `${((Date.now() - started) / 1000).toFixed(1)}s`;
-        if (r.disconnected || r.exitCode === null) {
-          if (p.expect_disconnect) {
-            ctx.log('provisioner', 'info', `${script.name}: connection closed as expected after ${took}`);
-            continue;
-          }
-          throw new StepError(`${script.name}: the SSH connection was lost before the script finished (${took})`, 'set expect_disconnect: true if the script reboots the guest');
-        }
-        if (!p.valid_exit_codes.includes(r.exitCode)) {
-          throw new StepError(`${script.name} exited with code ${r.exitCode} after ${took} (valid: ${p.valid_exit_codes.join(', ')})`, `the script's last output lines are above; it is defined at ${p.source}`);
-        }
-        ctx.log('provisioner', 'info', `${script.name}: exit ${r.exitCode} after ${took}`);
-        await ssh.exec(`rm -f ${shellQuote(remote)}`, {signal: ctx.signal}).catch(() => undefined);
-      }
-    }
+    for (const p of profile.provisioners) await runProvisioner(ctx, p);
   },
 };

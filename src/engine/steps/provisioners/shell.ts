@@ -1,0 +1,71 @@
+/**
+ * The shell provisioner (Packer's `shell`): uploads each script, runs it with execute_command,
+ * streams its output as provisioner log lines, checks the exit code. Scripts are removed from the
+ * guest as soon as they ran.
+ */
+import {randomBytes} from 'node:crypto';
+import {readFile} from 'node:fs/promises';
+import path from 'node:path';
+import {renderTemplate} from '../../../profiles/template.js';
+import {shellQuote} from '../../../ssh/index.js';
+import type {ShellProvisioner} from '../../../profiles/schema.js';
+import {need, StepError, type Step, type StepContext} from '../../step.js';
+import type {BuildState} from '../../state.js';
+
+
+/** Packer's environment for shell provisioners, plus the user's environment_vars. */
+export function envVars(state: BuildState, p: ShellProvisioner): string {
+  const vars = [`PACKER_BUILD_NAME=${state.profile.name}`, 'PACKER_BUILDER_TYPE=qemu', `VMBENCH_BUILD_ID=${state.id}`, ...p.environment_vars];
+  return vars
+    .map((v) => {
+      const eq = v.indexOf('=');
+      return eq < 0 ? `${v}=''` : `${v.slice(0, eq)}=${shellQuote(v.slice(eq + 1))}`;
+    })
+    .join(' ');
+}
+
+async function scriptsOf(ctx: StepContext<BuildState>, p: ShellProvisioner): Promise<{name: string; body: string}[]> {
+  if (p.inline.length) return [{name: p.name ?? 'inline', body: `#!/bin/sh -e\n${p.inline.join('\n')}\n`}];
+  const files = p.script ? [p.script] : p.scripts;
+  return Promise.all(
+    files.map(async (f) => {
+      const file = path.resolve(ctx.state.profileDir, f);
+      try {
+        return {name: p.name ?? path.basename(f), body: await readFile(file, 'utf8')};
+      } catch (err) {
+        throw new StepError(`${p.source}: script ${file}: ${(err as Error).message}`);
+      }
+    }),
+  );
+}
+
+/** Runs one shell provisioner (all its scripts, in order). */
+export async function runShell(ctx: StepContext<BuildState>, p: ShellProvisioner): Promise<void> {
+  for (const script of await scriptsOf(ctx, p)) {
+    const ssh = need(ctx.state.ssh, 'SSH session');
+    const remote = `${p.remote_folder.replace(/\/$/, '')}/script_${randomBytes(4).toString('hex')}.sh`;
+    const how = await ssh.upload(script.body, remote, {mode: 0o755});
+    ctx.log('provisioner', 'info', `uploaded ${script.name} to ${remote} (${how.method})`);
+    const command = renderTemplate(p.execute_command, {fields: {Vars: envVars(ctx.state, p), Path: remote}});
+    ctx.log('provisioner', 'info', `provisioning with shell script ${script.name}`);
+    const started = Date.now();
+    const r = await ssh.exec(command, {
+      signal: ctx.signal,
+      onStdout: (l) => ctx.log('provisioner', 'stdout', l),
+      onStderr: (l) => ctx.log('provisioner', 'stderr', l),
+    });
+    const took = `${((Date.now() - started) / 1000).toFixed(1)}s`;
+    if (r.disconnected || r.exitCode === null) {
+      if (p.expect_disconnect) {
+        ctx.log('provisioner', 'info', `${script.name}: connection closed as expected after ${took}`);
+        continue;
+      }
+      throw new StepError(`${script.name}: the SSH connection was lost before the script finished (${took})`, 'set expect_disconnect: true if the script reboots the guest');
+    }
+    if (!p.valid_exit_codes.includes(r.exitCode)) {
+      throw new StepError(`${script.name} exited with code ${r.exitCode} after ${took} (valid: ${p.valid_exit_codes.join(', ')})`, `the script's last output lines are above; it is defined at ${p.source}`);
+    }
+    ctx.log('provisioner', 'info', `${script.name}: exit ${r.exitCode} after ${took}`);
+    await ssh.exec(`rm -f ${shellQuote(remote)}`, {signal: ctx.signal}).catch(() => undefined);
+  }
+}

@@ -31,6 +31,12 @@ export function formatEvent(e: BuildEvent, verbose = false): string | undefined 
       return `--> artifact: ${e.path} (${e.format}, ${e.bytes} bytes)`;
     case 'info':
       return `    info ${e.key}: ${e.value}`;
+    case 'section': {
+      if (e.event === 'begin') return undefined;
+      const n = e.lines.stdout + e.lines.stderr;
+      const took = e.durationMs !== undefined ? `${formatDuration(e.durationMs)}, ` : '';
+      return `    section ${e.path.join('/')}: ${e.status} (${took}${n} line${n === 1 ? '' : 's'}${e.lines.stderr ? `, ${e.lines.stderr} stderr` : ''})`;
+    }
   }
 }
 

@@ -6,6 +6,7 @@ import {randomBytes} from 'node:crypto';
 import path from 'node:path';
 import type {LoadedProfile} from '../profiles/loader.js';
 import type {BuildEvent} from './events.js';
+import {BuildSections} from './sections.js';
 import {runSteps, type RunnerOptions, type RunResult} from './runner.js';
 import type {BuildOptions, BuildState} from './state.js';
 import {BUILD_STEPS} from './steps/index.js';
@@ -39,6 +40,17 @@ export function newBuildState(loaded: LoadedProfile, options: BuildOptions): Bui
 export async function runBuild(req: BuildRequest, state = newBuildState(req.loaded, req.options)): Promise<BuildOutcome> {
   const steps = req.steps ?? BUILD_STEPS;
   const started = Date.now();
+  const {profile} = state;
+  const outer = req.emit;
+  const sections = new BuildSections({begin: new RegExp(profile.section_begin), end: new RegExp(profile.section_end)}, outer);
+  state.sections = sections;
+  // Provisioner output lines carry the section they belong to, for views that group by section.
+  const emit = (e: BuildEvent): void => {
+    if (e.type === 'log' && e.source === 'provisioner' && (e.stream === 'stdout' || e.stream === 'stderr')) {
+      outer({...e, section: sections.line(e.stream, e.line)});
+    } else outer(e);
+  };
+  req = {...req, emit};
   req.emit({type: 'build', status: 'started', time: started, profile: state.profile.name, steps: steps.map((s) => ({id: s.id, title: s.title}))});
   for (const s of steps) req.emit({type: 'step', time: started, id: s.id, title: s.title, status: 'pending'});
   const result = await runSteps(steps, state, req);

@@ -16,7 +16,9 @@ export type BuildEvent =
   | {type: 'build'; status: 'started'; time: number; profile: string; steps: {id: string; title: string}[]}
   | {type: 'build'; status: 'done' | 'failed' | 'cancelled'; time: number; durationMs: number; reason?: string}
   | {type: 'step'; time: number; id: string; title: string; status: StepStatus; durationMs?: number; error?: string}
-  | {type: 'log'; time: number; source: LogSource; stream: LogStream; line: string; step?: string}
+  | {type: 'log'; time: number; source: LogSource; stream: LogStream; line: string; step?: string; section?: string[]}
+  /** A provisioning section opened or closed (see engine/sections.ts). */
+  | {type: 'section'; time: number; event: 'begin' | 'end'; name: string; path: string[]; status: 'ok' | 'failed' | 'incomplete' | 'open'; durationMs?: number; lines: {stdout: number; stderr: number}}
   | {type: 'progress'; time: number; step: string; label: string; current: number; total?: number}
   | {type: 'artifact'; time: number; path: string; format: string; bytes: number}
   | {type: 'info'; time: number; key: string; value: string};

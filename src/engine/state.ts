@@ -9,6 +9,7 @@ import type {RunningHttpServer} from '../http/server.js';
 import type {SshSession} from '../ssh/index.js';
 import type {ScreenWaiter} from './steps/type-boot-command.js';
 import type {FrameSource} from '../vnc/frame-source.js';
+import type {BuildSections} from './sections.js';
 
 export interface BuildOptions {
   /** Replace an existing output directory. */
@@ -55,6 +56,8 @@ export interface BuildState {
   ssh?: SshSession;
   /** Set by shutdown once the guest has powered off. */
   poweredOff?: boolean;
+  /** Provisioning output as BEGIN/END sections, saved as sections.json in the log dir. (runBuild) */
+  sections?: BuildSections;
   /** (convert) */
   artifacts: {path: string; format: string; bytes: number}[];
 }

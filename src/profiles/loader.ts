@@ -148,6 +148,15 @@ export function parseProfile(text: string, file: string, defaultName: string, op
         if (spec.max !== undefined && n > spec.max) return bad(`must be at most ${spec.max}`);
         return n;
       }
+      case 'regex': {
+        if (typeof value !== 'string') return bad(`expected a regular expression as a string, got ${describe(value)}`);
+        try {
+          new RegExp(value);
+        } catch (err) {
+          return bad(`not a valid regular expression: ${(err as Error).message}`);
+        }
+        return value;
+      }
       case 'bool':
         return typeof value === 'boolean' ? value : bad(`expected true or false, got ${describe(value)}`);
       case 'duration': {

@@ -2,6 +2,7 @@
  * The profile schema: Packer's qemu-builder option names (snake_case, so Packer's docs apply
  * as they are), one table of field specs that the loader validates against.
  */
+import {DEFAULT_PATTERN} from '../sections/parser.js';
 
 export interface ShellProvisioner {
   type: 'shell';
@@ -15,6 +16,8 @@ export interface ShellProvisioner {
   execute_command: string;
   valid_exit_codes: number[];
   expect_disconnect: boolean;
+  /** Milliseconds to wait for SSH again before a script, after a disconnect (Packer: 5m). */
+  start_retry_timeout: number;
   remote_folder: string;
   /** Where it stands in the profile, for error messages. */
   source: string;
@@ -78,14 +81,21 @@ export interface Profile {
   ssh_timeout: number;
   ssh_handshake_attempts: number;
 
+  /** Packer's: remove this build's temporary public key from the guest's authorized_keys before shutdown. */
+  ssh_clear_authorized_keys: boolean;
+
   shutdown_command: string;
   /** Milliseconds. */
   shutdown_timeout: number;
 
+  /** Section markers in provisioning output (regex source; group `name` or 1 is the name). */
+  section_begin: string;
+  section_end: string;
+
   provisioners: Provisioner[];
 }
 
-export type FieldKind = 'string' | 'int' | 'bool' | 'duration' | 'size-mib' | 'string[]' | 'string[][]' | 'int[]' | 'map';
+export type FieldKind = 'string' | 'int' | 'bool' | 'duration' | 'size-mib' | 'string[]' | 'string[][]' | 'int[]' | 'map' | 'regex';
 
 export interface FieldSpec {
   kind: FieldKind;
@@ -142,6 +152,9 @@ export const PROFILE_FIELDS: Record<string, FieldSpec> = {
   ssh_timeout: {kind: 'duration', doc: 'how long to wait for SSH, e.g. "20m"'},
   ssh_wait_timeout: {kind: 'duration', doc: 'old Packer name of ssh_timeout'},
   ssh_handshake_attempts: {kind: 'int', min: 1, doc: 'consecutive auth failures before giving up'},
+  ssh_clear_authorized_keys: {kind: 'bool', doc: 'remove the build’s temporary public key from ~/.ssh/authorized_keys (and root’s) before shutdown'},
+  section_begin: {kind: 'regex', doc: 'regex for a section’s first line in provisioning output; group "name" (or 1) names it (default BEGIN{name})'},
+  section_end: {kind: 'regex', doc: 'regex for a section’s last line (default END{name})'},
   shutdown_command: {kind: 'string', doc: 'command run over SSH to power the guest off (empty: hard stop)'},
   shutdown_timeout: {kind: 'duration', doc: 'how long to wait for the guest to power off'},
   provisioners: {kind: 'map', doc: 'list of provisioners (type: shell)'},
@@ -175,8 +188,11 @@ export const PROFILE_DEFAULTS = {
   ssh_host_port_max: 4444,
   ssh_timeout: 5 * 60_000,
   ssh_handshake_attempts: 10,
+  ssh_clear_authorized_keys: false,
   shutdown_command: '',
   shutdown_timeout: 5 * 60_000,
+  section_begin: DEFAULT_PATTERN.begin.source,
+  section_end: DEFAULT_PATTERN.end.source,
 } as const;
 
 export const SHELL_FIELDS: Record<string, FieldSpec> = {
@@ -189,6 +205,7 @@ export const SHELL_FIELDS: Record<string, FieldSpec> = {
   execute_command: {kind: 'string', doc: 'how to run the script; {{ .Vars }} {{ .Path }}'},
   valid_exit_codes: {kind: 'int[]', doc: 'exit codes that count as success'},
   expect_disconnect: {kind: 'bool', doc: 'the script may drop the SSH connection (reboot)'},
+  start_retry_timeout: {kind: 'duration', doc: 'how long to wait for SSH to come back after an expected disconnect (default 5m)'},
   remote_folder: {kind: 'string', doc: 'where scripts are uploaded'},
 };
 
@@ -218,6 +235,7 @@ export const PROVISIONER_TYPES: Record<string, ProvisionerType> = {
         execute_command: 'chmod +x {{ .Path }}; {{ .Vars }} {{ .Path }}',
         valid_exit_codes: [0],
         expect_disconnect: false,
+        start_retry_timeout: 5 * 60_000,
         remote_folder: '/tmp',
         ...t,
         source,

@@ -68,6 +68,8 @@ export interface SectionsDocument {
   /** Lines outside any section. */
   outside?: {stdout: number; stderr: number};
   warnings?: SectionWarning[];
+  /** The marker regexes used (sources), when not the default BEGIN{…}/END{…}. */
+  pattern?: {begin: string; end: string};
 }
 
 function sectionToJSON(s: Section): SectionJSON {

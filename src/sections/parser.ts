@@ -150,12 +150,26 @@ export class SectionParser {
    */
   end(exitCode?: number | null): void {
     if (this.ended) return;
+    const failed = this.settle(exitCode);
+    this.ended = true;
+    const t = this.now();
+    this.rootSection.endTime = t;
+    this.rootSection.durationMs = t - this.rootSection.startTime;
+    this.rootSection.status = failed ? 'failed' : 'ok';
+  }
+
+  /**
+   * One script of several ended: like {@link end} for its sections (flush, close the open ones
+   * as incomplete, the innermost as failed on a non-zero exit) but the parser goes on, so the
+   * next script's sections join the same tree. Returns whether the exit code counts as failure.
+   */
+  settle(exitCode?: number | null): boolean {
+    if (this.ended) return false;
     for (const stream of ['stdout', 'stderr'] as const) {
       const rest = this.pending[stream];
       this.pending[stream] = '';
       if (rest !== '') this.line(rest, stream);
     }
-    this.ended = true;
     const failed = exitCode !== undefined && exitCode !== null && exitCode !== 0;
     const t = this.now();
     for (let i = this.stack.length - 1; i >= 1; i--) {
@@ -163,9 +177,12 @@ export class SectionParser {
       this.close(s, failed && i === this.stack.length - 1 ? 'failed' : 'incomplete', t, s.lastLine);
     }
     this.stack.length = 1;
-    this.rootSection.endTime = t;
-    this.rootSection.durationMs = t - this.rootSection.startTime;
-    this.rootSection.status = failed ? 'failed' : 'ok';
+    return failed;
+  }
+
+  /** Path of the innermost open section ([] outside any). */
+  get openPath(): string[] {
+    return this.stack[this.stack.length - 1]!.path;
   }
 
   /** One complete line, line ending removed (a trailing CR too, for CRLF output). */

@@ -53,8 +53,8 @@ describe('vmbench build tiny (real QEMU)', () => {
     expect([png.width, png.height]).toEqual([720, 400]);
     // Every pause with a VM running left a screenshot next to the build log.
     const logDir = /logs in (\S+)/.exec(r.stderr)?.[1];
-    expect(readdirSync(path.join(logDir!, 'screenshots')).filter((f) => /^\d+-before-(type-boot-command|wait-ssh|provision|shutdown)\.png$/.test(f))).toHaveLength(4);
-    expect(prompts).toEqual(['fetch-iso', 'prepare-output', 'create-disk', 'ssh-key', 'serve-http', 'start-vm', 'type-boot-command', 'wait-ssh', 'provision', 'shutdown', 'convert']);
+    expect(readdirSync(path.join(logDir!, 'screenshots')).filter((f) => /^\d+-before-(type-boot-command|wait-ssh|provision|clear-keys|shutdown)\.png$/.test(f))).toHaveLength(5);
+    expect(prompts).toEqual(['fetch-iso', 'prepare-output', 'create-disk', 'ssh-key', 'serve-http', 'start-vm', 'type-boot-command', 'wait-ssh', 'provision', 'clear-keys', 'shutdown', 'convert']);
     const evs = events(r.stdout);
     expect(r.exitCode, r.stderr).toBe(0);
 
@@ -63,13 +63,20 @@ describe('vmbench build tiny (real QEMU)', () => {
     expect(evs.filter((e) => e.type === 'artifact').map((e) => e.path)).toEqual([path.join(out, 'tiny.qcow2')]);
     // Every step ran, in Packer's order, and finished.
     const done = evs.filter((e) => e.type === 'step' && e.status === 'done').map((e) => e.id);
-    expect(done).toEqual(['fetch-iso', 'prepare-output', 'create-disk', 'ssh-key', 'serve-http', 'start-vm', 'type-boot-command', 'wait-ssh', 'provision', 'shutdown', 'convert']);
+    expect(done).toEqual(['fetch-iso', 'prepare-output', 'create-disk', 'ssh-key', 'serve-http', 'start-vm', 'type-boot-command', 'wait-ssh', 'provision', 'clear-keys', 'shutdown', 'convert']);
     const logs = evs.filter((e) => e.type === 'log') as Array<{source: string; line: string; stream: string}>;
     // The guest fetched its config over HTTP (the typed URL reached the kernel command line).
     expect(logs.some((l) => l.source === 'http' && /GET \/tiny\.cfg → 200/.test(l.line))).toBe(true);
     expect(logs.some((l) => l.source === 'serial' && l.line.includes('vmbench-tiny'))).toBe(true);
     // Provisioning output streamed line by line, with its sections.
     expect(logs.some((l) => l.source === 'provisioner' && l.line.startsWith('BEGIN{'))).toBe(true);
+    // …saved as a section tree beside the build log, and followed live as section events.
+    const doc = JSON.parse(readFileSync(path.join(logDir!, 'sections.json'), 'utf8')) as {sections: Array<{name: string; status: string; children: Array<{name: string; status: string}>}>};
+    expect(doc.sections.map((x) => `${x.name}:${x.status}`)).toEqual(['system:ok']);
+    expect(doc.sections[0]!.children.map((x) => `${x.name}:${x.status}`)).toEqual(['disk:ok']);
+    expect(evs.filter((e) => e.type === 'section' && e.event === 'end').map((e) => (e.path as string[]).join('/'))).toEqual(['system/disk', 'system']);
+    // The temporary key tiny.cfg installed was removed before shutdown (ssh_clear_authorized_keys).
+    expect(logs.some((l) => /removed 1 line\(s\) with the temporary key from .*authorized_keys/.test(l.line))).toBe(true);
 
     // The artifact: exactly one image in the output directory, no work directory left over.
     const image = path.join(out, 'tiny.qcow2');

@@ -1,6 +1,7 @@
 /** The build, in order (Packer's qemu builder step order). */
 import type {BuildState} from '../state.js';
 import type {Step} from '../step.js';
+import {clearKeys} from './clear-keys.js';
 import {convert} from './convert.js';
 import {createDisk} from './create-disk.js';
 import {fetchIso} from './fetch-iso.js';
@@ -23,6 +24,7 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
   typeBootCommandStep,
   waitSsh,
   provision,
+  clearKeys,
   shutdown,
   convert,
 ];

@@ -1,6 +1,7 @@
 /**
  * provision — uses: state.ssh, profile.provisioners. Runs each provisioner in order, by type
- * (see ./provisioners/). Cleanup: none (each provisioner removes what it put on the guest).
+ * (see ./provisioners/), then saves the output's BEGIN/END sections as sections.json in the log dir.
+ * Cleanup: none (each provisioner removes what it put on the guest).
  */
 import type {Provisioner} from '../../profiles/schema.js';
 import type {Step, StepContext} from '../step.js';
@@ -21,6 +22,18 @@ export const provision: Step<BuildState> = {
   async run(ctx) {
     const {profile} = ctx.state;
     if (profile.provisioners.length === 0) ctx.log('vmbench', 'info', 'no provisioners');
-    for (const p of profile.provisioners) await runProvisioner(ctx, p);
+    try {
+      for (const p of profile.provisioners) await runProvisioner(ctx, p);
+    } finally {
+      // Saved whether provisioning worked or not: a failed build is when the tree matters most.
+      const {sections, options} = ctx.state;
+      if (sections && options.logDir) {
+        const file = await sections.save(options.logDir).catch((err: Error) => {
+          ctx.log('vmbench', 'warn', `could not save the sections: ${err.message}`);
+          return undefined;
+        });
+        if (file) ctx.log('vmbench', 'info', `sections saved to ${file}`);
+      }
+    }
   },
 };

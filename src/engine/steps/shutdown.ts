@@ -5,6 +5,7 @@
  */
 import {need, StepError, type Step} from '../step.js';
 import type {BuildState} from '../state.js';
+import {sshSession} from './ssh-session.js';
 import {formatDuration} from '../../util/duration.js';
 
 export const shutdown: Step<BuildState> = {
@@ -22,7 +23,8 @@ export const shutdown: Step<BuildState> = {
       ctx.state.poweredOff = true;
       return;
     }
-    const ssh = need(ctx.state.ssh, 'SSH session');
+    // After an expect_disconnect script (a reboot) the session is gone: wait for the guest again.
+    const ssh = await sshSession(ctx, profile.ssh_timeout);
     ctx.log('vmbench', 'info', `running shutdown_command: ${profile.shutdown_command}`);
     // The connection usually drops as the guest powers off: that is success, not an error.
     const r = await ssh

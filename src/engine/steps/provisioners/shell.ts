@@ -9,7 +9,8 @@ import path from 'node:path';
 import {renderTemplate} from '../../../profiles/template.js';
 import {shellQuote} from '../../../ssh/index.js';
 import type {ShellProvisioner} from '../../../profiles/schema.js';
-import {need, StepError, type Step, type StepContext} from '../../step.js';
+import {StepError, type StepContext} from '../../step.js';
+import {dropSession, sshSession} from '../ssh-session.js';
 import type {BuildState} from '../../state.js';
 
 
@@ -42,12 +43,12 @@ async function scriptsOf(ctx: StepContext<BuildState>, p: ShellProvisioner): Pro
 /** Runs one shell provisioner (all its scripts, in order). */
 export async function runShell(ctx: StepContext<BuildState>, p: ShellProvisioner): Promise<void> {
   for (const script of await scriptsOf(ctx, p)) {
-    const ssh = need(ctx.state.ssh, 'SSH session');
+    const ssh = await sshSession(ctx, p.start_retry_timeout);
     const remote = `${p.remote_folder.replace(/\/$/, '')}/script_${randomBytes(4).toString('hex')}.sh`;
     const how = await ssh.upload(script.body, remote, {mode: 0o755});
-    ctx.log('provisioner', 'info', `uploaded ${script.name} to ${remote} (${how.method})`);
+    ctx.log('vmbench', 'info', `uploaded ${script.name} to ${remote} (${how.method})`);
     const command = renderTemplate(p.execute_command, {fields: {Vars: envVars(ctx.state, p), Path: remote}});
-    ctx.log('provisioner', 'info', `provisioning with shell script ${script.name}`);
+    ctx.log('vmbench', 'info', `provisioning with shell script ${script.name}`);
     const started = Date.now();
     const r = await ssh.exec(command, {
       signal: ctx.signal,
@@ -55,17 +56,24 @@ export async function runShell(ctx: StepContext<BuildState>, p: ShellProvisioner
       onStderr: (l) => ctx.log('provisioner', 'stderr', l),
     });
     const took = `${((Date.now() - started) / 1000).toFixed(1)}s`;
+    // Sections the script left open: incomplete, and the innermost failed when the script failed.
+    const lost = r.exitCode === null && !p.expect_disconnect;
+    const openPath = ctx.state.sections?.parser.openPath ?? [];
+    const inSection = openPath.length ? ` in section ${openPath.join('/')}` : '';
+    ctx.state.sections?.scriptEnded(script.name, lost ? -1 : r.exitCode === null || p.valid_exit_codes.includes(r.exitCode) ? 0 : r.exitCode);
     if (r.disconnected || r.exitCode === null) {
+      dropSession(ctx);
       if (p.expect_disconnect) {
-        ctx.log('provisioner', 'info', `${script.name}: connection closed as expected after ${took}`);
+        ctx.log('vmbench', 'info', `${script.name}: connection closed as expected after ${took}; the next step reconnects`);
         continue;
       }
-      throw new StepError(`${script.name}: the SSH connection was lost before the script finished (${took})`, 'set expect_disconnect: true if the script reboots the guest');
+      const why = r.disconnected ? 'the SSH connection was lost' : `it ended without an exit status${r.signal ? ` (killed by ${r.signal})` : ''}`;
+      throw new StepError(`${script.name}: ${why}${inSection} after ${took}, before the script finished`, 'set expect_disconnect: true if the script reboots the guest');
     }
     if (!p.valid_exit_codes.includes(r.exitCode)) {
-      throw new StepError(`${script.name} exited with code ${r.exitCode} after ${took} (valid: ${p.valid_exit_codes.join(', ')})`, `the script's last output lines are above; it is defined at ${p.source}`);
+      throw new StepError(`${script.name} exited with code ${r.exitCode}${inSection} after ${took} (valid: ${p.valid_exit_codes.join(', ')})`, `the script's last output lines are above; it is defined at ${p.source}`);
     }
-    ctx.log('provisioner', 'info', `${script.name}: exit ${r.exitCode} after ${took}`);
+    ctx.log('vmbench', 'info', `${script.name}: exit ${r.exitCode} after ${took}`);
     await ssh.exec(`rm -f ${shellQuote(remote)}`, {signal: ctx.signal}).catch(() => undefined);
   }
 }

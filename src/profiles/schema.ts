@@ -80,6 +80,14 @@ export interface Profile {
   /** Milliseconds. */
   ssh_timeout: number;
   ssh_handshake_attempts: number;
+  /** vmbench: extra regex (source) that marks the screen as failed while waiting for SSH. */
+  ssh_watch_error_patterns?: string;
+  /** vmbench: also match the built-in installer/boot error patterns (engine/vm-watch.ts). */
+  ssh_watch_default_patterns: boolean;
+  /** vmbench: milliseconds of an unchanging screen that fail the wait for SSH; 0 = off. */
+  ssh_watch_screen_stall: number;
+  /** vmbench: milliseconds for the guest's first HTTP request; 0 = off, unset = derived. */
+  ssh_watch_http_timeout?: number;
 
   /** Packer's: remove this build's temporary public key from the guest's authorized_keys before shutdown. */
   ssh_clear_authorized_keys: boolean;
@@ -152,6 +160,10 @@ export const PROFILE_FIELDS: Record<string, FieldSpec> = {
   ssh_timeout: {kind: 'duration', doc: 'how long to wait for SSH, e.g. "20m"'},
   ssh_wait_timeout: {kind: 'duration', doc: 'old Packer name of ssh_timeout'},
   ssh_handshake_attempts: {kind: 'int', min: 1, doc: 'consecutive auth failures before giving up'},
+  ssh_watch_error_patterns: {kind: 'regex', doc: 'vmbench: while waiting for SSH, fail at once when a screen line matches this regex (case-sensitive; join several with |), besides the built-in installer error patterns'},
+  ssh_watch_default_patterns: {kind: 'bool', doc: 'vmbench: also fail on the built-in patterns (Debian installer [!!] dialogs, subiquity/anaconda errors, Kernel panic, No bootable device, emergency shells); false when the console is used by hand'},
+  ssh_watch_screen_stall: {kind: 'duration', doc: 'vmbench: fail when the screen has not changed for this long while waiting for SSH, e.g. "15m" (default 0 = off: installers may sit still legitimately)'},
+  ssh_watch_http_timeout: {kind: 'duration', doc: 'vmbench: with http_directory, fail when the guest has fetched nothing from the HTTP server this long after the boot command, e.g. "3m"; 0 = off; default 5m (15m under TCG) when the boot command names a URL'},
   ssh_clear_authorized_keys: {kind: 'bool', doc: 'remove the build’s temporary public key from ~/.ssh/authorized_keys (and root’s) before shutdown'},
   section_begin: {kind: 'regex', doc: 'regex for a section’s first line in provisioning output; group "name" (or 1) names it (default BEGIN{name})'},
   section_end: {kind: 'regex', doc: 'regex for a section’s last line (default END{name})'},
@@ -188,6 +200,8 @@ export const PROFILE_DEFAULTS = {
   ssh_host_port_max: 4444,
   ssh_timeout: 5 * 60_000,
   ssh_handshake_attempts: 10,
+  ssh_watch_default_patterns: true,
+  ssh_watch_screen_stall: 0,
   ssh_clear_authorized_keys: false,
   shutdown_command: '',
   shutdown_timeout: 5 * 60_000,

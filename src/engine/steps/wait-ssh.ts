@@ -1,6 +1,10 @@
 /**
- * wait-ssh — uses: state.sshHostPort, state.sshKey, profile.ssh_*. Produces: state.ssh.
- * Waits for the guest's sshd, saying what each failure was; gives up at once if QEMU dies.
+ * wait-ssh — uses: state.sshHostPort, state.sshKey, profile.ssh_*, and for the watcher state.http,
+ * state.frames/vncPort, profile.boot_command/boot_steps. Produces: state.ssh.
+ * Waits for the guest's sshd, saying what each failure was; gives up at once if QEMU dies or
+ * the VM watcher (engine/vm-watch.ts) sees it stuck: an error on screen, a still screen, or no
+ * request for the answer file. The first of {SSH, watcher, QEMU exit, abort} wins; the others
+ * are stopped before the step returns (no watcher timer, no late SSH session is left behind).
  * Cleanup: closes the SSH session.
  */
 import {readFile} from 'node:fs/promises';
@@ -8,6 +12,7 @@ import path from 'node:path';
 import {waitForSsh, type SshTarget} from '../../ssh/index.js';
 import {need, StepError, type Step, type StepContext} from '../step.js';
 import type {BuildState} from '../state.js';
+import {startVmWatch} from '../vm-watch.js';
 
 /** Who and how to log in: password and/or a key file, else this build's temporary key. */
 export async function sshTarget(ctx: StepContext<BuildState>): Promise<SshTarget> {
@@ -52,20 +57,28 @@ export const waitSsh: Step<BuildState> = {
       );
     });
     died.catch(() => {});
+    const watch = startVmWatch(ctx, stop.signal);
+    const ssh = waitForSsh(target, {
+      timeoutMs: profile.ssh_timeout,
+      handshakeAttempts: profile.ssh_handshake_attempts,
+      // Before the guest's network is up SLIRP holds the connection open silently: a short
+      // first handshake limit (doubled after each timeout) finds a fresh sshd sooner.
+      attemptTimeoutMs: 2000,
+      signal: stop.signal,
+      log: (s, l) => ctx.log('ssh', s, l),
+    });
     try {
-      ctx.state.ssh = await Promise.race([
-        waitForSsh(target, {
-          timeoutMs: profile.ssh_timeout,
-          handshakeAttempts: profile.ssh_handshake_attempts,
-          // Before the guest's network is up SLIRP holds the connection open silently: a short
-          // first handshake limit (doubled after each timeout) finds a fresh sshd sooner.
-          attemptTimeoutMs: 2000,
-          signal: stop.signal,
-          log: (s, l) => ctx.log('ssh', s, l),
-        }),
-        died,
-      ]);
+      ctx.state.ssh = await Promise.race([ssh, died, watch.failed]);
+    } catch (err) {
+      // SSH lost the race: stop its attempts, and close a session that connected in the same instant.
+      stop.abort(err);
+      await ssh.then(
+        (session) => session.close(),
+        () => undefined,
+      );
+      throw err;
     } finally {
+      await watch.stop();
       ctx.signal.removeEventListener('abort', onAbort);
     }
   },

@@ -1,0 +1,396 @@
+/**
+ * Watches the VM while wait-ssh waits for its sshd, so a guest that will never get there fails
+ * the build at once instead of after ssh_timeout (Packer just keeps printing "Waiting for SSH to
+ * become available..." while the Debian installer sits at an error dialog). Three signs:
+ *
+ * - the screen shows an error: built-in installer/boot failure patterns plus the profile's
+ *   ssh_watch_error_patterns, matched against the screen read as text;
+ * - the screen has not changed for ssh_watch_screen_stall (off by default, see checkStall);
+ * - the profile serves http_directory and the guest has fetched nothing from it for
+ *   ssh_watch_http_timeout after the boot command: it never asked for its answer file.
+ *
+ * The screen is read the cheap way (glyphs on the VNC frame, which costs the guest nothing) and
+ * only when the frame's change counter moved. The sources are passed in, so the watcher is
+ * unit-tested with a fake screen, a fake clock and a fake request list.
+ */
+import {createHash} from 'node:crypto';
+import {setTimeout as sleepFor} from 'node:timers/promises';
+import {renderTemplate} from '../profiles/template.js';
+import {formatDuration} from '../util/duration.js';
+import type {LogFn} from './events.js';
+import {liveFrames, readScreen} from './screen.js';
+import {StepError, type StepContext} from './step.js';
+import type {BuildState} from './state.js';
+import {buildFields} from './steps/serve-http.js';
+
+export interface ErrorPattern {
+  re: RegExp;
+  /** What a match means, for the message: "a kernel panic". */
+  what: string;
+  /** Built-in, or the profile's field. */
+  from: 'built-in' | 'ssh_watch_error_patterns';
+}
+
+const builtIn = (re: RegExp, what: string): ErrorPattern => ({re, what, from: 'built-in'});
+
+/**
+ * Screens an unattended install never gets past. Case-sensitive, as the programs print them;
+ * `^` anchors a screen row. OpenRC's "[ !! ]" (a failed service, often harmless) is not d-i's "[!!]".
+ */
+export const DEFAULT_ERROR_PATTERNS: readonly ErrorPattern[] = [
+  // d-i titles a dialog "[!!] …" at critical priority: with preseeding, that is an error or a
+  // question the preseed file left unanswered — either way nobody will press Enter.
+  builtIn(/\[!!\] \S/, 'a Debian installer dialog ([!!]) that an unattended install cannot answer'),
+  builtIn(/An installation step failed|Installation step failed/, 'a failed Debian installer step'),
+  builtIn(/Bad archive mirror/, 'the Debian installer rejecting its archive mirror'),
+  builtIn(/No kernel modules were found/, 'the Debian installer finding no kernel modules (installer and ISO kernel differ)'),
+  builtIn(/Failed to retrieve the preconfiguration file/, 'the Debian installer failing to fetch its preseed file'),
+  builtIn(/Sorry, (?:there was a problem|the installer has restarted|an unknown error occurred)/, 'an Ubuntu installer (subiquity) error'),
+  builtIn(/Malformed autoinstall/, 'an invalid Ubuntu autoinstall configuration'),
+  builtIn(/Failed loading yaml blob|Unhandled non-multipart \(text\/x-not-multipart\) userdata/, 'cloud-init rejecting its user-data'),
+  builtIn(/Unable to find a medium containing a live file system/, 'the live system not finding its medium'),
+  builtIn(/An unknown error has occurred|Pane is dead/, 'an installer (anaconda) crash'),
+  builtIn(/Kernel panic/, 'a kernel panic'),
+  builtIn(/No bootable device|Boot failed: (?:not a bootable disk|could not read)/, 'the firmware finding nothing to boot'),
+  builtIn(/Entering emergency mode|^dracut:\/#/m, 'a dracut emergency shell'),
+  builtIn(/Give root password for maintenance|You are in emergency mode/, 'a maintenance (emergency) shell'),
+  builtIn(/^grub rescue>/m, "GRUB's rescue shell"),
+];
+
+/** The patterns a profile asks for: the built-ins (unless turned off) and its own regex. */
+export function profilePatterns(profile: Pick<BuildState['profile'], 'ssh_watch_default_patterns' | 'ssh_watch_error_patterns'>): ErrorPattern[] {
+  const out = profile.ssh_watch_default_patterns ? [...DEFAULT_ERROR_PATTERNS] : [];
+  // The loader checked that it compiles; 'm' only lets ^ and $ anchor a screen row.
+  if (profile.ssh_watch_error_patterns) {
+    out.push({re: new RegExp(profile.ssh_watch_error_patterns, 'm'), what: `text matching ssh_watch_error_patterns /${profile.ssh_watch_error_patterns}/`, from: 'ssh_watch_error_patterns'});
+  }
+  return out;
+}
+
+/** The first pattern found on screen: per row, then across rows (a dialog wraps its text). */
+export function findErrorPattern(lines: readonly string[], patterns: readonly ErrorPattern[]): {pattern: ErrorPattern; text: string} | undefined {
+  const text = lines.join('\n');
+  // Box-drawing frames and the spaces around a wrapped sentence must not split it.
+  const flat = lines.map((l) => l.replace(/[\u2500-\u259f|]/g, ' ').trim()).filter(Boolean).join(' ').replace(/\s+/g, ' ');
+  for (const pattern of patterns) {
+    const re = new RegExp(pattern.re.source, pattern.re.flags.replace(/[gy]/g, ''));
+    const m = re.exec(text);
+    if (m) {
+      const start = text.lastIndexOf('\n', m.index) + 1;
+      const end = text.indexOf('\n', m.index);
+      return {pattern, text: text.slice(start, end < 0 ? undefined : end).replace(/[\u2500-\u259f]/g, ' ').trim()};
+    }
+    const w = re.exec(flat);
+    if (w) return {pattern, text: w[0]};
+  }
+  return undefined;
+}
+
+/** Rows joined where the console wrapped them (a row that fills the width goes on below). */
+export function logicalLines(rows: readonly string[], cols: number): string[] {
+  const out: string[] = [];
+  let joining = false;
+  for (const row of rows) {
+    if (joining) out[out.length - 1] += row;
+    else out.push(row);
+    joining = cols > 0 && row.length >= cols;
+  }
+  return out;
+}
+
+/** The last non-empty lines of the screen, as the error shows them. */
+export function screenExcerpt(lines: readonly string[] | undefined, max = 15): string {
+  if (!lines) return 'the screen could not be read as text (see the screenshot)';
+  const shown = lines.map((l) => l.trimEnd()).filter((l) => l.trim()).slice(-max);
+  return shown.length ? `the screen shows:\n${shown.map((l) => `  | ${l}`).join('\n')}` : 'the screen is blank';
+}
+
+/** URLs in a rendered boot command (`url=http://…/x.cfg`, `ks=10.0.2.2:8000/ks.cfg`). */
+export function bootCommandUrls(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/[^\s<>"'`]+|\b\d{1,3}(?:\.\d{1,3}){3}:\d+(?:\/[^\s<>"'`]*)?/gi)) {
+    if (!out.some((u) => u.includes(m[0]))) out.push(m[0]);
+  }
+  return out;
+}
+
+export interface HttpWatch {
+  /** 0 = off. */
+  timeoutMs: number;
+  /** What the guest sees: http://10.0.2.2:<port>/. */
+  guestIp: string;
+  port: number;
+  /** URLs the boot command contains (what the guest was told to fetch). */
+  urls: readonly string[];
+  /** The served directory, for hints. */
+  dir?: string;
+}
+
+/** Why the guest may not have fetched anything: the URL's host or port, else the usual suspects. */
+export function httpHint(http: HttpWatch, failed: readonly {path: string; status: number}[]): string {
+  for (const u of http.urls) {
+    let url: URL;
+    try {
+      url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(u) ? u : `http://${u}`);
+    } catch {
+      continue;
+    }
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    if (port !== http.port) return `the boot command's URL ${u} uses port ${port}, but vmbench serves on port ${http.port} in this build (it is chosen anew each time): write {{ .HTTPPort }}`;
+    if (url.hostname !== http.guestIp) return `the guest reaches vmbench's HTTP server at ${http.guestIp} ({{ .HTTPIP }}), but the boot command's URL ${u} names ${url.hostname}`;
+  }
+  if (failed.length) return `check the file name in the boot command's URL against what http_directory${http.dir ? ` (${http.dir})` : ''} holds`;
+  if (!http.urls.length) return 'the boot command names no URL of the HTTP server: tell the guest where its answer file is (e.g. url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/preseed.cfg), or set ssh_watch_http_timeout: 0';
+  return 'check the URL in the boot command for a typo, that the kernel line reached the boot prompt (see the screenshot) and that the guest’s network came up (serial log); ssh_watch_http_timeout sets how long to wait (0 = off)';
+}
+
+export interface WatchSources {
+  /** A counter that changes whenever the screen does (Framebuffer.version); undefined without a frame. */
+  frameVersion(): number | undefined;
+  /** The screen as text rows, or undefined when it cannot be read as text. */
+  readText(): Promise<string[] | undefined>;
+  /** A fingerprint of the pixels, for screens that are not text (graphical installers). */
+  frameHash(): string | undefined;
+  /** The guest's HTTP requests so far. */
+  httpRequests(): readonly {method?: string; path: string; status: number}[];
+}
+
+export interface WatchOptions {
+  patterns: readonly ErrorPattern[];
+  /** 0 = off. */
+  stallMs: number;
+  http?: HttpWatch;
+  /** Default 1000 ms: a failure shows within a second or two; reading costs nothing while the frame is still. */
+  pollMs?: number;
+  log: LogFn;
+  signal?: AbortSignal;
+  /** For tests: a fake clock. */
+  now?: () => number;
+  sleep?: (ms: number, signal: AbortSignal) => Promise<unknown>;
+}
+
+export interface VmWatch {
+  /** Rejects with a StepError when the VM looks stuck; otherwise never settles. */
+  readonly failed: Promise<never>;
+  /** Stop watching; resolves once no timer or screen read of the watcher is left. */
+  stop(): Promise<void>;
+}
+
+/** An unreadable screen is retried with backoff: the QMP fallback of readScreen pauses the VM. */
+const TEXT_RETRY_MIN_MS = 2000;
+const TEXT_RETRY_MAX_MS = 16_000;
+
+export function watchVm(sources: WatchSources, opts: WatchOptions): VmWatch {
+  const now = opts.now ?? Date.now;
+  const sleep = opts.sleep ?? ((ms, signal) => sleepFor(ms, undefined, {signal}));
+  const poll = opts.pollMs ?? 1000;
+  const ctl = new AbortController();
+  const onAbort = (): void => ctl.abort();
+  opts.signal?.addEventListener('abort', onAbort, {once: true});
+  if (opts.signal?.aborted) ctl.abort();
+  let reject!: (err: Error) => void;
+  const failed = new Promise<never>((_, rej) => (reject = rej));
+  failed.catch(() => {}); // whoever races it sees the rejection; nobody racing is fine too
+
+  const started = now();
+  const screenWanted = opts.patterns.length > 0 || opts.stallMs > 0;
+  let lastVersion: number | undefined;
+  let everRead = false;
+  let lines: string[] | undefined;
+  let textRetryAt = 0;
+  let textBackoff = TEXT_RETRY_MIN_MS;
+  let recent: string[] = []; // the last two distinct fingerprints: a blinking cursor is not a change
+  let lastChange: number | undefined;
+  const said = new Set<string>();
+  const once = (key: string, stream: 'info' | 'warn' | 'debug', line: string): void => {
+    if (!said.has(key)) (said.add(key), opts.log(stream, line));
+  };
+  const hash = (s: string): string => createHash('sha1').update(s).digest('hex');
+
+  const checkScreen = async (t: number): Promise<StepError | undefined> => {
+    const version = sources.frameVersion();
+    const changed = version === undefined || version !== lastVersion || !everRead;
+    if (!changed || t < textRetryAt) return undefined;
+    lastVersion = version;
+    everRead = true;
+    const read = await sources.readText().catch(() => undefined);
+    let print: string | undefined;
+    if (read) {
+      lines = read;
+      textBackoff = TEXT_RETRY_MIN_MS;
+      once('text', 'debug', 'reading the VM screen as text to spot installer and boot errors while waiting for SSH');
+      print = `text:${hash(read.join('\n'))}`;
+      const found = findErrorPattern(read, opts.patterns);
+      if (found) {
+        const {pattern, text} = found;
+        return new StepError(
+          `the VM's screen shows ${pattern.what}: "${text}" — it will not get to SSH from here\n${screenExcerpt(read)}`,
+          pattern.from === 'built-in'
+            ? 'fix what the screen (and the screenshot in the log directory) says; if this text is expected on this VM, set ssh_watch_default_patterns: false'
+            : 'the profile’s ssh_watch_error_patterns matched: fix what the screen (and the screenshot in the log directory) says',
+        );
+      }
+    } else {
+      lines = undefined;
+      textRetryAt = t + textBackoff;
+      textBackoff = Math.min(textBackoff * 2, TEXT_RETRY_MAX_MS);
+      const px = sources.frameHash();
+      if (px) print = `px:${px}`;
+      if (opts.patterns.length) once('notext', 'debug', 'the VM screen cannot be read as text now: error patterns are checked once it can');
+    }
+    if (print !== undefined && !recent.includes(print)) {
+      recent = [print, ...recent].slice(0, 2);
+      lastChange = t;
+      said.delete('stall-half');
+    }
+    return undefined;
+  };
+
+  // Why ssh_watch_screen_stall is off by default: real installs sit still legitimately for long
+  // stretches — d-i's progress bar does not move while a late_command or one big package unpacks
+  // (many minutes under TCG), an installed system shows a still login prompt while first-boot
+  // scripts run, the console may blank itself. A false stall kills a build that would have
+  // succeeded; a missed one only costs what Packer costs today (ssh_timeout). The patterns and
+  // the HTTP check catch the usual stuck screens; a profile that knows its installer opts in.
+  const checkStall = (t: number): StepError | undefined => {
+    if (!(opts.stallMs > 0) || lastChange === undefined) return undefined;
+    const still = t - lastChange;
+    if (still >= opts.stallMs) {
+      return new StepError(
+        `the VM's screen has not changed for ${formatDuration(still)} while waiting for SSH (ssh_watch_screen_stall ${formatDuration(opts.stallMs)}): the guest looks stuck\n${screenExcerpt(lines)}`,
+        'a dialog may be waiting for input or the boot hung (see the screenshot in the log directory); if the guest is busy without drawing anything, raise ssh_watch_screen_stall or set it to 0',
+      );
+    }
+    if (still >= opts.stallMs / 2) once('stall-half', 'info', `the VM's screen has not changed for ${formatDuration(still)} (ssh_watch_screen_stall ${formatDuration(opts.stallMs)})`);
+    return undefined;
+  };
+
+  let httpDone = !(opts.http && opts.http.timeoutMs > 0);
+  const checkHttp = (t: number): StepError | undefined => {
+    const http = opts.http;
+    if (httpDone || !http) return undefined;
+    const requests = sources.httpRequests();
+    // One file served is the answer file being fetched (the server logged it): nothing more to watch.
+    if (requests.some((r) => r.status < 400)) {
+      httpDone = true;
+      return undefined;
+    }
+    const waited = t - started;
+    if (waited < http.timeoutMs) {
+      if (waited >= http.timeoutMs / 2) once('http-half', 'info', `the guest has not fetched anything from the HTTP server yet (${formatDuration(waited)} after the boot command; giving up at ${formatDuration(http.timeoutMs)})`);
+      return undefined;
+    }
+    httpDone = true;
+    const server = `http://${http.guestIp}:${http.port}/`;
+    const named = http.urls.length ? `; the boot command names ${http.urls.join(', ')}` : '; the boot command names no URL';
+    const asked = requests.slice(0, 3).map((r) => `${r.method ?? 'GET'} ${r.path} → ${r.status}`);
+    const what = requests.length
+      ? `the guest never got its answer file: its only HTTP requests failed (${asked.join(', ')}${requests.length > 3 ? ', …' : ''})`
+      : `the guest never requested its answer file: no HTTP request reached vmbench's server (${server})`;
+    return new StepError(
+      `${what} within ${formatDuration(waited)} after the boot command (ssh_watch_http_timeout)${named}\n${screenExcerpt(lines)}`,
+      httpHint(http, requests),
+    );
+  };
+
+  const loop = (async (): Promise<void> => {
+    try {
+      for (;;) {
+        if (ctl.signal.aborted) return;
+        const t = now();
+        const problem = (screenWanted ? await checkScreen(t) : undefined) ?? checkStall(t) ?? checkHttp(t);
+        if (ctl.signal.aborted) return;
+        if (problem) return reject(problem);
+        await sleep(poll, ctl.signal);
+      }
+    } catch (err) {
+      // A watcher bug must not fail a build that may well succeed: say so and stop watching.
+      if (!ctl.signal.aborted) opts.log('warn', `stopped watching the VM: ${(err as Error).message}`);
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+  })();
+
+  return {
+    failed,
+    async stop() {
+      ctl.abort();
+      await loop;
+    },
+  };
+}
+
+/** Defaults for ssh_watch_http_timeout when the profile leaves it unset. */
+export const HTTP_WATCH_DEFAULT_MS = {kvm: 5 * 60_000, tcg: 15 * 60_000} as const;
+
+/**
+ * How long the guest may take to fetch its first file. Unset, it is derived: only when the boot
+ * command points the guest at a URL (else the guest may legitimately fetch nothing until much
+ * later, e.g. a provisioner's download), 5 min under KVM — installers ask for their answer file
+ * in the first minute or two — and 15 min under TCG, where a live ISO (subiquity's casper,
+ * cloud-init) can take several minutes to boot before it asks.
+ */
+export function httpWatchTimeout(
+  profile: Pick<BuildState['profile'], 'http_directory' | 'ssh_watch_http_timeout'>,
+  accel: 'kvm' | 'tcg' | undefined,
+  bootNamesServer: boolean,
+): number {
+  if (!profile.http_directory) return 0;
+  if (profile.ssh_watch_http_timeout !== undefined) return Math.max(0, profile.ssh_watch_http_timeout);
+  return bootNamesServer ? HTTP_WATCH_DEFAULT_MS[accel ?? 'tcg'] : 0;
+}
+
+/** The watcher for a build: reads state.frames/readScreen and state.http's request list. */
+export function startVmWatch(ctx: StepContext<BuildState>, signal: AbortSignal, opts: {pollMs?: number} = {}): VmWatch {
+  const state = ctx.state;
+  const {profile} = state;
+  const log: LogFn = (stream, line) => ctx.log('vmbench', stream, line);
+  const raw = [...profile.boot_command, ...profile.boot_steps.map((s) => s.command)];
+  const fields = buildFields(state);
+  const rendered = raw
+    .map((s) => {
+      try {
+        return renderTemplate(s, {fields});
+      } catch {
+        return s;
+      }
+    })
+    .join('');
+  const urls = bootCommandUrls(rendered);
+  const namesServer = urls.length > 0 || raw.some((s) => /\{\{\s*\.HTTP(IP|Port)\s*\}\}/.test(s));
+  const http = state.http;
+  const httpMs = http ? httpWatchTimeout(profile, state.accel, namesServer) : 0;
+  if (!profile.http_directory && profile.ssh_watch_http_timeout) log('debug', 'ssh_watch_http_timeout has no effect: the profile has no http_directory');
+  const patterns = profilePatterns(profile);
+  const stallMs = Math.max(0, profile.ssh_watch_screen_stall);
+  // Open the frame feed only when something reads the screen: a still frame then costs nothing.
+  const frames = patterns.length || stallMs ? liveFrames(state, (s, l) => ctx.log('vnc', s, l)) : undefined;
+  const parts = [
+    patterns.length ? `${patterns.length} error pattern${patterns.length === 1 ? '' : 's'} on screen` : '',
+    stallMs ? `a screen still for ${formatDuration(stallMs)}` : '',
+    httpMs ? `no HTTP request from the guest in ${formatDuration(httpMs)}` : '',
+  ].filter(Boolean);
+  if (parts.length) log('info', `watching the VM while waiting for SSH: failing early on ${parts.join(', ')}`);
+  return watchVm(
+    {
+      frameVersion: () => (frames && frames.framebuffer.width > 0 ? frames.framebuffer.version : undefined),
+      readText: async () => {
+        const screen = await readScreen(state);
+        return screen && logicalLines(screen.lines, screen.cols);
+      },
+      frameHash: () => {
+        const fb = frames?.framebuffer;
+        return fb && fb.width > 0 ? createHash('sha1').update(new Uint8Array(fb.pixels.buffer, fb.pixels.byteOffset, fb.pixels.byteLength)).digest('hex') : undefined;
+      },
+      httpRequests: () => http?.server.requests ?? [],
+    },
+    {
+      patterns,
+      stallMs,
+      http: http && httpMs ? {timeoutMs: httpMs, guestIp: http.guestIp, port: http.port, urls, dir: profile.http_directory} : undefined,
+      pollMs: opts.pollMs,
+      log,
+      signal,
+    },
+  );
+}

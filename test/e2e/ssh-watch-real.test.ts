@@ -1,0 +1,76 @@
+/**
+ * Real QEMU, the real CLI: a guest that will never reach SSH fails the build within seconds,
+ * not after ssh_timeout (2 min in the tiny profile), saying why — with a screenshot of the VM
+ * at the failure and the screen's text in the error — and leaves no QEMU behind.
+ */
+import {readdirSync, rmSync} from 'node:fs';
+import path from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {assertBuilt, CACHE, events, processAlive, runCli, tinyProfileCopy, tmpDir} from './helpers.js';
+
+const work = tmpDir();
+afterAll(() => rmSync(work, {recursive: true, force: true}));
+beforeAll(() => assertBuilt());
+
+const TINY_BOOT = "'<waitFor \"boot:\" 1m>tiny url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/tiny.cfg<enter>'";
+
+/** Build a changed tiny profile; returns the outcome and what the test checks on every failure. */
+async function failingBuild(name: string, edit: (yaml: string) => string) {
+  const profile = tinyProfileCopy((y) => {
+    expect(y).toContain(TINY_BOOT);
+    return edit(y);
+  });
+  const started = Date.now();
+  const r = await runCli(['build', profile, '--json', '--output', path.join(work, name), '--cache-dir', CACHE]);
+  const tookMs = Date.now() - started;
+  const evs = events(r.stdout);
+  const logs = evs.filter((e) => e.type === 'log') as Array<{source: string; line: string}>;
+  const qemuPid = Number(logs.map((l) => /QEMU running \(pid (\d+)/.exec(l.line)?.[1]).find(Boolean));
+  const failed = evs.find((e) => e.type === 'step' && e.status === 'failed') as {id: string; error: string} | undefined;
+  // The wait itself, from the step events: the build around it (ISO from the cache, boot) adds a few seconds.
+  const running = evs.find((e) => e.type === 'step' && e.id === 'wait-ssh' && e.status === 'running') as {time: number} | undefined;
+  const waitedMs = failed && running ? (failed as unknown as {time: number}).time - running.time : NaN;
+  const logDir = /logs: (\S+)/.exec(r.stderr)?.[1];
+  return {r, tookMs, waitedMs, logs, qemuPid, failed, logDir};
+}
+
+describe('watching the VM while waiting for SSH (real QEMU)', () => {
+  it('fails fast when the guest never asks for its answer file (the boot command names a port nothing serves)', {timeout: 60_000}, async () => {
+    const b = await failingBuild('out-no-http', (y) =>
+      y.replace(TINY_BOOT, "'<waitFor \"boot:\" 1m>tiny url=http://{{ .HTTPIP }}:9/tiny.cfg<enter>'").replace('ssh_timeout: 2m', 'ssh_timeout: 2m\nssh_watch_http_timeout: 4s'),
+    );
+    expect(b.r.exitCode, b.r.all).toBe(1);
+    expect(b.r.stderr).toMatch(/build failed at wait-ssh: the guest never requested its answer file: no HTTP request reached vmbench's server \(http:\/\/10\.0\.2\.2:\d+\/\) within 4\.\ds after the boot command \(ssh_watch_http_timeout\); the boot command names http:\/\/10\.0\.2\.2:9\/tiny\.cfg/);
+    expect(b.r.stderr).toMatch(/hint: the boot command's URL http:\/\/10\.0\.2\.2:9\/tiny\.cfg uses port 9, but vmbench serves on port \d+ in this build .*\{\{ \.HTTPPort \}\}/);
+    // Well under ssh_timeout (2 min): the 4 s HTTP limit plus at most a poll.
+    expect(b.waitedMs).toBeGreaterThanOrEqual(4000);
+    expect(b.waitedMs).toBeLessThan(8000);
+    // The failed step carries the screen as text: the typed boot line is on it.
+    expect(b.failed?.id).toBe('wait-ssh');
+    expect(b.failed?.error).toMatch(/\n {2}\| .*tiny url=http:\/\/10\.0\.2\.2:9\/tiny\.cfg/);
+    expect(b.logs.some((l) => l.source === 'http')).toBe(false);
+    // Evidence next to the log, and nothing left running.
+    expect(readdirSync(path.join(b.logDir!, 'screenshots'))).toEqual([expect.stringMatching(/^\d+-failed-wait-ssh\.png$/)]);
+    expect(b.qemuPid).toBeGreaterThan(0);
+    expect(processAlive(b.qemuPid)).toBe(false);
+    console.log(`[ssh-watch e2e] no HTTP request: build ${b.tookMs} ms, wait-ssh ${b.waitedMs} ms`);
+  });
+
+  it('fails fast on a kernel panic, with the panic on screen in the error', {timeout: 60_000}, async () => {
+    // No /nonexistent in the initramfs: the kernel falls back to mounting a root= it was not
+    // given and panics; panic=0 keeps the panic on screen instead of rebooting.
+    const b = await failingBuild('out-panic', (y) => y.replace(TINY_BOOT, "'<waitFor \"boot:\" 1m>tiny rdinit=/nonexistent panic=0 url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/tiny.cfg<enter>'"));
+    expect(b.r.exitCode, b.r.all).toBe(1);
+    // The console wrapped the panic line at 80 columns: the message has it whole.
+    expect(b.r.stderr).toMatch(/build failed at wait-ssh: the VM's screen shows a kernel panic: "\[ *[\d.]+\] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block\(0,0\)" — it will not get to SSH from here/);
+    expect(b.r.stderr).toContain('hint: fix what the screen');
+    expect(b.waitedMs).toBeLessThan(20_000);
+    expect(b.failed?.error).toMatch(/\nthe screen shows:\n(?: {2}\| .*\n)*? {2}\| .*Kernel panic - not syncing/);
+    const shown = b.failed!.error.split('\n').filter((l) => l.startsWith('  | '));
+    expect(shown.length).toBeGreaterThan(3);
+    expect(shown.length).toBeLessThanOrEqual(15);
+    expect(readdirSync(path.join(b.logDir!, 'screenshots'))).toEqual([expect.stringMatching(/^\d+-failed-wait-ssh\.png$/)]);
+    expect(processAlive(b.qemuPid)).toBe(false);
+    console.log(`[ssh-watch e2e] kernel panic: build ${b.tookMs} ms, wait-ssh ${b.waitedMs} ms`);
+  });
+});

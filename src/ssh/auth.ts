@@ -7,6 +7,16 @@
  * ("server offers: publickey,password"). Asking `none` first (free: OpenSSH does not count it
  * against MaxAuthTries) learns the list before spending a real try, so a password is not sent
  * to a server that only takes keys, which also avoids PAM's failure delay.
+ *
+ * Order: none, the explicit key, the agent's keys, password, keyboard-interactive. An agent is
+ * passed to ssh2 as `{type: 'agent', username, agent: socketPath}` (client.js doNextAuth turns
+ * the path into an OpenSSHAgent); ssh2 then asks the agent for its identities and offers them one
+ * by one — each rejection goes to the next agent key (USERAUTH_FAILURE → tryNextAgentKey) without
+ * calling this handler, which is called again only when the agent has no keys left. An agent that
+ * cannot be reached (or refuses to sign) is reported as an 'error' event with `level: 'agent'`,
+ * after which ssh2 carries on with the next method: connect-once must not end the attempt on it.
+ * Each agent key counts against OpenSSH's MaxAuthTries (default 6), so an agent with many keys
+ * can use up the tries before the password is reached — the same as `ssh` itself.
  */
 import ssh2 from 'ssh2';
 import type {AnyAuthMethod, AuthHandlerMiddleware, ParsedKey} from 'ssh2';
@@ -18,6 +28,13 @@ export interface AuthProgress {
   tried: string[];
   /** Methods the server said may continue, from the last USERAUTH_FAILURE (undefined if none seen). */
   offered?: string[];
+  /** Why the ssh-agent could not be used (ssh2's 'error' with level 'agent'), e.g. "Failed to connect to agent (/run/agent.sock)". */
+  agentError?: string;
+}
+
+/** The method name the server sees (and lists in USERAUTH_FAILURE) for one of our candidates. */
+function wireMethod(type: AnyAuthMethod['type']): string {
+  return type === 'agent' ? 'publickey' : type;
 }
 
 /**
@@ -42,6 +59,7 @@ export function makeAuthHandler(target: SshTarget, key: ParsedKey | undefined, p
   const {username, password} = target;
   const candidates: AnyAuthMethod[] = [{type: 'none', username}];
   if (key) candidates.push({type: 'publickey', username, key});
+  if (target.agent) candidates.push({type: 'agent', username, agent: target.agent});
   if (password !== undefined) {
     candidates.push({type: 'password', username, password});
     // Packer also answers keyboard-interactive prompts with the password: Debian-style sshd
@@ -64,7 +82,7 @@ export function makeAuthHandler(target: SshTarget, key: ParsedKey | undefined, p
         (next as unknown as (auth: false) => void)(false);
         return;
       }
-      if (left && !left.includes(candidate.type)) continue;
+      if (left && !left.includes(wireMethod(candidate.type))) continue;
       progress.tried.push(candidate.type);
       next(candidate);
       return;

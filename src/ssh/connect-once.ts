@@ -6,6 +6,9 @@
  * before handshake' (client.js onDone); ECONNRESET is followed by the same. So the first report
  * wins, later ones are swallowed by an 'error' listener that stays attached for the client's
  * whole life (an EventEmitter without one would throw them at the process).
+ *
+ * Not every 'error' ends an attempt: ssh2 reports an unreachable ssh-agent (or one that refuses
+ * to sign) as an error with `level: 'agent'` and then goes on to the next auth method itself.
  */
 import {createHash} from 'node:crypto';
 import ssh2 from 'ssh2';
@@ -17,7 +20,9 @@ import type {SshTarget} from './types.js';
 export interface AttemptOptions {
   /** ssh2 `readyTimeout`: from connect until authenticated. */
   readyTimeoutMs: number;
+  /** Keepalive once connected (0 = off): see {@link ssh2Keepalive}. */
   keepaliveIntervalMs: number;
+  keepaliveCountMax: number;
   key: ParsedKey | undefined;
   signal?: AbortSignal;
 }
@@ -27,6 +32,21 @@ export type AttemptOutcome = {ok: true; client: Client} | {ok: false; failure: C
 /** `SHA256:<base64 without padding>` of a host key blob, as `ssh-keygen -l` prints it. */
 export function hostKeyFingerprint(keyBlob: Buffer): string {
   return `SHA256:${createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
+}
+
+/**
+ * Map "lost within interval × countMax" onto ssh2's keepalive settings.
+ *
+ * ssh2 (client.js sendKA) counts timer ticks since the last keepalive reply and gives up on the
+ * tick where the count *exceeds* keepaliveCountMax: a silent peer is dropped (countMax + 1) ×
+ * interval after its last answer — 20 s, not the 15 s OpenSSH documents, for 5 s × 3. So ssh2
+ * gets countMax − 1. With countMax 0 ssh2 would drop the connection on its first tick without
+ * ever having asked, so a count of 1 becomes half the interval × 1 (one ping, then give up).
+ */
+export function ssh2Keepalive(intervalMs: number, countMax: number): {keepaliveInterval: number; keepaliveCountMax: number} {
+  if (!(intervalMs > 0)) return {keepaliveInterval: 0, keepaliveCountMax: 0};
+  if (countMax <= 1) return {keepaliveInterval: Math.max(1, Math.round(intervalMs / 2)), keepaliveCountMax: 1};
+  return {keepaliveInterval: intervalMs, keepaliveCountMax: countMax - 1};
 }
 
 function normalizeFingerprint(fp: string): string {
@@ -62,11 +82,17 @@ export function connectOnce(target: SshTarget, opts: AttemptOptions): Promise<At
     const onAbort = () => settle({ok: false, failure: {kind: 'aborted', message: 'aborted', fatal: true}});
     const onClose = () => settle({ok: false, failure: classifyClose(ctx())});
 
-    client.on('error', (err) => {
+    client.on('error', (err: Error & {level?: string}) => {
       if (settled) return;
+      if (err.level === 'agent') {
+        // ssh2 skips the agent (or this agent key) and tries the next method by itself. Its
+        // "Failed to connect to agent" drops the socket error, so name the socket path.
+        progress.agentError ??= `${err.message} (${target.agent ?? 'no agent'})`;
+        return;
+      }
       const failure = classifyError(err, ctx());
       if (failure.kind === 'host-key' && seenHostKey && target.hostKeyFingerprint) {
-        failure.message = `host key mismatch for ${target.host}:${target.port}: expected ${normalizeFingerprint(target.hostKeyFingerprint)}, got ${seenHostKey} (another VM may own this port)`;
+        failure.message = `host key changed: ${target.host}:${target.port} presented ${seenHostKey}, expected ${normalizeFingerprint(target.hostKeyFingerprint)} (another VM may own this port)`;
       }
       settle({ok: false, failure});
     });
@@ -96,7 +122,7 @@ export function connectOnce(target: SshTarget, opts: AttemptOptions): Promise<At
       username: target.username,
       readyTimeout: opts.readyTimeoutMs,
       // ssh2 starts the keepalive timer on USERAUTH_SUCCESS, so it only runs on a live session.
-      keepaliveInterval: opts.keepaliveIntervalMs,
+      ...ssh2Keepalive(opts.keepaliveIntervalMs, opts.keepaliveCountMax),
       authHandler: makeAuthHandler(target, opts.key, progress),
     };
     if (target.hostKeyFingerprint) {

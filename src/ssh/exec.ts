@@ -19,6 +19,16 @@ import type {ExecOptions, ExecResult} from './types.js';
 export interface Connection {
   readonly client: Client;
   isClosed(): boolean;
+  /** Why the connection was lost (undefined while alive or when we closed it). */
+  lostReason(): string | undefined;
+}
+
+/** The result for a command cut off by the connection ending. */
+function disconnectedResult(conn: Connection, exitCode: number | null = null, signal?: string): ExecResult {
+  const result: ExecResult = signal === undefined ? {exitCode, disconnected: true} : {exitCode, signal, disconnected: true};
+  const reason = conn.lostReason();
+  if (reason !== undefined) result.lostReason = reason;
+  return result;
 }
 
 const noop = () => {};
@@ -35,7 +45,7 @@ export function execCommand(conn: Connection, command: string, opts: ExecOptions
   const {signal} = opts;
   return new Promise<ExecResult>((resolve, reject) => {
     if (signal?.aborted) return reject(abortError('SSH command'));
-    if (conn.isClosed()) return resolve({exitCode: null, disconnected: true});
+    if (conn.isClosed()) return resolve(disconnectedResult(conn));
 
     let channel: ClientChannel | undefined;
     let done = false;
@@ -57,7 +67,7 @@ export function execCommand(conn: Connection, command: string, opts: ExecOptions
     const onChannel = (err: Error | undefined, ch: ClientChannel) => {
       if (err) {
         // Also how a dropped connection reaches a channel that was still opening.
-        finish(() => (conn.isClosed() ? resolve({exitCode: null, disconnected: true}) : reject(new Error(`SSH exec failed to start: ${err.message}`))));
+        finish(() => (conn.isClosed() ? resolve(disconnectedResult(conn)) : reject(new Error(`SSH exec failed to start: ${err.message}`))));
         return;
       }
       if (done) {
@@ -76,8 +86,8 @@ export function execCommand(conn: Connection, command: string, opts: ExecOptions
         if (--open > 0) return;
         out.flush();
         errOut.flush();
-        const disconnected = conn.isClosed();
-        finish(() => resolve(exitSignal === undefined ? {exitCode, disconnected} : {exitCode, signal: exitSignal, disconnected}));
+        if (conn.isClosed()) return finish(() => resolve(disconnectedResult(conn, exitCode, exitSignal)));
+        finish(() => resolve(exitSignal === undefined ? {exitCode, disconnected: false} : {exitCode, signal: exitSignal, disconnected: false}));
       };
       ch.on('data', (chunk: Buffer) => out.push(chunk));
       ch.stderr.on('data', (chunk: Buffer) => errOut.push(chunk));
@@ -97,7 +107,7 @@ export function execCommand(conn: Connection, command: string, opts: ExecOptions
       conn.client.exec(command, onChannel);
     } catch {
       // client.exec() throws 'Not connected' once the socket is no longer writable.
-      finish(() => resolve({exitCode: null, disconnected: true}));
+      finish(() => resolve(disconnectedResult(conn)));
     }
   });
 }

@@ -15,6 +15,12 @@ export interface SshTarget {
   /** Passphrase for an encrypted `privateKey`. */
   passphrase?: string;
   /**
+   * Path of an ssh-agent socket (usually `process.env.SSH_AUTH_SOCK`), like Packer's
+   * `ssh_agent_auth`. Its keys are offered after `privateKey` and before `password`; an agent
+   * that cannot be reached is skipped (the reason shows in an auth failure), not fatal.
+   */
+  agent?: string;
+  /**
    * Optional pin of the server's host key as `ssh-keygen -l` prints it (`SHA256:<base64>`).
    * Packer accepts any host key; pinning catches the port race where another build's guest
    * answers on our forwarded port. A mismatch fails at once with kind `host-key`.
@@ -57,6 +63,17 @@ export interface WaitForSshOptions {
    * Default 5000; doubled after each handshake timeout (up to 4×) so a very slow guest still gets in.
    */
   attemptTimeoutMs?: number;
+  /**
+   * Once connected, send an SSH keepalive when the server has been quiet this long
+   * (OpenSSH's ServerAliveInterval). Default 5000; 0 turns keepalives off.
+   */
+  keepaliveIntervalMs?: number;
+  /**
+   * Keepalives that may go unanswered (OpenSSH's ServerAliveCountMax): a peer that stops
+   * answering is declared lost within `keepaliveIntervalMs × keepaliveCountMax` (default 3, so
+   * 15 s) — the session's `lostReason` then says so and a running exec ends `disconnected`.
+   */
+  keepaliveCountMax?: number;
   signal?: AbortSignal;
   log?: LogFn;
   /** Called after every failed attempt, numbered from 1. */
@@ -81,6 +98,38 @@ export interface ExecResult {
   signal?: string;
   /** True when the SSH connection was lost before the command's channel closed normally. */
   disconnected: boolean;
+  /** With `disconnected`: why the connection was lost (the session's `lostReason`), when it was lost rather than closed by us. */
+  lostReason?: string;
+}
+
+/** Options of {@link SshSession.uploadPath} and {@link SshSession.downloadPath}. */
+export interface TransferOptions {
+  /** Aborting stops between (or inside) files and rejects with an AbortError. */
+  signal?: AbortSignal;
+  /**
+   * Called once the source is listed, before the first byte moves (for a directory download
+   * without SFTP, where tar does the listing, right after it finished).
+   */
+  onPlan?: (plan: TransferPlan) => void;
+  /** Called after each file, with its path relative to the transfer's root ('' for a lone file). */
+  onFile?: (relPath: string, bytes: number) => void;
+}
+
+/** How much a transfer moves. */
+export interface TransferPlan {
+  files: number;
+  /** Directories created or filled (the root of a tree counts). */
+  dirs: number;
+  bytes: number;
+}
+
+/** Outcome of a transfer. */
+export interface TransferResult extends TransferPlan {
+  method: 'sftp' | 'exec';
+  /** Where the file or tree ended up: a remote path for uploads, a local one for downloads. */
+  target: string;
+  /** Entries that are neither files nor directories (sockets, fifos, devices): not copied. */
+  skipped: string[];
 }
 
 /** An authenticated SSH connection. */
@@ -96,8 +145,27 @@ export interface SshSession {
    * to `exec('cat > path')` (then chmod).
    */
   upload(content: string | Buffer, remotePath: string, opts?: {mode?: number}): Promise<{method: 'sftp' | 'exec'}>;
+  /**
+   * Copy a local file or directory tree to the guest, keeping permission bits (Packer's file
+   * provisioner rules): a directory source ending in `/` fills `remotePath` with its contents,
+   * without it the directory itself is created inside `remotePath`, which must already exist;
+   * a file goes to `remotePath`, or inside it when that ends in `/` or is a directory.
+   * SFTP first; without an sftp subsystem files go through `cat` and trees through `tar` over exec.
+   */
+  uploadPath(localPath: string, remotePath: string, opts?: TransferOptions): Promise<TransferResult>;
+  /**
+   * Copy a guest file or directory tree to the host, the mirror image of {@link uploadPath};
+   * missing local directories are created.
+   */
+  downloadPath(remotePath: string, localPath: string, opts?: TransferOptions): Promise<TransferResult>;
   /** Close the connection (idempotent). */
   close(): void;
   /** Resolves once the connection has ended, closed or failed, whoever ended it. */
   readonly closed: Promise<void>;
+  /**
+   * Why the connection was lost, e.g. "keepalive: no answer for 15s", "connection reset",
+   * "server closed the connection". Undefined while the connection is alive, and when it
+   * ended because of our own `close()`.
+   */
+  readonly lostReason: string | undefined;
 }

@@ -101,7 +101,9 @@ async function uploadViaExec(conn: Connection, log: LogFn, data: Buffer, remoteP
   const stderr: string[] = [];
   const result = await execCommand(conn, command, {stdin: data, onStderr: (line) => stderr.push(line)});
   if (result.exitCode !== 0) {
-    const status = result.disconnected ? 'connection lost' : result.exitCode === null ? 'no exit status' : `exit ${result.exitCode}`;
+    const status = result.disconnected
+      ? `connection lost${result.lostReason ? `: ${result.lostReason}` : ''}`
+      : result.exitCode === null ? 'no exit status' : `exit ${result.exitCode}`;
     const detail = stderr.length ? `: ${stderr.slice(-3).join(' / ')}` : '';
     throw new Error(`upload to ${remotePath} via exec cat failed (${status})${detail}`);
   }

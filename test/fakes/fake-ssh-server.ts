@@ -7,12 +7,17 @@
  *   stores files), which may write stdout/stderr in arbitrary chunks, exit with a code, close
  *   with no exit status, or drop the TCP connection mid-command;
  * - the sftp subsystem can be offered (OPEN/WRITE/CLOSE/SETSTAT/FSETSTAT into memory) or refused;
+ * - or SFTP served from a real directory (`sftpRoot`), and exec run by the host's /bin/sh
+ *   (`hostShell`), for tests of file and tree transfer;
  * - it can be started late on a port reserved up front, to test retries.
  * We own the TCP listener and hand sockets to ssh2 with injectSocket(), so a test can really
  * drop a connection (socket.destroy), not just end it politely.
  */
+import {spawn} from 'node:child_process';
 import {createHash} from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
+import nodePath from 'node:path';
 import ssh2 from 'ssh2';
 import type {AuthContext, AuthenticationType, Connection, ParsedKey, ServerChannel, SFTPWrapper} from 'ssh2';
 
@@ -35,8 +40,13 @@ export interface FakeExec {
   exitSignal(name: string): void;
   /** Send EOF and CLOSE without any exit status. */
   closeWithoutStatus(): void;
-  /** Destroy the TCP connection under the session (after flushing what was written). */
+  /**
+   * Destroy the TCP connection under the session (after flushing what was written). The kernel
+   * sends a FIN, or an RST when the client's last bytes are still unread: either may reach it.
+   */
   drop(): void;
+  /** Close the TCP connection politely (FIN after what was written, nothing unread lost): a clean hang-up. */
+  hangUp(): void;
   /** Resolves when the channel has closed (either side). */
   closed: Promise<void>;
 }
@@ -49,6 +59,11 @@ export interface FakeSshServerOptions {
   sftp?: boolean;
   /** Handler for exec requests; default: {@link builtinShell}. */
   exec?: FakeExecHandler;
+  /**
+   * Serve SFTP from this real directory instead of the in-memory store: guest path `/x` is
+   * `<sftpRoot>/x` on disk (`'/'` serves the host's own paths). See {@link serveSftpFs}.
+   */
+  sftpRoot?: string;
 }
 
 export interface StoredFile {
@@ -82,8 +97,13 @@ export class FakeSshServer {
   private markListening!: () => void;
 
   constructor(private readonly opts: FakeSshServerOptions) {
-    const host = ssh2.utils.generateKeyPairSync('ed25519');
-    const hostPub = ssh2.utils.parseKey(host.public) as ParsedKey;
+    // ssh2's generator makes a malformed ed25519 pair 1 time in 256 (see src/ssh/keys.ts): retry.
+    let host: {private: string; public: string};
+    let hostPub: ParsedKey | Error;
+    do {
+      host = ssh2.utils.generateKeyPairSync('ed25519');
+      hostPub = ssh2.utils.parseKey(host.public) as ParsedKey | Error;
+    } while (hostPub instanceof Error || ssh2.utils.parseKey(host.private) instanceof Error);
     this.hostKeyFingerprint = fingerprint(hostPub.getPublicSSH());
     for (const [name, user] of Object.entries(opts.users)) {
       if (user.publicKey) this.userKeys.set(name, ssh2.utils.parseKey(user.publicKey) as ParsedKey);
@@ -143,6 +163,7 @@ export class FakeSshServer {
         });
         session.on('sftp', (acceptSftp, rejectSftp) => {
           if (this.opts.sftp === false) return rejectSftp();
+          if (this.opts.sftpRoot !== undefined) return serveSftpFs(acceptSftp(), this.opts.sftpRoot);
           serveSftp(acceptSftp(), this.files);
         });
       });
@@ -189,6 +210,10 @@ export class FakeSshServer {
         // so output sent just before the drop still arrives; then cut the TCP connection.
         const socket = this.sockets.get(remotePort);
         socket?.write('', () => socket.destroy());
+      },
+      hangUp: () => {
+        const socket = this.sockets.get(remotePort);
+        socket?.end();
       },
       closed: new Promise((resolve) => channel.once('close', () => resolve())),
     };
@@ -270,4 +295,143 @@ function serveSftp(sftp: SFTPWrapper, files: Map<string, StoredFile>): void {
     if (attrs.mode !== undefined) file.mode = attrs.mode;
     sftp.status(reqId, STATUS_CODE.OK);
   });
+}
+
+/**
+ * An exec handler that really runs the command with the host's /bin/sh (stdin, stdout, stderr
+ * and exit status passed through): for tests of code that shells out on the guest (cat, tar).
+ * Paths in commands are host paths, so point tests at temporary directories.
+ */
+export const hostShell: FakeExecHandler = async (exec) => {
+  const child = spawn('/bin/sh', ['-c', exec.command], {stdio: ['pipe', 'pipe', 'pipe']});
+  child.stdout.on('data', (d: Buffer) => exec.stdout(d));
+  child.stderr.on('data', (d: Buffer) => exec.stderr(d));
+  child.stdin.on('error', () => {}); // the command may exit without reading its stdin
+  void exec.stdin.then((data) => child.stdin.end(data));
+  void exec.closed.then(() => child.kill('SIGTERM'));
+  const [code, sig] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (c, s) => resolve([c, s])));
+  if (code === null) exec.exitSignal(String(sig ?? 'KILL').replace(/^SIG/, ''));
+  else exec.exit(code);
+};
+
+/**
+ * SFTP v3 over a real directory (synchronous fs calls; enough for ssh2's client methods):
+ * OPEN/READ/WRITE/CLOSE, FSTAT/STAT/LSTAT, SETSTAT/FSETSTAT (mode), OPENDIR/READDIR, MKDIR,
+ * RMDIR, REMOVE, RENAME, REALPATH, READLINK. Errors map to NO_SUCH_FILE / PERMISSION_DENIED /
+ * FAILURE with the OS message, like OpenSSH's sftp-server.
+ */
+export function serveSftpFs(sftp: SFTPWrapper, root: string): void {
+  const {STATUS_CODE, flagsToString} = ssh2.utils.sftp;
+  const real = (p: string): string => nodePath.join(root, nodePath.posix.resolve('/', p));
+  const handles = new Map<string, {fd: number} | {dir: string; sent: boolean}>();
+  let next = 0;
+  const newHandle = (v: {fd: number} | {dir: string; sent: boolean}): Buffer => {
+    const h = Buffer.from(`h${next++}`);
+    handles.set(h.toString(), v);
+    return h;
+  };
+  const attrsOf = (st: fs.Stats) => ({mode: st.mode, uid: st.uid, gid: st.gid, size: st.size, atime: Math.floor(st.atimeMs / 1000), mtime: Math.floor(st.mtimeMs / 1000)});
+  const fail = (reqId: number, err: unknown): void => {
+    const e = err as NodeJS.ErrnoException;
+    const code = e.code === 'ENOENT' ? STATUS_CODE.NO_SUCH_FILE : e.code === 'EACCES' || e.code === 'EPERM' ? STATUS_CODE.PERMISSION_DENIED : STATUS_CODE.FAILURE;
+    sftp.status(reqId, code, e.message);
+  };
+  const guard = (reqId: number, fn: () => void): void => {
+    try {
+      fn();
+    } catch (err) {
+      fail(reqId, err);
+    }
+  };
+  // The client ends SFTP with CHANNEL_CLOSE; ssh2 answers that for exec channels but not for
+  // SFTP ones (utils.js onCHANNEL_CLOSE), so close back like sftp-server exiting would.
+  sftp.on('end', () => {
+    for (const h of handles.values()) if ('fd' in h) fs.closeSync(h.fd);
+    handles.clear();
+    sftp.end();
+  });
+  sftp.on('OPEN', (reqId, filename, flags, attrs) =>
+    guard(reqId, () => sftp.handle(reqId, newHandle({fd: fs.openSync(real(filename), flagsToString(flags) ?? 'r', attrs.mode ?? 0o666)}))),
+  );
+  sftp.on('READ', (reqId, handle, offset, length) =>
+    guard(reqId, () => {
+      const h = handles.get(handle.toString());
+      if (!h || !('fd' in h)) return sftp.status(reqId, STATUS_CODE.FAILURE, 'bad handle');
+      const buf = Buffer.alloc(length);
+      const n = fs.readSync(h.fd, buf, 0, length, offset);
+      if (n === 0) return sftp.status(reqId, STATUS_CODE.EOF);
+      sftp.data(reqId, buf.subarray(0, n));
+    }),
+  );
+  sftp.on('WRITE', (reqId, handle, offset, data) =>
+    guard(reqId, () => {
+      const h = handles.get(handle.toString());
+      if (!h || !('fd' in h)) return sftp.status(reqId, STATUS_CODE.FAILURE, 'bad handle');
+      fs.writeSync(h.fd, data, 0, data.length, offset);
+      sftp.status(reqId, STATUS_CODE.OK);
+    }),
+  );
+  sftp.on('CLOSE', (reqId, handle) =>
+    guard(reqId, () => {
+      const key = handle.toString();
+      const h = handles.get(key);
+      if (!h) return sftp.status(reqId, STATUS_CODE.FAILURE, 'bad handle');
+      handles.delete(key);
+      if ('fd' in h) fs.closeSync(h.fd);
+      sftp.status(reqId, STATUS_CODE.OK);
+    }),
+  );
+  sftp.on('FSTAT', (reqId, handle) =>
+    guard(reqId, () => {
+      const h = handles.get(handle.toString());
+      if (!h || !('fd' in h)) return sftp.status(reqId, STATUS_CODE.FAILURE, 'bad handle');
+      sftp.attrs(reqId, attrsOf(fs.fstatSync(h.fd)));
+    }),
+  );
+  sftp.on('STAT', (reqId, p) => guard(reqId, () => sftp.attrs(reqId, attrsOf(fs.statSync(real(p))))));
+  sftp.on('LSTAT', (reqId, p) => guard(reqId, () => sftp.attrs(reqId, attrsOf(fs.lstatSync(real(p))))));
+  sftp.on('SETSTAT', (reqId, p, attrs) =>
+    guard(reqId, () => {
+      if (attrs.mode !== undefined) fs.chmodSync(real(p), attrs.mode & 0o7777);
+      sftp.status(reqId, STATUS_CODE.OK);
+    }),
+  );
+  sftp.on('FSETSTAT', (reqId, handle, attrs) =>
+    guard(reqId, () => {
+      const h = handles.get(handle.toString());
+      if (!h || !('fd' in h)) return sftp.status(reqId, STATUS_CODE.FAILURE, 'bad handle');
+      if (attrs.mode !== undefined) fs.fchmodSync(h.fd, attrs.mode & 0o7777);
+      sftp.status(reqId, STATUS_CODE.OK);
+    }),
+  );
+  sftp.on('OPENDIR', (reqId, p) =>
+    guard(reqId, () => {
+      if (!fs.statSync(real(p)).isDirectory()) throw Object.assign(new Error(`${p}: not a directory`), {code: 'ENOTDIR'});
+      sftp.handle(reqId, newHandle({dir: real(p), sent: false}));
+    }),
+  );
+  sftp.on('READDIR', (reqId, handle) =>
+    guard(reqId, () => {
+      const h = handles.get(handle.toString());
+      if (!h || !('dir' in h)) return sftp.status(reqId, STATUS_CODE.FAILURE, 'bad handle');
+      if (h.sent) return sftp.status(reqId, STATUS_CODE.EOF);
+      h.sent = true;
+      const names = ['.', '..', ...fs.readdirSync(h.dir)].map((filename) => {
+        const st = fs.lstatSync(nodePath.join(h.dir, filename));
+        return {filename, longname: filename, attrs: attrsOf(st)};
+      });
+      sftp.name(reqId, names);
+    }),
+  );
+  sftp.on('MKDIR', (reqId, p, attrs) =>
+    guard(reqId, () => {
+      fs.mkdirSync(real(p), attrs.mode === undefined ? undefined : {mode: attrs.mode});
+      sftp.status(reqId, STATUS_CODE.OK);
+    }),
+  );
+  sftp.on('RMDIR', (reqId, p) => guard(reqId, () => (fs.rmdirSync(real(p)), sftp.status(reqId, STATUS_CODE.OK))));
+  sftp.on('REMOVE', (reqId, p) => guard(reqId, () => (fs.unlinkSync(real(p)), sftp.status(reqId, STATUS_CODE.OK))));
+  sftp.on('RENAME', (reqId, from, to) => guard(reqId, () => (fs.renameSync(real(from), real(to)), sftp.status(reqId, STATUS_CODE.OK))));
+  sftp.on('REALPATH', (reqId, p) => guard(reqId, () => sftp.name(reqId, [{filename: nodePath.posix.resolve('/', p), longname: '', attrs: {} as never}])));
+  sftp.on('READLINK', (reqId, p) => guard(reqId, () => sftp.name(reqId, [{filename: fs.readlinkSync(real(p)), longname: '', attrs: {} as never}])));
 }

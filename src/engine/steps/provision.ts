@@ -6,6 +6,8 @@
 import type {Provisioner} from '../../profiles/schema.js';
 import type {Step, StepContext} from '../step.js';
 import type {BuildState} from '../state.js';
+import {runAnsible} from './provisioners/ansible.js';
+import {runFile} from './provisioners/file.js';
 import {runShell} from './provisioners/shell.js';
 
 /** Runs one provisioner of any type. */
@@ -13,6 +15,10 @@ export async function runProvisioner(ctx: StepContext<BuildState>, p: Provisione
   switch (p.type) {
     case 'shell':
       return runShell(ctx, p);
+    case 'file':
+      return runFile(ctx, p);
+    case 'ansible':
+      return runAnsible(ctx, p);
   }
 }
 

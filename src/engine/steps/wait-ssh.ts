@@ -14,7 +14,10 @@ import {need, StepError, type Step, type StepContext} from '../step.js';
 import type {BuildState} from '../state.js';
 import {startVmWatch} from '../vm-watch.js';
 
-/** Who and how to log in: password and/or a key file, else this build's temporary key. */
+/**
+ * Who and how to log in: a key file (ssh_private_key_file or PACKER_PRIVATE_KEY), else this
+ * build's temporary key when there is no password; the ssh-agent too with ssh_agent_auth.
+ */
 export async function sshTarget(ctx: StepContext<BuildState>): Promise<SshTarget> {
   const {profile, profileDir, options} = ctx.state;
   const keyFile = profile.ssh_private_key_file ?? options.env.PACKER_PRIVATE_KEY;
@@ -29,12 +32,18 @@ export async function sshTarget(ctx: StepContext<BuildState>): Promise<SshTarget
   } else if (!profile.ssh_password) {
     privateKey = ctx.state.sshKey?.privateKey;
   }
+  let agent: string | undefined;
+  if (profile.ssh_agent_auth) {
+    agent = options.env.SSH_AUTH_SOCK;
+    if (!agent) throw new StepError('ssh_agent_auth is set but SSH_AUTH_SOCK is not: no ssh-agent to ask', 'start one (eval "$(ssh-agent)"; ssh-add) or drop ssh_agent_auth');
+  }
   return {
     host: '127.0.0.1',
     port: need(ctx.state.sshHostPort, 'SSH host port'),
     username: profile.ssh_username,
     password: profile.ssh_password,
     privateKey,
+    agent,
   };
 }
 

@@ -1,0 +1,220 @@
+/**
+ * The ansible provisioner (Packer's remote `ansible` with `use_proxy: false`): runs
+ * ansible-playbook on the host against the VM's forwarded SSH port, streaming its output as
+ * provisioner lines.
+ *
+ * Credentials: the profile's key file, else this build's temporary key (the guest got it as
+ * {{ .SSHPublicKey }}), copied to a private 0600 file; with ssh_password too, and sshpass
+ * installed, the password is offered after the key. The password only ever goes into a private
+ * 0600 extra-vars file (never the inventory, the command line or a log line), so a kept
+ * inventory holds no secret.
+ *
+ * Processes: ansible-playbook runs in its own process group; cancelling kills the group
+ * (SIGTERM, then SIGKILL), and the group is swept again after a normal exit. OpenSSH's
+ * ControlPersist masters detach into their own session, so their sockets live in our private
+ * directory and each is told `ssh -O exit` at the end — no ssh left connected to the VM.
+ */
+import {randomBytes} from 'node:crypto';
+import {accessSync, constants, existsSync} from 'node:fs';
+import {mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile} from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {execa} from 'execa';
+import type {AnsibleProvisioner} from '../../../profiles/schema.js';
+import {LineSplitter} from '../../../util/lines.js';
+import {need, StepError, type StepContext} from '../../step.js';
+import type {BuildState} from '../../state.js';
+import {sshSession} from '../ssh-session.js';
+
+const RECONNECT_MS = 5 * 60_000;
+const KILL_GRACE_MS = 3000;
+
+/** An executable `name` on `PATH`, or undefined. A name with a slash is taken as it is. */
+export function findExecutable(name: string, envPath: string | undefined): string | undefined {
+  const candidates = name.includes('/') ? [name] : (envPath ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, name));
+  return candidates.find((f) => {
+    try {
+      accessSync(f, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** A value for an INI inventory line (ansible splits host lines with shlex). */
+function iniValue(v: string): string {
+  return /^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'"'"'`)}'`;
+}
+
+/** The inventory: the host line, then each group repeating it (Packer's layout). */
+export function inventoryText(alias: string, vars: Record<string, string | number>, groups: string[]): string {
+  const host = `${alias} ${Object.entries(vars)
+    .map(([k, v]) => `${k}=${iniValue(String(v))}`)
+    .join(' ')}\n`;
+  return host + groups.map((g) => `[${g}]\n${host}`).join('');
+}
+
+/** The command line as logged: values of password/secret-like `-e k=v` arguments hidden, like Packer. */
+export function sanitizeArgs(args: string[]): string[] {
+  return args.map((a) => a.replace(/^([^=\s]*(?:password|passwd|secret|token)[^=\s]*=).*/i, '$1*****'));
+}
+
+function killGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // Nothing left in the group.
+  }
+}
+
+/** Runs one ansible provisioner. */
+export async function runAnsible(ctx: StepContext<BuildState>, p: AnsibleProvisioner): Promise<void> {
+  const {state} = ctx;
+  const {profile, profileDir} = state;
+  const env: Record<string, string> = Object.fromEntries(Object.entries(state.options.env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  const name = p.name ?? 'ansible';
+  const where = `the ansible provisioner is defined at ${p.source}`;
+
+  const playbook = path.resolve(profileDir, p.playbook_file);
+  const pb = await stat(playbook).catch(() => undefined);
+  if (!pb?.isFile()) throw new StepError(`${p.source}: playbook_file ${playbook}: ${pb ? 'not a file' : 'no such file'}`, `playbook_file is relative to the profile directory ${profileDir}`);
+  const command = findExecutable(p.command.includes('/') ? path.resolve(profileDir, p.command) : p.command, env.PATH);
+  if (!command) {
+    throw new StepError(
+      `${p.source}: ${p.command} not found${p.command.includes('/') ? '' : ' on PATH'}: the ansible provisioner runs it on this host`,
+      p.command === 'ansible-playbook' ? 'install it: apt-get install ansible-core' : `set command to an executable (now: ${p.command})`,
+    );
+  }
+
+  // Credentials, in OpenSSH's order of trying: key first, then password.
+  const keyFile = profile.ssh_private_key_file ?? env.PACKER_PRIVATE_KEY;
+  let key: string | undefined;
+  if (keyFile) {
+    const file = path.resolve(profileDir, keyFile);
+    key = await readFile(file, 'utf8').catch((err: Error) => {
+      throw new StepError(`${p.source}: ssh_private_key_file ${file}: ${err.message}`);
+    });
+  } else key = state.sshKey?.privateKey;
+  const password = profile.ssh_password;
+  const sshpass = password ? findExecutable('sshpass', env.PATH) : undefined;
+  if (!key && !password) throw new StepError(`${p.source}: no SSH credentials for ansible (no key and no ssh_password)`, where);
+  if (!key && !sshpass) {
+    throw new StepError(`${p.source}: ansible can only log in with ssh_password through sshpass, which is not installed`, 'apt-get install sshpass, or set ssh_private_key_file');
+  }
+  if (key && password && !sshpass) ctx.log('vmbench', 'info', `${name}: sshpass is not installed, so ansible offers only the SSH key (not ssh_password)`);
+
+  await sshSession(ctx, RECONNECT_MS); // the guest answers SSH (again, after a reboot)
+  const port = need(state.sshHostPort, 'SSH host port');
+  const user = p.user ?? profile.ssh_username;
+
+  const priv = await mkdtemp(path.join(os.tmpdir(), 'vmbench-ansible-'));
+  // The work dir becomes the output directory: a kept inventory ends up beside the image.
+  const inventoryDir = state.workDir && existsSync(state.workDir) ? state.workDir : p.keep_inventory_file ? os.tmpdir() : priv;
+  const inventory = path.join(inventoryDir, `ansible-inventory-${randomBytes(4).toString('hex')}.ini`);
+  let pid: number | undefined;
+  try {
+    await mkdir(path.join(priv, 'tmp'), {mode: 0o700});
+    await mkdir(path.join(priv, 'cp'), {mode: 0o700});
+    const hostVars: Record<string, string | number> = {ansible_host: '127.0.0.1', ansible_port: port, ansible_user: user};
+    const extraVars: Record<string, string> = {};
+    if (key) {
+      const keyPath = path.join(priv, 'id_key');
+      await writeFile(keyPath, key.endsWith('\n') ? key : `${key}\n`, {mode: 0o600});
+      hostVars.ansible_ssh_private_key_file = keyPath;
+      // As Packer does: -e outranks any ansible_ssh_private_key_file the playbook's vars set.
+      extraVars.ansible_ssh_private_key_file = keyPath;
+    }
+    if (password && sshpass) extraVars.ansible_password = password;
+    await writeFile(inventory, inventoryText(p.host_alias, hostVars, p.groups), {mode: 0o600});
+    const varsFile = path.join(priv, 'vars.json');
+    await writeFile(varsFile, JSON.stringify(extraVars), {mode: 0o600});
+
+    const packerVars: Record<string, string> = {packer_build_name: profile.name, packer_builder_type: 'qemu'};
+    if (state.http) packerVars.packer_http_addr = `${state.http.guestIp}:${state.http.port}`;
+    const args = ['-e', JSON.stringify(packerVars), ...p.extra_arguments, '-e', `@${varsFile}`, '-i', inventory, playbook];
+    const childEnv: Record<string, string> = {
+      ...env,
+      ANSIBLE_HOST_KEY_CHECKING: 'False',
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_FORCE_COLOR: '0',
+      ANSIBLE_RETRY_FILES_ENABLED: 'False',
+      ANSIBLE_LOCAL_TEMP: path.join(priv, 'tmp'),
+      ANSIBLE_SSH_CONTROL_PATH_DIR: path.join(priv, 'cp'),
+      // Each build's guest has new host keys on a recycled port: never record them, or the next
+      // build gets OpenSSH's "host identification has changed" (and password auth turned off).
+      ANSIBLE_SSH_COMMON_ARGS: `-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR${key ? ' -o IdentitiesOnly=yes' : ''}`,
+      PYTHONUNBUFFERED: '1',
+    };
+    for (const v of p.ansible_env_vars) {
+      const eq = v.indexOf('=');
+      childEnv[v.slice(0, eq)] = v.slice(eq + 1);
+    }
+
+    ctx.log('vmbench', 'info', `${name}: running ${[command, ...sanitizeArgs(args)].join(' ')} (user ${user}, 127.0.0.1:${port}, ${key ? `key${sshpass && password ? ' then password' : ''}` : 'password'})`);
+    const started = Date.now();
+    const child = execa(command, args, {
+      cwd: profileDir,
+      env: childEnv,
+      extendEnv: false,
+      detached: true,
+      buffer: false,
+      reject: false,
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
+    pid = child.pid;
+    const out = new LineSplitter((l) => ctx.log('provisioner', 'stdout', l));
+    const errOut = new LineSplitter((l) => ctx.log('provisioner', 'stderr', l));
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => errOut.push(d));
+    let killTimer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      if (pid === undefined) return;
+      ctx.log('vmbench', 'info', `${name}: stopping ansible-playbook (process group ${pid})`);
+      killGroup(pid, 'SIGTERM');
+      killTimer = setTimeout(() => pid !== undefined && killGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+    };
+    ctx.signal.addEventListener('abort', onAbort, {once: true});
+    // If vmbench itself exits now (a second Ctrl-C), take the playbook down with it.
+    const onExit = (): void => void (pid !== undefined && killGroup(pid, 'SIGKILL'));
+    process.once('exit', onExit);
+    const r = await child.finally(() => {
+      ctx.signal.removeEventListener('abort', onAbort);
+      process.removeListener('exit', onExit);
+      clearTimeout(killTimer);
+    });
+    out.flush();
+    errOut.flush();
+    const took = `${((Date.now() - started) / 1000).toFixed(1)}s`;
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    ctx.state.sections?.scriptEnded(name, r.exitCode ?? -1);
+    if ((r as {code?: string}).code === 'ENOENT' || (r.failed && r.exitCode === undefined && !r.signal)) {
+      throw new StepError(`${p.source}: could not run ${command}: ${(r as {shortMessage?: string}).shortMessage ?? r.message}`, 'install it: apt-get install ansible-core');
+    }
+    if (r.exitCode !== 0) {
+      const how = r.exitCode === undefined ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
+      const keyOnly = key && password && !sshpass ? '; if the guest refused the key (UNREACHABLE, Permission denied), apt-get install sshpass so ansible can use ssh_password' : '';
+      throw new StepError(`${p.source}: ansible-playbook ${p.playbook_file} ${how} after ${took}`, `ansible's output is above; ${where}${keyOnly}`);
+    }
+    ctx.log('vmbench', 'info', `${name}: ansible-playbook ${p.playbook_file} done in ${took}`);
+  } finally {
+    // Whatever ansible left in its group (an ssh it spawned), then the detached ssh masters.
+    if (pid !== undefined) killGroup(pid, 'SIGKILL');
+    await stopControlMasters(path.join(priv, 'cp'), env);
+    await rm(priv, {recursive: true, force: true}).catch(() => undefined);
+    if (p.keep_inventory_file && inventoryDir !== priv) ctx.log('vmbench', 'info', `${name}: kept the inventory ${inventory}`);
+    else await rm(inventory, {force: true}).catch(() => undefined);
+  }
+}
+
+/** `ssh -O exit` for every ControlPersist socket ansible left (they outlive ansible by 60 s). */
+async function stopControlMasters(dir: string, env: Record<string, string>): Promise<void> {
+  const sockets = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(
+    sockets.map((s) =>
+      execa('ssh', ['-o', `ControlPath=${path.join(dir, s)}`, '-O', 'exit', 'vmbench-ansible'], {env, extendEnv: false, reject: false, timeout: 5000, stdin: 'ignore'}),
+    ),
+  );
+}

@@ -67,7 +67,7 @@ export async function runShell(ctx: StepContext<BuildState>, p: ShellProvisioner
         ctx.log('vmbench', 'info', `${script.name}: connection closed as expected after ${took}; the next step reconnects`);
         continue;
       }
-      const why = r.disconnected ? 'the SSH connection was lost' : `it ended without an exit status${r.signal ? ` (killed by ${r.signal})` : ''}`;
+      const why = r.disconnected ? `the SSH connection was lost${r.lostReason ? ` (${r.lostReason})` : ''}` : `it ended without an exit status${r.signal ? ` (killed by ${r.signal})` : ''}`;
       throw new StepError(`${script.name}: ${why}${inSection} after ${took}, before the script finished`, 'set expect_disconnect: true if the script reboots the guest');
     }
     if (!p.valid_exit_codes.includes(r.exitCode)) {

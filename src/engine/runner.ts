@@ -6,7 +6,8 @@ import type {BuildEvent, StepStatus} from './events.js';
 import type {Step, StepContext} from './step.js';
 
 export type GatePhase = 'before' | 'after' | 'checkpoint';
-export type GateDecision = 'continue' | 'skip' | 'abort';
+/** `abort` stops and cleans up; `keep` stops and keeps the VM and files (like on-error=abort). */
+export type GateDecision = 'continue' | 'skip' | 'abort' | 'keep';
 /** Debug stepping: called before and after every step; resolves when the user decides. */
 export type Gate = (phase: GatePhase, step: {id: string; title: string; index: number; label?: string}) => Promise<GateDecision>;
 export type ErrorPolicy = 'cleanup' | 'abort' | 'ask';
@@ -67,6 +68,8 @@ export async function runSteps<S>(steps: readonly Step<S>[], state: S, opts: Run
   const cleanupSignal = opts.cleanupSignal ?? new AbortController().signal;
   const registered: Step<S>[] = [];
   let current: string | undefined;
+  // Set when the user chose to stop at a pause and keep everything: cleanups are skipped.
+  let keep = false;
   const status = (step: Step<S>, s: StepStatus, extra: {durationMs?: number; error?: string} = {}): void =>
     emit({type: 'step', time: now(), id: step.id, title: step.title, status: s, ...extra});
   const context = (step: Step<S>, sig: AbortSignal): StepContext<S> => ({
@@ -81,7 +84,8 @@ export async function runSteps<S>(steps: readonly Step<S>[], state: S, opts: Run
       if (!opts.gate) return;
       status(step, 'paused');
       const decision = await raceAbort(opts.gate('checkpoint', {id: step.id, title: step.title, index: steps.indexOf(step), label}), sig);
-      if (decision === 'abort') {
+      if (decision === 'abort' || decision === 'keep') {
+        keep = decision === 'keep';
         userAbort.abort(new DOMException(`Aborted at ${step.id}: ${label}`, 'AbortError'));
         throw userAbort.signal.reason;
       }
@@ -105,7 +109,10 @@ export async function runSteps<S>(steps: readonly Step<S>[], state: S, opts: Run
         status(step, 'skipped');
         continue;
       }
-      if (before === 'abort') throw new DOMException('Aborted at a debug pause', 'AbortError');
+      if (before === 'abort' || before === 'keep') {
+        keep = before === 'keep';
+        throw new DOMException('Aborted at a debug pause', 'AbortError');
+      }
       if (step.cleanup) registered.push(step);
       for (;;) {
         const started = now();
@@ -137,14 +144,18 @@ export async function runSteps<S>(steps: readonly Step<S>[], state: S, opts: Run
           return result;
         }
       }
-      if ((await gate('after', step, index)) === 'abort') throw new DOMException('Aborted at a debug pause', 'AbortError');
+      const after = await gate('after', step, index);
+      if (after === 'abort' || after === 'keep') {
+        keep = after === 'keep';
+        throw new DOMException('Aborted at a debug pause', 'AbortError');
+      }
     }
     return result;
   } catch (err) {
     const current = steps[index];
     if (current && !signal.aborted) status(current, 'cancelled');
     for (const rest of steps.slice(index + 1)) status(rest, 'cancelled');
-    result = {status: 'cancelled', error: toError(err), kept: false};
+    result = {status: 'cancelled', error: toError(err), kept: keep};
     return result;
   } finally {
     if (!result.kept) {

@@ -107,6 +107,15 @@ describe('runSteps', () => {
     expect(h.statuses()).toContain('d:cancelled');
   });
 
+  it.each(['before', 'after'] as const)('keep at a pause %s a step stops without cleaning up anything', async (when) => {
+    const state: Trace = {calls: []};
+    const h = harness({gate: async (phase, s) => (phase === when && s.id === 'b' ? 'keep' : 'continue')});
+    const r = await runSteps([step('a'), step('b'), step('c')], state, h.opts);
+    expect(r).toMatchObject({status: 'cancelled', kept: true});
+    expect(state.calls).toEqual(when === 'before' ? ['run:a'] : ['run:a', 'run:b']);
+    expect(h.statuses()).toContain('c:cancelled');
+  });
+
   it('a cleanup that throws is logged and the others still run', async () => {
     const state: Trace = {calls: []};
     const h = harness();
@@ -150,6 +159,21 @@ describe('checkpoints inside a step', () => {
     expect(seen).toEqual(['before:type', 'checkpoint:type:menu', 'checkpoint:type:kernel line']);
     expect(state.calls).toEqual(['typed:menu', 'typed:kernel line', 'cleanup:type']);
     expect(h.statuses()).toEqual(['type:paused', 'type:running', 'type:paused', 'type:running', 'type:paused', 'type:cancelled', 'after:cancelled']);
+  });
+});
+
+describe('keep at a checkpoint', () => {
+  it('stops the step and keeps everything', async () => {
+    const state: Trace = {calls: []};
+    const typing: Step<Trace> = {
+      id: 'type',
+      title: 'Type',
+      run: async (ctx) => ctx.checkpoint('menu'),
+      cleanup: async (ctx) => void ctx.state.calls.push('cleanup:type'),
+    };
+    const r = await runSteps([step('a'), typing], state, harness({gate: async (phase) => (phase === 'checkpoint' ? 'keep' : 'continue')}).opts);
+    expect(r).toMatchObject({status: 'cancelled', kept: true});
+    expect(state.calls).toEqual(['run:a']);
   });
 });
 

@@ -1,0 +1,137 @@
+/**
+ * One build with everything around it that every front end needs: the build log files, the
+ * registry entry other vmbench processes find it by, a screenshot when a step fails, cancel /
+ * stop-now, and an exit hook that never leaves the VM running unless the user chose to keep it.
+ * `vmbench build` (plain/JSON/--console) and the workbench both drive builds through this.
+ */
+import path from 'node:path';
+import {runBuild, newBuildState, type BuildOutcome, type BuildRequest} from '../engine/build.js';
+import type {BuildEvent} from '../engine/events.js';
+import type {ErrorPolicy, Gate, RunnerOptions} from '../engine/runner.js';
+import {takeScreenshot} from '../engine/screenshot.js';
+import {registerBuild, unregisterBuild, type BuildInfo} from '../engine/registry.js';
+import type {BuildState} from '../engine/state.js';
+import type {LoadedProfile} from '../profiles/loader.js';
+import {cacheDir, stateDir} from './paths.js';
+import {BuildLogWriter} from './reporters.js';
+
+export interface SessionRequest {
+  loaded: LoadedProfile;
+  /** The front end's reporter; the build log files get every event regardless. */
+  emit: (e: BuildEvent) => void;
+  force?: boolean;
+  outputDir?: string;
+  cacheDir?: string;
+  logDir?: string;
+  onError?: ErrorPolicy;
+  ask?: RunnerOptions['ask'];
+  gate?: Gate;
+  env?: Record<string, string | undefined>;
+  /** Other steps than the real build's (tests). */
+  steps?: BuildRequest['steps'];
+}
+
+export class BuildSession {
+  readonly state: BuildState;
+  readonly logDir: string;
+  private readonly logWriter: BuildLogWriter;
+  private readonly cancelCtl = new AbortController();
+  private readonly stopCtl = new AbortController();
+  private readonly announce: BuildInfo;
+  private kept = false;
+  private readonly onExit = (): void => {
+    if (!this.kept) this.state.qemu?.killNow();
+  };
+
+  constructor(private readonly req: SessionRequest) {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const options = {
+      force: !!req.force,
+      cacheDir: path.resolve(req.cacheDir ?? cacheDir()),
+      logDir: '',
+      outputDir: req.outputDir,
+      env: req.env ?? process.env,
+    };
+    this.state = newBuildState(req.loaded, options);
+    const name = req.loaded.profile.name;
+    options.logDir = path.resolve(req.logDir ?? path.join(stateDir(), 'builds', `${name}-${stamp}-${this.state.id}`));
+    this.logDir = options.logDir;
+    this.logWriter = new BuildLogWriter(options.logDir);
+    this.announce = {id: this.state.id, profile: name, pid: process.pid, logDir: options.logDir, started: Date.now()};
+  }
+
+  /** True once the user asked to cancel (first Ctrl-C). */
+  get cancelled(): boolean {
+    return this.cancelCtl.signal.aborted;
+  }
+
+  /** First Ctrl-C: stop the build and clean up. Returns false when it was already cancelled. */
+  cancel(reason: string): boolean {
+    if (this.cancelCtl.signal.aborted) return false;
+    this.cancelCtl.abort(new DOMException(reason, 'AbortError'));
+    return true;
+  }
+
+  /** Second Ctrl-C: kill QEMU now and stop waiting for cleanups; files are kept. */
+  stopNow(): void {
+    this.cancel('stopped at once');
+    this.stopCtl.abort();
+    this.state.qemu?.killNow();
+  }
+
+  /** A PNG of the VM's screen next to the build log, or undefined when there is no VM. */
+  screenshot(label: string): Promise<string | undefined> {
+    return takeScreenshot(this.state, label);
+  }
+
+  private emit = (e: BuildEvent): void => {
+    this.logWriter.write(e);
+    this.req.emit(e);
+    if (e.type === 'step' && e.id === 'start-vm' && e.status === 'done' && this.state.vncPort) {
+      this.register({...this.announce, vnc: {host: this.state.profile.vnc_bind_address, port: this.state.vncPort}});
+    }
+  };
+
+  // Other vmbench processes (vmbench screenshot) find the build here; failing that costs only them.
+  private register(info: BuildInfo): void {
+    try {
+      registerBuild(info);
+    } catch (err) {
+      this.logWriter.write({type: 'log', time: Date.now(), source: 'vmbench', stream: 'warn', line: `could not register the running build: ${(err as Error).message}`});
+    }
+  }
+
+  /** Runs the build to its end. Whether the VM was kept is in the outcome (`kept`). */
+  async run(): Promise<BuildOutcome> {
+    this.register(this.announce);
+    // Last line of defence (uncaught error, process.exit elsewhere): never leave the VM running.
+    process.on('exit', this.onExit);
+    try {
+      const outcome = await runBuild(
+        {
+          loaded: this.req.loaded,
+          options: this.state.options,
+          emit: this.emit,
+          signal: this.cancelCtl.signal,
+          cleanupSignal: this.stopCtl.signal,
+          onError: this.req.onError ?? 'cleanup',
+          ask: this.req.ask,
+          gate: this.req.gate,
+          steps: this.req.steps,
+          // A failed step leaves a picture of what the VM showed, next to the log.
+          onFailure: async (step) => {
+            const f = await takeScreenshot(this.state, `failed-${step.id}`);
+            if (f) this.emit({type: 'log', time: Date.now(), source: 'vmbench', stream: 'info', line: `screenshot of the VM at the failure: ${f}`});
+          },
+        },
+        this.state,
+      );
+      this.kept = outcome.kept;
+      return outcome;
+    } finally {
+      unregisterBuild(this.state.id);
+      await this.logWriter.close();
+      if (!this.kept) process.off('exit', this.onExit);
+    }
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Contracts of the workbench (issue 5), shared by the pure core (reducer, keymap, formatters),
+ * the presentational panes, and the controller that drives a real build. No react/ink here.
+ *
+ * Data flow: engine BuildEvents + ControlEvents → reducer → BuildViewState → panes.
+ * Keys → keymap → UiCommand → controller (engine commands) or reducer (view-only commands).
+ */
+import type {BuildEvent, LogSource, LogStream, StepStatus} from '../engine/events.js';
+import type {ErrorDecision, GatePhase} from '../engine/runner.js';
+import type {FrameSource} from '../vnc/frame-source.js';
+
+/** Events the controller adds to the engine's own: pauses and questions the UI must answer. */
+export type ControlEvent =
+  | {type: 'pause'; time: number; phase: GatePhase; stepId: string; title: string; label?: string}
+  | {type: 'resumed'; time: number}
+  | {type: 'ask-error'; time: number; stepId: string; title: string; message: string; hint?: string}
+  | {type: 'answered'; time: number}
+  | {type: 'debug-mode'; time: number; pauseBefore: boolean; pauseAfter: boolean; breakpoints: string[]}
+  /** Facts for the Info pane (ports, VNC address, ssh command line, output and log paths). */
+  | {type: 'facts'; time: number; facts: Record<string, string>};
+
+export type WorkbenchEvent = BuildEvent | ControlEvent;
+
+/** One line in the Log pane. `seq` counts from 1 over the whole build (also lines dropped from the ring). */
+export interface LogLine {
+  seq: number;
+  time: number;
+  source: LogSource;
+  stream: LogStream;
+  line: string;
+  step?: string;
+  section?: string[];
+}
+
+export interface StepView {
+  id: string;
+  title: string;
+  status: StepStatus;
+  startedAt?: number;
+  durationMs?: number;
+  error?: string;
+  breakpoint: boolean;
+}
+
+export interface SectionView {
+  /** Key: path joined with '/'. */
+  key: string;
+  name: string;
+  path: string[];
+  depth: number;
+  status: 'ok' | 'failed' | 'incomplete' | 'open';
+  startedAt: number;
+  durationMs?: number;
+  lines: {stdout: number; stderr: number};
+}
+
+export type PaneId = 'log' | 'console' | 'sections' | 'info';
+
+export interface BuildViewState {
+  profile: string;
+  status: 'idle' | 'running' | 'done' | 'failed' | 'cancelled';
+  startedAt?: number;
+  endedAt?: number;
+  reason?: string;
+  steps: StepView[];
+  currentStep?: string;
+  /** Newest lines, at most `logCapacity`; older ones are in build.log on disk. */
+  logs: LogLine[];
+  logCapacity: number;
+  /** Total lines received (logs.length ≤ logTotal). */
+  logTotal: number;
+  /** Sections in begin order (a flattened tree: depth gives the nesting). */
+  sections: SectionView[];
+  facts: Record<string, string>;
+  artifacts: {path: string; format: string; bytes: number}[];
+  pause?: {phase: GatePhase; stepId: string; title: string; label?: string};
+  errorPrompt?: {stepId: string; title: string; message: string; hint?: string};
+  debug: {pauseBefore: boolean; pauseAfter: boolean};
+}
+
+/** What a key (or a click on a prompt) asks for. */
+export type UiCommand =
+  // Engine commands (handled by the controller)
+  | {type: 'continue'}
+  | {type: 'step'}
+  | {type: 'skip'}
+  | {type: 'abort-keep'}
+  | {type: 'cleanup-quit'}
+  | {type: 'answer-error'; decision: ErrorDecision}
+  | {type: 'toggle-breakpoint'; stepId: string}
+  | {type: 'toggle-pause-before'}
+  | {type: 'toggle-pause-after'}
+  | {type: 'screenshot'}
+  | {type: 'interrupt'}
+  // View commands (handled in the UI)
+  | {type: 'tab'; pane: PaneId}
+  | {type: 'next-tab'}
+  | {type: 'help'}
+  | {type: 'quit'};
+
+/** The running build as the UI sees it. Implemented over runBuild by the controller. */
+export interface BuildController {
+  /** Every event so far is replayed to a new subscriber, then new ones as they come. */
+  subscribe(listener: (e: WorkbenchEvent) => void): () => void;
+  command(cmd: UiCommand): void;
+  /** The live VM screen and its keyboard for the Console pane, once the VM runs. */
+  frames(): FrameSource | undefined;
+  /** The screen as text when it can be read (see engine/screen.ts readScreen). */
+  readText(): Promise<{lines: string[]; confidence: number} | undefined>;
+  /** Resolves when the build has ended and everything is cleaned up (or kept on purpose). */
+  readonly done: Promise<{status: 'done' | 'failed' | 'cancelled'; kept: boolean}>;
+}

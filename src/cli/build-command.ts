@@ -16,6 +16,7 @@ import {resolveProfileArg} from './paths.js';
 import {LinePrompter} from './prompt.js';
 import {jsonReporter, plainReporter} from './reporters.js';
 import {parseVars} from './validate-command.js';
+import {loadSettings, outputDirFor, profileDefaults} from '../settings/index.js';
 
 export async function buildCommand(args: string[], values: CliValues): Promise<number> {
   if (args.length !== 1) {
@@ -27,9 +28,12 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
     process.stderr.write(`vmbench: --on-error must be cleanup, abort or ask (got "${policy}")\n`);
     return 2;
   }
+  // The user's settings (vmbench setup) fill in what the profile leaves unset; options win.
+  const settings = loadSettings();
+  for (const w of settings.warnings) process.stderr.write(`vmbench: ${w}\n`);
   let loaded;
   try {
-    loaded = loadProfile(resolveProfileArg(args[0]!), {vars: parseVars(values.var)});
+    loaded = loadProfile(resolveProfileArg(args[0]!), {vars: parseVars(values.var), defaults: profileDefaults(settings)});
   } catch (err) {
     process.stderr.write(`${err instanceof ProfileError ? err.message : `vmbench: ${(err as Error).message}`}\n`);
     return 2;
@@ -55,8 +59,8 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
     loaded,
     emit: report,
     force: !!values.force,
-    outputDir: values.output,
-    cacheDir: values['cache-dir'],
+    outputDir: values.output ?? outputDirFor(settings, loaded.profile),
+    cacheDir: values['cache-dir'] ?? settings.cacheDir,
     logDir: values['log-dir'],
     onError: policy as ErrorPolicy,
     ask: prompter.askOnError,

@@ -12,6 +12,9 @@ Usage:
   vmbench profiles                    list the profiles it can find
   vmbench screenshot [build-id] [-o F] save a PNG of a running build's VM screen
   vmbench sections <log> [--json]     the BEGIN{…}/END{…} section tree of a vmbench or Packer log
+  vmbench setup [--yes] [--set K=V]   check this host (QEMU, KVM, disk, tools) and edit settings;
+                                      --yes accepts defaults, --set key=value edits one setting,
+                                      --ssh-key makes ~/.ssh/vmbench_ed25519 (never overwrites)
   vmbench --help | --version
 
 Build options:
@@ -52,6 +55,9 @@ export async function main(argv: string[]): Promise<void> {
         'cache-dir': {type: 'string'},
         'log-dir': {type: 'string'},
         verbose: {type: 'boolean', short: 'v'},
+        yes: {type: 'boolean', short: 'y'},
+        set: {type: 'string', multiple: true},
+        'ssh-key': {type: 'boolean'},
       },
     });
   } catch (err) {
@@ -93,6 +99,11 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = await sectionsCommand(rest, values);
       return;
     }
+    case 'setup': {
+      const {setupCommand} = await import('./setup-command.js');
+      process.exitCode = await setupCommand(rest, values);
+      return;
+    }
     case 'profiles': {
       const {profilesCommand} = await import('./validate-command.js');
       process.exitCode = await profilesCommand();
@@ -116,4 +127,10 @@ export type CliValues = {
   'cache-dir'?: string;
   'log-dir'?: string;
   verbose?: boolean;
+  /** setup: accept defaults without asking. */
+  yes?: boolean;
+  /** setup: key=value settings edits (repeatable). */
+  set?: string[];
+  /** setup: generate the SSH key pair. */
+  'ssh-key'?: boolean;
 };

@@ -1,4 +1,5 @@
 /** `vmbench validate` and `vmbench profiles`. */
+import {loadSettings, profileDefaults} from '../settings/index.js';
 import {loadProfile, ProfileError} from '../profiles/loader.js';
 import type {CliValues} from './main.js';
 import {listProfileNames, resolveProfileArg} from './paths.js';
@@ -19,7 +20,7 @@ export async function validateCommand(args: string[], values: CliValues): Promis
     return 2;
   }
   try {
-    const loaded = loadProfile(resolveProfileArg(args[0]!), {vars: parseVars(values.var)});
+    const loaded = loadProfile(resolveProfileArg(args[0]!), {vars: parseVars(values.var), defaults: profileDefaults(loadSettings())});
     process.stdout.write(`${loaded.file}: ok (${loaded.profile.name}, ${loaded.profile.provisioners.length} provisioners)\n`);
     return 0;
   } catch (err) {

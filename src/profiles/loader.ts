@@ -32,6 +32,11 @@ export interface LoadOptions {
   /** --var name=value overrides; each must name a declared variable. */
   vars?: Record<string, string>;
   env?: Record<string, string | undefined>;
+  /**
+   * Defaults that replace PROFILE_DEFAULTS for fields the profile does not set (the user's
+   * settings: memory, cpus, port ranges). The profile's own values always win.
+   */
+  defaults?: Partial<Profile>;
 }
 
 export interface LoadedProfile {
@@ -222,6 +227,7 @@ export function parseProfile(text: string, file: string, defaultName: string, op
 
   const profile = {
     ...PROFILE_DEFAULTS,
+    ...opts.defaults,
     name: defaultName,
     iso_urls: [] as string[],
     boot_command: [] as string[],

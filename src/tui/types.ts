@@ -42,6 +42,28 @@ export interface StepView {
   breakpoint: boolean;
 }
 
+/**
+ * Read-only view of the log ring (see log-ring.ts): the newest `length` ≤ `capacity` lines,
+ * addressed by `seq`. It is one mutable object shared by successive view states (copying
+ * 10,000 lines per event would not keep up with 10,000 lines per second): `total` changes
+ * exactly when lines are pushed, so it doubles as the ring's version for memoisation.
+ */
+export interface LogBuffer {
+  readonly capacity: number;
+  /** Lines held now (≤ capacity). */
+  readonly length: number;
+  /** Lines ever pushed; also the seq of the newest line. */
+  readonly total: number;
+  /** Lines pushed out of the ring (they are only in build.log): total − length. */
+  readonly dropped: number;
+  /** Seq of the oldest line held (total + 1 when empty). */
+  readonly firstSeq: number;
+  /** The line with this seq, or undefined when it was dropped or never pushed. */
+  bySeq(seq: number): LogLine | undefined;
+  /** The i-th line held, 0 = oldest. */
+  at(i: number): LogLine | undefined;
+}
+
 export interface SectionView {
   /** Key: path joined with '/'. */
   key: string;
@@ -52,6 +74,9 @@ export interface SectionView {
   startedAt: number;
   durationMs?: number;
   lines: {stdout: number; stderr: number};
+  /** Log seq range of the section (first line after its begin, last line before its end; open: no end). */
+  firstSeq?: number;
+  lastSeq?: number;
 }
 
 export type PaneId = 'log' | 'console' | 'sections' | 'info';
@@ -64,10 +89,13 @@ export interface BuildViewState {
   reason?: string;
   steps: StepView[];
   currentStep?: string;
-  /** Newest lines, at most `logCapacity`; older ones are in build.log on disk. */
-  logs: LogLine[];
+  /**
+   * Newest lines, at most `logCapacity`; older ones are in build.log on disk. A ring shared
+   * (not copied) from state to state; `logTotal` is its version (see LogBuffer).
+   */
+  logs: LogBuffer;
   logCapacity: number;
-  /** Total lines received (logs.length ≤ logTotal). */
+  /** Total lines received (logs.length ≤ logTotal); changes exactly when `logs` does. */
   logTotal: number;
   /** Sections in begin order (a flattened tree: depth gives the nesting). */
   sections: SectionView[];
@@ -75,7 +103,10 @@ export interface BuildViewState {
   artifacts: {path: string; format: string; bytes: number}[];
   pause?: {phase: GatePhase; stepId: string; title: string; label?: string};
   errorPrompt?: {stepId: string; title: string; message: string; hint?: string};
-  debug: {pauseBefore: boolean; pauseAfter: boolean};
+  /** `breakpoints`: step ids, also those announced before the build listed its steps. */
+  debug: {pauseBefore: boolean; pauseAfter: boolean; breakpoints?: string[]};
+  /** The latest progress report of the running step (cleared when that step ends). */
+  progress?: {step: string; label: string; current: number; total?: number};
 }
 
 /** What a key (or a click on a prompt) asks for. */
@@ -96,7 +127,9 @@ export type UiCommand =
   | {type: 'tab'; pane: PaneId}
   | {type: 'next-tab'}
   | {type: 'help'}
-  | {type: 'quit'};
+  | {type: 'quit'}
+  /** Type into the VM: the App shell captures the keyboard for the Console (Ctrl-] leaves). */
+  | {type: 'console-interactive'};
 
 /** The running build as the UI sees it. Implemented over runBuild by the controller. */
 export interface BuildController {

@@ -7,6 +7,7 @@ import {parseArgs} from 'node:util';
 export const USAGE = `vmbench — build VM images with QEMU, every stage visible and steerable
 
 Usage:
+  vmbench [--debug]                   the workbench (in a terminal): pick a profile, build, watch
   vmbench build <profile> [options]   build an image (profile name or path)
   vmbench validate <profile>          check a profile and report every problem with file:line
   vmbench profiles                    list the profiles it can find
@@ -71,6 +72,12 @@ export async function main(argv: string[]): Promise<void> {
     const {readFileSync} = await import('node:fs');
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string};
     process.stdout.write(`vmbench ${pkg.version}\n`);
+    return;
+  }
+  if (!command && !values.help) {
+    // No command: the interactive workbench (it explains itself and exits 2 without a terminal).
+    const {workbenchCommand} = await import('./workbench-command.js');
+    process.exitCode = await workbenchCommand(values);
     return;
   }
   if (values.help || !command) {

@@ -1,0 +1,235 @@
+/**
+ * `vmbench` with no arguments in a terminal: the workbench (ink). Without a terminal it says
+ * how to build with plain output instead and exits 2 — the plain reporter is `vmbench build`.
+ *
+ * Order matters here:
+ * 1. Terminal capability queries (kitty graphics, DA1/sixel, cell size) run before ink renders:
+ *    once ink reads stdin their replies would arrive as key presses (LIBRARIES.md).
+ * 2. The alternate screen goes on (ink 6 has no option for it) and every way out puts the
+ *    terminal back: a quit, an error, SIGTERM/SIGHUP/SIGINT (the running build is interrupted —
+ *    cancelled and cleaned up — first), an uncaught exception (QEMU is killed, see BuildSession).
+ * 3. ink renders to InkStdout, which tells the Console pane when ink drew over its box (see
+ *    src/tui/console-pane.ts for the exact mechanism, and why ink's incremental renderer is off).
+ *    console.* is captured while the screen is up (a stray line would scroll ink's frame) and
+ *    printed after it is gone.
+ */
+import type {CliValues} from './main.js';
+
+const NO_TTY = `vmbench: the workbench needs a terminal (stdin and stdout must be a TTY).
+  Build without one, with plain output:   vmbench build <profile>
+  List the profiles:                      vmbench profiles
+  Everything else:                        vmbench --help
+`;
+
+/** How long a signal waits for the build to clean up before the workbench leaves anyway. */
+const CLEANUP_WAIT_MS = 60_000;
+
+export async function workbenchCommand(values: CliValues): Promise<number> {
+  const {stdin, stdout, stderr} = process;
+  if (!stdin.isTTY || !stdout.isTTY) {
+    stderr.write(NO_TTY);
+    return 2;
+  }
+  const [{probeTerminal, detectGraphics, detectColorMode, createScreenPainter}, terminal, {ConsolePane, InkStdout}] = await Promise.all([
+    import('../render/index.js'),
+    import('../tui/terminal.js'),
+    import('../tui/console-pane.js'),
+  ]);
+
+  // 1. Before ink: ask the terminal what it can draw.
+  const probe = await probeTerminal(stdin, stdout);
+  const forced = process.env.VMBENCH_GRAPHICS;
+  const graphics = forced ? detectGraphics(process.env) : probe.graphics !== 'halfblock' ? probe.graphics : detectGraphics(process.env, probe.da1);
+  const colorMode = detectColorMode(process.env, true);
+
+  const [{render}, React, {App}, {listProfiles}, {startBuildController}, {loadProfile}, settingsMod, {reapStaleQemus}] = await Promise.all([
+    import('ink'),
+    import('react'),
+    import('../tui/App.js'),
+    import('../tui/profiles-data.js'),
+    import('../tui/controller.js'),
+    import('../profiles/loader.js'),
+    import('../settings/index.js'),
+    import('../qemu/reaper.js'),
+  ]);
+  const settings = settingsMod.loadSettings();
+  const reaped = reapStaleQemus();
+
+  // A vanished terminal (SIGHUP) makes writes fail with EIO/EPIPE: that must not crash the
+  // cleanup that follows. The build log on disk keeps everything.
+  for (const s of [stdout, stderr, stdin]) s.on('error', () => {});
+
+  let pane!: InstanceType<typeof ConsolePane>;
+  const inkOut = new InkStdout(stdout, (touched) => pane.afterInkFrame(touched));
+  pane = new ConsolePane({
+    write: (d) => {
+      try {
+        stdout.write(d);
+      } catch {
+        // terminal gone
+      }
+    },
+    createPainter: (g) => createScreenPainter(graphics, {...g, colorMode, ...(probe.cellWidth && probe.cellHeight ? {cellWidth: probe.cellWidth, cellHeight: probe.cellHeight} : {})}),
+    tracker: inkOut.tracker,
+  });
+
+  // The build that runs now, for signals and crashes.
+  let current: import('../tui/types.js').BuildController | undefined;
+  const startBuild = (dir: string, opts: {debug: boolean}) => {
+    const loaded = loadProfile(dir, {defaults: settingsMod.profileDefaults(settings)});
+    const c = startBuildController({
+      loaded,
+      debug: opts.debug,
+      cacheDir: settings.cacheDir,
+      outputDir: settingsMod.outputDirFor(settings, loaded.profile),
+    });
+    current = c;
+    const clear = (): void => {
+      if (current === c) current = undefined;
+    };
+    c.done.then(clear, clear);
+    return c;
+  };
+
+  const savedConsole = {log: console.log, info: console.info, warn: console.warn, error: console.error, debug: console.debug};
+
+  // 2. The alternate screen, and the way back from it on every path.
+  const screen = terminal.enterFullscreen({stdin, stdout}, {beforeLeave: () => void pane.stop()});
+  let instance: ReturnType<typeof render> | undefined;
+  const leave = (): void => {
+    try {
+      instance?.unmount();
+    } catch {
+      // already unmounted
+    }
+    inkOut.dispose();
+    screen.restore();
+  };
+  const removeCrashGuard = terminal.installCrashGuard({
+    onCrash: () => {
+      // Stop the VM now (files kept): nothing may be left running after a crash.
+      try {
+        current?.command({type: 'interrupt'});
+        current?.command({type: 'interrupt'});
+      } catch {
+        // the controller itself may be what broke
+      }
+      leave();
+      Object.assign(console, savedConsole);
+    },
+  });
+
+  let resolveExit!: (code: number) => void;
+  const exited = new Promise<number>((r) => (resolveExit = r));
+  let signals = 0;
+  const onSignal = (sig: import('../tui/terminal.js').ExitSignal): void => {
+    signals++;
+    const c = current;
+    if (!c) return resolveExit(terminal.signalExitCode(sig));
+    // First: cancel and clean up; second: stop at once. Then leave when the build has ended.
+    c.command({type: 'interrupt'});
+    if (signals === 1) {
+      const timer = setTimeout(() => resolveExit(terminal.signalExitCode(sig)), CLEANUP_WAIT_MS);
+      timer.unref();
+      c.done.then(
+        () => resolveExit(terminal.signalExitCode(sig)),
+        () => resolveExit(terminal.signalExitCode(sig)),
+      );
+    }
+  };
+  const handlers = terminal.EXIT_SIGNALS.map((sig) => [sig, () => onSignal(sig)] as const);
+  for (const [sig, h] of handlers) process.on(sig, h);
+
+  // Anything printed with console.* while the screen is up would land in the middle of it.
+  const consoleLines: string[] = [];
+  const capture = (...args: unknown[]): void => {
+    if (consoleLines.length < 200) consoleLines.push(args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.message : String(a))).join(' '));
+  };
+  Object.assign(console, {log: capture, info: capture, warn: capture, error: capture, debug: capture});
+
+  // 3. ink, on the proxy stdout.
+  const setupNeeded = settings.needsSetup;
+  const {SetupScreen} = setupNeeded ? await import('../tui/SetupScreen.js') : {SetupScreen: undefined};
+  const setup = SetupScreen
+    ? (done: () => void) =>
+        React.createElement(SetupScreen, {
+          runChecks: async (onUpdate, signal) => {
+            const [{allChecks}, {realCheckContext}, {runChecks}] = await Promise.all([import('../setup/checks.js'), import('../setup/context.js'), import('../setup/runner.js')]);
+            const s = settings.stored;
+            return runChecks(allChecks({sshKeyFile: s.sshKeyFile || undefined}), realCheckContext({cacheDir: settings.cacheDir, outputBase: settings.outputBase}), onUpdate, signal);
+          },
+          initial: settings.stored,
+          settingsFile: settings.file,
+          warnings: settings.warnings,
+          onDone: (s) => {
+            // q skips (nothing saved, setup is offered again next time); saving marks it done.
+            if (s) {
+              try {
+                settingsMod.saveSettings({...s, setupVersion: settingsMod.SETUP_VERSION});
+              } catch {
+                // the setup screen validated them; a failure to write shows up next run
+              }
+            }
+            done();
+          },
+        })
+    : undefined;
+
+  instance = render(
+    React.createElement(App, {
+      loadProfiles: () => listProfiles(),
+      startBuild,
+      debug: !!values.debug,
+      consolePane: pane,
+      setup,
+      onExit: (code: number) => resolveExit(code),
+    }),
+    {
+      stdout: inkOut as unknown as NodeJS.WriteStream,
+      stdin,
+      stderr,
+      exitOnCtrlC: false,
+      // Our own capture below: ink's would print above its frame and shift it.
+      patchConsole: false,
+      incrementalRendering: false,
+      maxFps: 30,
+    },
+  );
+  // A component that throws makes ink unmount and reject waitUntilExit: that is a crash too
+  // (without this the process would just end, code 0, once nothing else keeps it alive).
+  let inkError: unknown;
+  instance.waitUntilExit().then(
+    () => resolveExit(0),
+    (err: unknown) => {
+      inkError = err;
+      resolveExit(1);
+    },
+  );
+  if (reaped.length) {
+    // Said after the screen is up would be lost in the alternate screen: keep for the end.
+    process.once('exit', () => stderr.write(`vmbench: killed QEMU ${reaped.join(', ')} left behind by a vmbench that died\n`));
+  }
+
+  const code = await exited;
+  leave();
+  removeCrashGuard();
+  for (const [sig, h] of handlers) process.off(sig, h);
+  Object.assign(console, savedConsole);
+  if (inkError !== undefined) stderr.write(`vmbench: the workbench failed: ${inkError instanceof Error ? (inkError.stack ?? inkError.message) : String(inkError)}\n`);
+  if (consoleLines.length) stderr.write(`vmbench: printed while the workbench ran:\n${consoleLines.map((l) => `  ${l}`).join('\n')}\n`);
+  for (const w of settings.warnings) stderr.write(`vmbench: ${w}\n`);
+  // Leaving with a build still running (a signal whose cleanup took too long, a crash of the
+  // UI): stop it now — QEMU killed, files kept — and wait for that, so nothing is left running.
+  const running = current;
+  if (running) {
+    stderr.write('vmbench: stopping the build (QEMU is killed, files are kept)…\n');
+    running.command({type: 'interrupt'});
+    running.command({type: 'interrupt'});
+    await Promise.race([running.done.catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);
+  }
+  stdin.pause();
+  // Nothing may keep the process alive once the user has left — e.g. a VNC reconnect loop that
+  // a screen request opened during the VM's cleanup. An unref'd timer: a clean exit is sooner.
+  setTimeout(() => process.exit(process.exitCode ?? code), 1000).unref();
+  return code;
+}

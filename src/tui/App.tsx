@@ -1,0 +1,321 @@
+/**
+ * The workbench shell: (first run: setup) → profile picker → build view → result → picker.
+ *
+ * The build view is BuildScreen driven by a BuildController from the `startBuild` factory (tests
+ * inject a fake). The App's jobs around it:
+ * - Batching: engine events are collected in a ref and folded into the view state with
+ *   reduceBatch at most every `flushMs` (33 ms), so 10,000 log lines a second cost ~30 renders
+ *   a second, not 10,000; a key press never waits behind them (BuildScreen handles keys at once).
+ * - Commands: BuildScreen's engine commands go to the controller (Ctrl-C → 'interrupt': the
+ *   controller cancels and cleans up, a second one stops at once); 'console-interactive' hands
+ *   the keyboard to the Console pane until Ctrl-]; quitting while a build runs waits for it.
+ * - The Console pane: BuildScreen's consoleSlot goes to the ConsolePane (console-pane.ts), the
+ *   controller's frames() is its screen, raw stdin bytes are its keys while captured.
+ */
+import React, {useCallback, useEffect, useRef, useState} from 'react';
+import {Box, Text, useInput, useStdin, useStdout} from 'ink';
+import {BuildScreen} from './BuildScreen.js';
+import type {ConsolePane} from './console-pane.js';
+import {BUILD_ICON, fit, formatBytes, formatClock, sanitizeLine} from './format.js';
+import {ProfilePicker} from './ProfilePicker.js';
+import type {ProfileEntry} from './profiles-data.js';
+import {initialState, reduceBatch} from './reducer.js';
+import type {BuildController, BuildViewState, UiCommand, WorkbenchEvent} from './types.js';
+
+export interface AppProps {
+  /** The picker's list (read again each time the picker shows, so last results are fresh). */
+  loadProfiles: () => ProfileEntry[];
+  /** Starts a build of the profile in `profileDir`. May throw (the picker shows why). */
+  startBuild: (profileDir: string, opts: {debug: boolean}) => BuildController;
+  /** Debug mode preset (`--debug`); the picker's `d` toggles it. */
+  debug?: boolean;
+  /** Paints the live VM screen; without one the Console shows BuildScreen's placeholder. */
+  consolePane?: ConsolePane;
+  /** A first-run screen (setup); it calls `done` when finished or skipped. */
+  setup?: (done: () => void) => React.ReactNode;
+  /** Leave the workbench with this exit status. */
+  onExit: (code: number) => void;
+  /** Longest time an engine event waits before it is drawn (default 33 ms ≈ 30 fps). */
+  flushMs?: number;
+  /** Fixed size (tests); default the terminal's, following resizes. */
+  size?: {columns: number; rows: number};
+  /** Clock for elapsed times (tests). */
+  clock?: () => number;
+  /**
+   * Keys within this long after the result appears are ignored (default 400 ms): a key meant
+   * for the build view, pressed as the build ends, must not throw the result away unseen.
+   */
+  resultGraceMs?: number;
+}
+
+type Outcome = Awaited<BuildController['done']>;
+
+interface BuildRun {
+  entry: ProfileEntry;
+  controller: BuildController;
+  /** 'running' until done resolves; then 'result' (summary) or 'browse' (BuildScreen again). */
+  phase: 'running' | 'result' | 'browse';
+  outcome?: Outcome;
+}
+
+/** The terminal size, following resizes. */
+function useTerminalSize(fixed?: {columns: number; rows: number}): {columns: number; rows: number} {
+  const {stdout} = useStdout();
+  const read = (): {columns: number; rows: number} => fixed ?? {columns: stdout.columns || 80, rows: stdout.rows || 24};
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    if (fixed) return;
+    const onResize = (): void => setSize(read());
+    // Before ink's own listener: ink re-renders the tree it has at the new width, and a tree
+    // laid out for the old (taller) size would overflow and scroll the screen for a frame.
+    stdout.prependListener('resize', onResize);
+    return () => void stdout.off('resize', onResize);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [stdout, fixed]);
+  return fixed ?? size;
+}
+
+export function App(props: AppProps): React.ReactElement {
+  const {columns, rows} = useTerminalSize(props.size);
+  const [screen, setScreen] = useState<'setup' | 'picker' | 'build'>(props.setup ? 'setup' : 'picker');
+  const [profiles, setProfiles] = useState<ProfileEntry[]>(() => props.loadProfiles());
+  const [debug, setDebug] = useState(!!props.debug);
+  const [notice, setNotice] = useState<string | undefined>();
+  const [run, setRun] = useState<BuildRun | undefined>();
+  const [view, setView] = useState<BuildViewState>(() => initialState(''));
+  const [captured, setCaptured] = useState(false);
+  const quitAfterBuild = useRef(false);
+  const resultAt = useRef(0);
+  /** The profile built last: the picker comes back with it selected. */
+  const lastDir = useRef<string | undefined>(undefined);
+  const pending = useRef<WorkbenchEvent[]>([]);
+  const flushTimer = useRef<NodeJS.Timeout | undefined>(undefined);
+  const propsRef = useRef(props);
+  propsRef.current = props;
+  const pane = props.consolePane;
+
+  const flush = useCallback((): void => {
+    if (flushTimer.current) clearTimeout(flushTimer.current);
+    flushTimer.current = undefined;
+    if (!pending.current.length) return;
+    const batch = pending.current;
+    pending.current = [];
+    setView((s) => reduceBatch(s, batch));
+  }, []);
+
+  /** A line of the workbench's own in the Log pane (e.g. why a key could not reach the VM). */
+  const note = useCallback(
+    (line: string, stream: 'info' | 'warn' = 'warn'): void => {
+      pending.current.push({type: 'log', time: Date.now(), source: 'vmbench', stream, line});
+      flushTimer.current ??= setTimeout(flush, propsRef.current.flushMs ?? 33);
+    },
+    [flush],
+  );
+
+  const backToPicker = useCallback((): void => {
+    pane?.stop();
+    setCaptured(false);
+    setRun(undefined);
+    setProfiles(propsRef.current.loadProfiles());
+    setScreen('picker');
+  }, [pane]);
+
+  // Follow the build: events batched per frame; the end switches to the result.
+  const controller = run?.controller;
+  useEffect(() => {
+    if (!controller) return;
+    let live = true;
+    const unsubscribe = controller.subscribe((e) => {
+      pending.current.push(e);
+      flushTimer.current ??= setTimeout(flush, propsRef.current.flushMs ?? 33);
+    });
+    pane?.setFrames(() => controller.frames());
+    pane?.setNotice((m) => note(m));
+    controller.done.then(
+      (outcome) => {
+        if (!live) return;
+        flush();
+        pane?.release();
+        if (quitAfterBuild.current) {
+          propsRef.current.onExit(outcome.status === 'done' ? 0 : outcome.status === 'cancelled' ? 130 : 1);
+          return;
+        }
+        resultAt.current = Date.now();
+        setRun((r) => (r && r.controller === controller ? {...r, phase: 'result', outcome} : r));
+      },
+      (err: unknown) => {
+        if (!live) return;
+        flush();
+        note(`the build ended with an internal error: ${err instanceof Error ? err.message : String(err)}`, 'warn');
+        resultAt.current = Date.now();
+        setRun((r) => (r && r.controller === controller ? {...r, phase: 'result', outcome: {status: 'failed', kept: false}} : r));
+      },
+    );
+    return () => {
+      live = false;
+      unsubscribe();
+      if (flushTimer.current) clearTimeout(flushTimer.current);
+      flushTimer.current = undefined;
+      pending.current = [];
+    };
+  }, [controller, flush, note, pane]);
+
+  // Raw keys for the VM while the Console has the keyboard (ink's parsed keys lose F-keys etc.).
+  const {stdin} = useStdin();
+  useEffect(() => {
+    if (!pane || screen !== 'build') return;
+    const onData = (d: Buffer | string): void => void pane.input(d);
+    stdin.on('data', onData);
+    return () => void stdin.off('data', onData);
+  }, [pane, stdin, screen]);
+
+  const build = useCallback(
+    (entry: ProfileEntry, opts: {debug: boolean}): void => {
+      let c: BuildController;
+      try {
+        c = propsRef.current.startBuild(entry.dir, opts);
+      } catch (err) {
+        setNotice(`${entry.name}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+        setProfiles(propsRef.current.loadProfiles());
+        return;
+      }
+      quitAfterBuild.current = false;
+      lastDir.current = entry.dir;
+      pending.current = [];
+      setNotice(undefined);
+      setView(initialState(entry.name, {debug: {pauseBefore: opts.debug}}));
+      setRun({entry, controller: c, phase: 'running'});
+      setScreen('build');
+    },
+    [],
+  );
+
+  const onCommand = useCallback(
+    (cmd: UiCommand): void => {
+      const r = run;
+      if (!r) return;
+      switch (cmd.type) {
+        case 'tab':
+          // Give the box back before ink draws the other pane (BuildScreen's report comes after).
+          if (cmd.pane !== 'console') pane?.setRect(undefined);
+          return;
+        case 'next-tab':
+        case 'help':
+          pane?.setRect(undefined);
+          return;
+        case 'console-interactive': {
+          if (!pane) return note('no console in this terminal: keys cannot be passed to the VM');
+          if (!r.controller.frames()) return note('no VM screen yet: typing into the VM works once QEMU runs');
+          pane.capture(() => setCaptured(false));
+          setCaptured(true);
+          return;
+        }
+        case 'quit':
+          if (r.phase === 'running') quitAfterBuild.current = true;
+          else backToPicker();
+          return;
+        case 'cleanup-quit':
+          // From the quit question or a pause: stop, clean up, then leave (when done resolves).
+          quitAfterBuild.current = true;
+          r.controller.command(cmd);
+          return;
+        default:
+          r.controller.command(cmd);
+      }
+    },
+    [run, pane, note, backToPicker],
+  );
+
+  // The App's own keys: the result screen, and keeping ink's raw mode on while BuildScreen
+  // ignores the keyboard (a useInput must stay active or ink turns raw mode off).
+  // Read through a ref: a key may arrive before ink re-subscribes this handler after a render.
+  const live = useRef({captured, screen, run});
+  live.current = {captured, screen, run};
+  useInput((input, key) => {
+    const {captured: cap, screen: scr, run: r} = live.current;
+    if (cap || scr !== 'build' || !r || r.phase !== 'result') return;
+    if (Date.now() - resultAt.current < (propsRef.current.resultGraceMs ?? 400)) return;
+    if (input === 'v' && !key.ctrl) {
+      live.current = {...live.current, run: {...r, phase: 'browse'}};
+      return setRun((cur) => (cur === r ? {...r, phase: 'browse'} : cur));
+    }
+    live.current = {...live.current, screen: 'picker', run: undefined};
+    backToPicker();
+  });
+
+  if (screen === 'setup' && props.setup) {
+    return <Box width={columns}>{props.setup(() => setScreen('picker'))}</Box>;
+  }
+  if (screen === 'picker' || !run) {
+    return (
+      <ProfilePicker
+        profiles={profiles}
+        width={columns}
+        height={Math.max(3, rows - 1)}
+        debug={debug}
+        onToggleDebug={() => setDebug((d) => !d)}
+        onBuild={build}
+        onQuit={() => props.onExit(0)}
+        onReload={() => setProfiles(propsRef.current.loadProfiles())}
+        notice={notice}
+        initialSelectedDir={lastDir.current}
+      />
+    );
+  }
+  if (run.phase === 'result') {
+    return <ResultView run={run} state={view} width={columns} height={Math.max(3, rows - 1)} now={props.clock?.() ?? Date.now()} />;
+  }
+  return (
+    <BuildScreen
+      state={view}
+      width={columns}
+      height={rows}
+      onCommand={onCommand}
+      consoleSlot={pane ? (r) => pane.setRect(r ? {row: r.row + 1, col: r.col + 1, width: r.width, height: r.height} : undefined) : undefined}
+      keyboardCaptured={captured}
+      clock={props.clock}
+    />
+  );
+}
+
+/** The end of a build: what happened, where things are, the last log lines. Any key: back to the profiles. */
+function ResultView({run, state, width, height, now}: {run: BuildRun; state: BuildViewState; width: number; height: number; now: number}): React.ReactElement {
+  const status = run.outcome?.status ?? state.status;
+  const color = status === 'done' ? 'green' : status === 'cancelled' ? 'yellow' : 'red';
+  const took = state.startedAt !== undefined ? formatClock((state.endedAt ?? now) - state.startedAt) : '';
+  const failed = state.steps.find((s) => s.status === 'failed');
+  const head: {text: string; color?: string; dim?: boolean}[] = [];
+  head.push({text: ` ${BUILD_ICON[status === 'done' || status === 'failed' || status === 'cancelled' ? status : 'failed']} ${run.entry.name}: build ${status}${took ? ` after ${took}` : ''}`, color});
+  if (failed) head.push({text: `   failed at ${failed.id}: ${(failed.error ?? state.reason ?? '').split('\n')[0]}`, color: 'red'});
+  else if (status !== 'done' && state.reason) head.push({text: `   ${state.reason.split('\n')[0]}`, color});
+  if (run.outcome?.kept) {
+    const facts = state.facts;
+    head.push({text: `   kept: the VM and its files stay${facts['QEMU pid'] ? ` (QEMU pid ${facts['QEMU pid']})` : ''}${facts.ssh ? ` · ${facts.ssh}` : ''}`, color: 'yellow'});
+  }
+  for (const a of state.artifacts) head.push({text: `   artifact: ${a.path} (${a.format}, ${formatBytes(a.bytes)})`, color: 'green'});
+  if (state.facts['log dir']) head.push({text: `   logs: ${state.facts['log dir']}`, dim: true});
+  const tailRows = Math.max(0, height - head.length - 3);
+  const logs = state.logs;
+  const tail: string[] = [];
+  for (let i = Math.max(0, logs.length - tailRows); i < logs.length; i++) {
+    const l = logs.at(i);
+    if (l) tail.push(`   ${l.source}: ${sanitizeLine(l.line)}`);
+  }
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      {head.map((l, i) => (
+        <Text key={`h${i}`} color={l.color} dimColor={l.dim} bold={i === 0}>
+          {fit(l.text, width)}
+        </Text>
+      ))}
+      <Text dimColor>{fit(`── last ${tail.length} of ${state.logTotal} log lines `.padEnd(width, '─'), width)}</Text>
+      {tail.map((l, i) => (
+        <Text key={`t${i}`}>{fit(l, width)}</Text>
+      ))}
+      {Array.from({length: Math.max(0, tailRows - tail.length)}, (_, i) => (
+        <Text key={`p${i}`}> </Text>
+      ))}
+      <Text inverse>{fit(' any key: back to the profiles · v: browse this build (log, sections, info; q returns)', width)}</Text>
+    </Box>
+  );
+}

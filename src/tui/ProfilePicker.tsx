@@ -1,0 +1,277 @@
+/**
+ * The workbench's first screen: every profile with its distro, install method and last build
+ * result; the selected one's description (or, for a broken profile, its validation errors with
+ * file:line); typing filters; Enter builds; `d` arms debug mode (pause before each step) for the
+ * next build.
+ *
+ * Typing vs. single-letter keys: j/k/d/q/? are commands, so a filter starts with `/` (lazygit,
+ * k9s) or with any other printable key, which then goes into the filter. While filtering every
+ * printable key is text; ↑/↓ still move, Enter still builds, Esc clears the filter.
+ */
+import React, {useMemo, useRef, useState} from 'react';
+import path from 'node:path';
+import os from 'node:os';
+import {Box, Text, useInput} from 'ink';
+import {PICKER_KEYMAP, pickerHints, resolvePickerKey} from './keymap.js';
+import {ago, matchesFilter, type LastBuild, type ProfileEntry} from './profiles-data.js';
+
+export interface ProfilePickerProps {
+  profiles: ProfileEntry[];
+  /** Terminal columns and the rows the picker may use (keep it below the terminal height). */
+  width: number;
+  height: number;
+  /** Debug mode for the next build (pause before each step). */
+  debug: boolean;
+  onToggleDebug: () => void;
+  /** Enter on a valid profile. */
+  onBuild: (entry: ProfileEntry, opts: {debug: boolean}) => void;
+  onQuit: () => void;
+  /** Ctrl-R: read the profiles again (after fixing one in an editor). */
+  onReload?: () => void;
+  /** A line for the status row (e.g. how the last build ended). */
+  notice?: string;
+  /** False while another screen owns the keyboard. */
+  isActive?: boolean;
+  /** Clock for "2h ago" (tests pin it). */
+  now?: number;
+  /** The profile selected at first (e.g. the one just built). */
+  initialSelectedDir?: string;
+}
+
+const RESULT_ICON: Record<LastBuild['status'], string> = {done: '✓', failed: '✗', cancelled: '–', unfinished: '?'};
+const RESULT_COLOR: Record<LastBuild['status'], string> = {done: 'green', failed: 'red', cancelled: 'yellow', unfinished: 'gray'};
+
+/** Fit a string to exactly `n` columns (cut with …, or padded). */
+export function fit(s: string, n: number): string {
+  if (n <= 0) return '';
+  const flat = s.replace(/[\x00-\x1f\x7f]/g, ' ');
+  return flat.length > n ? `${flat.slice(0, Math.max(0, n - 1))}…` : flat.padEnd(n);
+}
+
+/** Column widths for a terminal `width` wide: name, distro, method; the result takes the rest. */
+export function pickerColumns(width: number): {name: number; distro: number; method: number; result: number} {
+  const name = Math.max(12, Math.min(32, Math.floor(width * 0.25)));
+  const distro = 10;
+  const method = 12;
+  // 2 for the cursor marker, 3 single-space gaps.
+  return {name, distro, method, result: Math.max(8, width - 2 - name - distro - method - 3)};
+}
+
+export function describeResult(r: LastBuild | undefined, now: number): string {
+  if (!r) return 'never built';
+  const base = `${RESULT_ICON[r.status]} ${r.status} ${ago(r.time, now)}`;
+  return r.reason && r.status !== 'done' ? `${base}: ${r.reason}` : base;
+}
+
+/** A broken profile's first problem without the file path (the detail box has it in full). */
+function shortError(e: ProfileEntry): string {
+  const first = e.errors?.[0] ?? 'invalid';
+  const m = /^.*?:(\d+):(\d+): (.*)$/.exec(first);
+  return m ? `line ${m[1]}: ${m[3]}` : first;
+}
+
+interface PickerState {
+  filter: string;
+  filtering: boolean;
+  selectedDir?: string;
+  help: boolean;
+  message: string;
+}
+
+export function ProfilePicker(props: ProfilePickerProps): React.ReactElement {
+  const {profiles, width, height, debug, now = Date.now()} = props;
+  // The ref is the truth, updated at once in the key handler: two keys arriving before React
+  // re-renders (a fast typist, a paste split in chunks) must both see the newest state.
+  const ref = useRef<PickerState>({filter: '', filtering: false, help: false, message: '', selectedDir: props.initialSelectedDir});
+  const [st, setSt] = useState<PickerState>(ref.current);
+  const propsRef = useRef(props);
+  propsRef.current = props;
+  const update = (patch: Partial<PickerState>): void => {
+    ref.current = {...ref.current, ...patch};
+    setSt(ref.current);
+  };
+  const view = (s: PickerState, list: ProfileEntry[]): {shown: ProfileEntry[]; index: number} => {
+    const shown = list.filter((p) => matchesFilter(p, s.filter));
+    return {shown, index: Math.max(0, shown.findIndex((p) => p.dir === s.selectedDir))};
+  };
+  const {shown, index} = useMemo(() => view(st, profiles), [st, profiles]);
+  const selected = shown[index];
+
+  useInput(
+    (input, key) => {
+      const s = ref.current;
+      const p = propsRef.current;
+      const cur = view(s, p.profiles);
+      const move = (delta: number): void => {
+        if (!cur.shown.length) return;
+        const next = Math.min(cur.shown.length - 1, Math.max(0, cur.index + delta));
+        update({selectedDir: cur.shown[next]!.dir, message: ''});
+      };
+      const build = (): void => {
+        const sel = cur.shown[cur.index];
+        if (!sel) return;
+        if (sel.errors) {
+          const where = /^(.*?:\d+:\d+):/.exec(sel.errors[0] ?? '')?.[1];
+          update({message: `${sel.name} cannot be built: fix ${where ? path.basename(path.dirname(where)) + '/' + path.basename(where) : 'the profile'} first`});
+          return;
+        }
+        p.onBuild(sel, {debug: p.debug});
+      };
+      if (s.help) return update({help: false});
+      const b = resolvePickerKey(input, key, s.filtering ? 'picker-filter' : 'picker');
+      if (!b) {
+        // Typing a filter: printable text that no binding took.
+        if (s.filtering && input && !key.ctrl && !key.meta && !/[\x00-\x1f\x7f]/.test(input)) update({filter: s.filter + input});
+        return;
+      }
+      const a = b.action;
+      switch (a.type) {
+        case 'move':
+          return move(a.by);
+        case 'top':
+          return move(-cur.shown.length);
+        case 'bottom':
+          return move(cur.shown.length);
+        case 'build':
+          return build();
+        case 'filter-start':
+          return update({filtering: true});
+        case 'filter-type':
+          return update({filtering: true, filter: s.filter + input});
+        case 'filter-clear':
+          return update({filter: '', filtering: false, message: ''});
+        case 'filter-backspace':
+          return update(s.filter ? {filter: s.filter.slice(0, -1)} : {filtering: false});
+        case 'toggle-debug':
+          return p.onToggleDebug();
+        case 'reload':
+          p.onReload?.();
+          return update({message: 'profiles reloaded'});
+        case 'help':
+          return update({help: true});
+        case 'quit':
+          return p.onQuit();
+      }
+    },
+    {isActive: props.isActive !== false},
+  );
+  const {filter, filtering, help, message} = st;
+
+  const cols = pickerColumns(width);
+  // Rows: title, header, list…, rule, detail (up to 6), status, keys.
+  const detailRows = 6;
+  const listRows = Math.max(3, height - 5 - detailRows);
+  const top = Math.min(Math.max(0, index - listRows + 1), Math.max(0, index - Math.floor(listRows / 2)), Math.max(0, shown.length - listRows));
+  const visible = shown.slice(Math.max(0, top), Math.max(0, top) + listRows);
+
+  if (help) return <PickerHelp width={width} height={height} />;
+
+  const title = ` vmbench · ${profiles.length} profile${profiles.length === 1 ? '' : 's'}`;
+  const filterText = filtering || filter ? ` filter: ${filter}${filtering ? '▏' : ''} (${shown.length})` : '';
+  const debugText = debug ? ' DEBUG: pause before each step ' : ' debug off ';
+  const detail = detailLines(selected, width, detailRows, now);
+  const status = message || props.notice || '';
+  return (
+    <Box flexDirection="column" width={width}>
+      <Box>
+        <Text inverse bold>
+          {fit(title + filterText, Math.max(0, width - debugText.length))}
+        </Text>
+        <Text inverse color={debug ? 'yellow' : undefined} bold={debug}>
+          {debugText.slice(0, width)}
+        </Text>
+      </Box>
+      <Text dimColor>{fit(`  ${fit('PROFILE', cols.name)} ${fit('DISTRO', cols.distro)} ${fit('METHOD', cols.method)} LAST BUILD`, width)}</Text>
+      {visible.length === 0 ? (
+        <Text dimColor>{fit(profiles.length ? '  no profile matches the filter (Esc clears it)' : '  no profiles found (put <name>/profile.yaml in ~/.config/vmbench/profiles)', width)}</Text>
+      ) : (
+        visible.map((p) => <Row key={p.dir} entry={p} selected={p === selected} cols={cols} now={now} />)
+      )}
+      {Array.from({length: Math.max(0, listRows - Math.max(1, visible.length))}, (_, i) => (
+        <Text key={`pad${i}`}> </Text>
+      ))}
+      <Text dimColor>{'─'.repeat(Math.max(0, width))}</Text>
+      {detail.map((l, i) => (
+        <Text key={`d${i}`} color={l.color} dimColor={l.dim}>
+          {fit(l.text, width)}
+        </Text>
+      ))}
+      <Text color="yellow">{fit(status, width)}</Text>
+      <Text dimColor>{fit(` ${(filtering ? ['type to filter', ...pickerHints('picker-filter')] : pickerHints('picker')).join(' · ')}`, width)}</Text>
+    </Box>
+  );
+}
+
+function Row({entry, selected, cols, now}: {entry: ProfileEntry; selected: boolean; cols: ReturnType<typeof pickerColumns>; now: number}): React.ReactElement {
+  const marker = selected ? '▶ ' : '  ';
+  if (entry.errors) {
+    const rest = cols.distro + cols.method + cols.result + 2;
+    return (
+      <Text inverse={selected}>
+        {marker}
+        {fit(entry.name, cols.name)} <Text color="red">{fit(`✗ invalid profile — ${shortError(entry)}`, rest)}</Text>
+      </Text>
+    );
+  }
+  const r = entry.lastBuild;
+  return (
+    <Text inverse={selected}>
+      {marker}
+      {fit(entry.name, cols.name)} {fit(entry.distro ?? '', cols.distro)} {fit(entry.installMethod ?? '', cols.method)}{' '}
+      <Text color={r ? RESULT_COLOR[r.status] : 'gray'}>{fit(describeResult(r, now), cols.result)}</Text>
+    </Text>
+  );
+}
+
+/** Paths under the home directory as ~/…: error lines fit the width more often. */
+function tildify(s: string): string {
+  const home = os.homedir();
+  return home && home !== '/' ? s.split(home + '/').join('~/') : s;
+}
+
+function detailLines(e: ProfileEntry | undefined, width: number, rows: number, now: number): {text: string; color?: string; dim?: boolean}[] {
+  const out: {text: string; color?: string; dim?: boolean}[] = [];
+  if (e?.errors) {
+    out.push({text: `${e.name}: ${e.errors.length} problem${e.errors.length === 1 ? '' : 's'}; fix the file, then Ctrl-R reloads`, color: 'red'});
+    const shownErrors = e.errors.slice(0, rows - 1 - (e.errors.length > rows - 1 ? 1 : 0));
+    for (const l of shownErrors) out.push({text: `  ${tildify(l)}`, color: 'red'});
+    if (shownErrors.length < e.errors.length) out.push({text: `  … and ${e.errors.length - shownErrors.length} more`, color: 'red'});
+  } else if (e) {
+    out.push({text: `${e.name} — ${e.description || '(no description)'}`});
+    out.push({text: `  ${e.distro ?? ''} · ${e.installMethod ?? ''} · ${tildify(e.dir)}`, dim: true});
+    const r = e.lastBuild;
+    if (r) {
+      out.push({text: `  last build: ${describeResult(r, now)}`, color: RESULT_COLOR[r.status]});
+      out.push({text: `  logs: ${tildify(r.logDir)}`, dim: true});
+    }
+  }
+  // Long lines wrap (at a space when there is one) onto the rows left rather than vanish.
+  const wrapped: typeof out = [];
+  for (const l of out) {
+    let t = l.text;
+    while (t.length > width && wrapped.length < rows - 1) {
+      const space = t.lastIndexOf(' ', width);
+      const cut = space > width / 2 ? space : width;
+      wrapped.push({...l, text: t.slice(0, cut)});
+      t = `    ${t.slice(cut).trimStart()}`;
+    }
+    wrapped.push({...l, text: t});
+  }
+  const res = wrapped.slice(0, rows);
+  while (res.length < rows) res.push({text: ''});
+  return res;
+}
+
+function PickerHelp({width, height}: {width: number; height: number}): React.ReactElement {
+  const lines = PICKER_KEYMAP.map((b) => `  ${fit(b.context === 'picker-filter' ? 'filtering' : '', 10)}${fit(b.keys.map((k) => k.display).join(' '), 14)} ${b.description}`);
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text inverse bold>
+        {fit(' vmbench · profile picker keys (any key closes)', width)}
+      </Text>
+      {lines.slice(0, Math.max(1, height - 2)).map((l, i) => (
+        <Text key={i}>{fit(l, width)}</Text>
+      ))}
+    </Box>
+  );
+}

@@ -15,7 +15,8 @@ import type {LogFn} from './events.js';
 /** The live frame feed, opened on first use while the VM runs. */
 export function liveFrames(state: BuildState, log?: LogFn): FrameSource | undefined {
   if (state.frames) return state.frames;
-  if (!state.vncPort || !state.qemu || state.qemu.hasExited()) return undefined;
+  // A connection opened while the VM goes down would retry forever and nobody would close it.
+  if (!state.vncPort || !state.qemu || state.qemu.hasExited() || state.vmStopping) return undefined;
   state.frames = new FrameSource({host: state.profile.vnc_bind_address, port: state.vncPort}, {log}).start();
   return state.frames;
 }

@@ -52,6 +52,8 @@ export interface BuildState {
   screen?: ScreenWaiter;
   /** Live VNC frames, opened on first use (see engine/screen.ts); stopped with the VM. */
   frames?: FrameSource;
+  /** Set once the VM is being shut down or stopped: no new screen connection may open then. */
+  vmStopping?: boolean;
   /** (wait-ssh) */
   ssh?: SshSession;
   /** Set by shutdown once the guest has powered off. */

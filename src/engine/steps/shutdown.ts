@@ -15,6 +15,7 @@ export const shutdown: Step<BuildState> = {
     const {profile} = ctx.state;
     const qemu = need(ctx.state.qemu, 'QEMU');
     // The screen feed would only reconnect in vain once the VM is off.
+    ctx.state.vmStopping = true;
     await ctx.state.frames?.stop();
     ctx.state.frames = undefined;
     if (!profile.shutdown_command) {

@@ -74,6 +74,7 @@ export const startVm: Step<BuildState> = {
   id: 'start-vm',
   title: 'Start VM',
   async run(ctx) {
+    ctx.state.vmStopping = false; // a retry after cleanup starts a new VM
     const {profile} = ctx.state;
     const accel = await chooseAccel(ctx);
     ctx.state.accel = accel;
@@ -125,6 +126,7 @@ export const startVm: Step<BuildState> = {
     }
   },
   async cleanup(ctx) {
+    ctx.state.vmStopping = true;
     await ctx.state.frames?.stop();
     ctx.state.frames = undefined;
     ctx.state.screen = undefined;

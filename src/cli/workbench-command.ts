@@ -13,6 +13,8 @@
  *    console.* is captured while the screen is up (a stray line would scroll ink's frame) and
  *    printed after it is gone.
  */
+import {existsSync} from 'node:fs';
+import path from 'node:path';
 import type {CliValues} from './main.js';
 
 const NO_TTY = `vmbench: the workbench needs a terminal (stdin and stdout must be a TTY).
@@ -75,11 +77,24 @@ export async function workbenchCommand(values: CliValues): Promise<number> {
 
   // The build that runs now, for signals and crashes.
   let current: import('../tui/types.js').BuildController | undefined;
-  const startBuild = (dir: string, opts: {debug: boolean}) => {
+  const outputOf = (dir: string): string => {
+    const loaded = loadProfile(dir, {defaults: settingsMod.profileDefaults(settings)});
+    return path.resolve(settingsMod.outputDirFor(settings, loaded.profile) ?? loaded.profile.output_directory);
+  };
+  const outputExists = (dir: string): string | undefined => {
+    try {
+      const out = outputOf(dir);
+      return existsSync(out) ? out : undefined;
+    } catch {
+      return undefined; // a broken profile: the picker says why when it is picked
+    }
+  };
+  const startBuild = (dir: string, opts: {debug: boolean; force?: boolean}) => {
     const loaded = loadProfile(dir, {defaults: settingsMod.profileDefaults(settings)});
     const c = startBuildController({
       loaded,
       debug: opts.debug,
+      force: opts.force,
       cacheDir: settings.cacheDir,
       outputDir: settingsMod.outputDirFor(settings, loaded.profile),
     });
@@ -179,6 +194,7 @@ export async function workbenchCommand(values: CliValues): Promise<number> {
     React.createElement(App, {
       loadProfiles: () => listProfiles(),
       startBuild,
+      outputExists,
       debug: !!values.debug,
       consolePane: pane,
       setup,

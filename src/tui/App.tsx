@@ -26,7 +26,9 @@ export interface AppProps {
   /** The picker's list (read again each time the picker shows, so last results are fresh). */
   loadProfiles: () => ProfileEntry[];
   /** Starts a build of the profile in `profileDir`. May throw (the picker shows why). */
-  startBuild: (profileDir: string, opts: {debug: boolean}) => BuildController;
+  startBuild: (profileDir: string, opts: {debug: boolean; force?: boolean}) => BuildController;
+  /** The output directory a build of the profile would replace, if it exists (the picker asks first). */
+  outputExists?: (profileDir: string) => string | undefined;
   /** Debug mode preset (`--debug`); the picker's `d` toggles it. */
   debug?: boolean;
   /** Paints the live VM screen; without one the Console shows BuildScreen's placeholder. */
@@ -170,7 +172,7 @@ export function App(props: AppProps): React.ReactElement {
   }, [pane, stdin, screen]);
 
   const build = useCallback(
-    (entry: ProfileEntry, opts: {debug: boolean}): void => {
+    (entry: ProfileEntry, opts: {debug: boolean; force?: boolean}): void => {
       let c: BuildController;
       try {
         c = propsRef.current.startBuild(entry.dir, opts);
@@ -255,6 +257,7 @@ export function App(props: AppProps): React.ReactElement {
         debug={debug}
         onToggleDebug={() => setDebug((d) => !d)}
         onBuild={build}
+        outputExists={props.outputExists ? (e) => props.outputExists!(e.dir) : undefined}
         onQuit={() => props.onExit(0)}
         onReload={() => setProfiles(propsRef.current.loadProfiles())}
         notice={notice}

@@ -23,8 +23,10 @@ export interface ProfilePickerProps {
   /** Debug mode for the next build (pause before each step). */
   debug: boolean;
   onToggleDebug: () => void;
-  /** Enter on a valid profile. */
-  onBuild: (entry: ProfileEntry, opts: {debug: boolean}) => void;
+  /** Enter on a valid profile; `force` once the user confirmed replacing its existing output. */
+  onBuild: (entry: ProfileEntry, opts: {debug: boolean; force?: boolean}) => void;
+  /** The output directory a build of this profile would replace, when it exists already. */
+  outputExists?: (entry: ProfileEntry) => string | undefined;
   onQuit: () => void;
   /** Ctrl-R: read the profiles again (after fixing one in an editor). */
   onReload?: () => void;
@@ -76,6 +78,8 @@ interface PickerState {
   selectedDir?: string;
   help: boolean;
   message: string;
+  /** The profile whose existing output a second Enter replaces. */
+  confirmDir?: string;
 }
 
 export function ProfilePicker(props: ProfilePickerProps): React.ReactElement {
@@ -115,10 +119,18 @@ export function ProfilePicker(props: ProfilePickerProps): React.ReactElement {
           update({message: `${sel.name} cannot be built: fix ${where ? path.basename(path.dirname(where)) + '/' + path.basename(where) : 'the profile'} first`});
           return;
         }
-        p.onBuild(sel, {debug: p.debug});
+        // An existing output is only replaced after a second Enter: never lose an image by accident.
+        const existing = p.outputExists?.(sel);
+        if (existing && s.confirmDir !== sel.dir) {
+          update({confirmDir: sel.dir, message: `${existing} exists: Enter again replaces it, any other key keeps it`});
+          return;
+        }
+        update({confirmDir: undefined, message: ''});
+        p.onBuild(sel, existing ? {debug: p.debug, force: true} : {debug: p.debug});
       };
       if (s.help) return update({help: false});
       const b = resolvePickerKey(input, key, s.filtering ? 'picker-filter' : 'picker');
+      if (s.confirmDir && b?.action.type !== 'build') update({confirmDir: undefined, message: ''});
       if (!b) {
         // Typing a filter: printable text that no binding took.
         if (s.filtering && input && !key.ctrl && !key.meta && !/[\x00-\x1f\x7f]/.test(input)) update({filter: s.filter + input});

@@ -99,7 +99,13 @@ describe('profiles-data', () => {
   });
 });
 
-function Harness(props: {entries: ProfileEntry[]; onBuild: (dir: string, debug: boolean) => void; onQuit?: () => void; width?: number}): React.ReactElement {
+function Harness(props: {
+  entries: ProfileEntry[];
+  onBuild: (dir: string, debug: boolean, force?: boolean) => void;
+  onQuit?: () => void;
+  width?: number;
+  outputExists?: (e: ProfileEntry) => string | undefined;
+}): React.ReactElement {
   const [debug, setDebug] = useState(false);
   return (
     <ProfilePicker
@@ -108,8 +114,9 @@ function Harness(props: {entries: ProfileEntry[]; onBuild: (dir: string, debug: 
       height={23}
       debug={debug}
       onToggleDebug={() => setDebug((d) => !d)}
-      onBuild={(e, o) => props.onBuild(e.dir, o.debug)}
+      onBuild={(e, o) => props.onBuild(e.dir, o.debug, o.force)}
       onQuit={props.onQuit ?? (() => {})}
+      outputExists={props.outputExists}
       now={10_000}
     />
   );
@@ -158,6 +165,31 @@ describe('ProfilePicker', () => {
     r.stdin.write('\r');
     await tick();
     expect(builds).toEqual([[path.join(builtinDir, 'ubuntu-24.04'), true]]);
+    r.unmount();
+  });
+
+  it('asks before replacing an existing output: a second Enter replaces it, another key keeps it', async () => {
+    const builds: [string, boolean | undefined][] = [];
+    const r = render(<Harness entries={list()} onBuild={(d, _dbg, force) => builds.push([d, force])} outputExists={(e) => (e.name === 'rocky-9' ? '/out/rocky-9' : undefined)} />);
+    await tick();
+    for (const ch of '/rocky') {
+      r.stdin.write(ch);
+      await tick();
+    }
+    r.stdin.write('\r');
+    await tick();
+    expect(builds).toEqual([]);
+    expect(r.lastFrame()).toContain('/out/rocky-9 exists: Enter again replaces it');
+    r.stdin.write('\x1b[B'); // any other key (here ↓, then ↑ back): keep it
+    await tick(30);
+    expect(r.lastFrame()).not.toContain('Enter again replaces it');
+    r.stdin.write('\x1b[A');
+    await tick(30);
+    r.stdin.write('\r');
+    await tick();
+    r.stdin.write('\r');
+    await tick();
+    expect(builds).toEqual([[expect.stringMatching(/\/rocky-9$/), true]]);
     r.unmount();
   });
 

@@ -95,7 +95,7 @@ export async function workbenchCommand(values: CliValues): Promise<number> {
       loaded,
       debug: opts.debug,
       force: opts.force,
-      cacheDir: settings.cacheDir,
+      cacheDir: values['cache-dir'] ?? settings.cacheDir,
       outputDir: settingsMod.outputDirFor(settings, loaded.profile),
     });
     current = c;

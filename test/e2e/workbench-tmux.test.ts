@@ -1,0 +1,150 @@
+/**
+ * The workbench in a real terminal: `vmbench` under tmux (its own server socket), driven with
+ * send-keys and read with capture-pane, against a real build of the tiny profile.
+ *
+ * First run: the setup screen shows and is left with q. In the picker, d arms debug mode and
+ * Enter builds tiny. Every one of the build's stages pauses before it runs and is continued by
+ * hand; while the VM sits at isolinux's boot prompt the Console pane shows its screen as
+ * half-block pixels; after provisioning the Sections pane shows the provisioner's sections,
+ * and Enter expands one to its lines. The build ends with an image on disk whose contents the
+ * test reads back, and nothing is left running.
+ */
+import {readFileSync, rmSync} from 'node:fs';
+import path from 'node:path';
+import {execa} from 'execa';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {assertBuilt, BIN, CACHE, processAlive, tmpDir} from './helpers.js';
+
+const socket = `vmbench-wb-test-${process.pid}`;
+const tmux = (...args: string[]) => execa('tmux', ['-L', socket, ...args], {reject: false});
+const screen = async (): Promise<string> => (await tmux('capture-pane', '-p', '-t', 'wb')).stdout;
+const keys = (...k: string[]) => tmux('send-keys', '-t', 'wb', ...k);
+
+async function waitForScreen(pred: (s: string) => boolean, what: string, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = await screen();
+    if (pred(last)) return last;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`timed out waiting for ${what}; the terminal shows:\n${last}`);
+}
+
+/** The console box: the right-hand pane's rows between its top and bottom border. */
+function consoleRows(s: string): string[] {
+  return s
+    .split('\n')
+    .slice(1, -3)
+    .map((l) => l.slice(l.indexOf('││') + 2));
+}
+
+const work = tmpDir('vmbench-wb-');
+beforeAll(() => assertBuilt());
+afterAll(async () => {
+  await tmux('kill-server');
+  rmSync(work, {recursive: true, force: true});
+});
+
+describe('the workbench under tmux', () => {
+  it('picks tiny, steps through every stage in debug mode, shows the console and the sections, and builds the image', {timeout: 240_000}, async () => {
+    const exitFile = path.join(work, 'exit-status');
+    // CI unset: with CI=true ink prints only its final frame (LIBRARIES.md).
+    const env = `env -u CI XDG_STATE_HOME=${work}/state XDG_CONFIG_HOME=${work}/config`;
+    const cmd = `cd ${work} && ${env} node ${BIN} --cache-dir ${CACHE}; echo $? > ${exitFile}; sleep 600`;
+    expect((await tmux('new-session', '-d', '-x', '100', '-y', '30', '-s', 'wb', cmd)).exitCode).toBe(0);
+
+    // First run: the guided set-up; q leaves it without saving (it is offered again next time).
+    await waitForScreen((s) => s.includes('vmbench setup') && s.includes('QEMU'), 'the setup screen', 30_000);
+    await keys('q');
+    await waitForScreen((s) => /▶ tiny\s+busybox\s+custom\s+never built/.test(s), 'the picker listing tiny');
+    await keys('d');
+    await waitForScreen((s) => s.includes('DEBUG: pause before each step'), 'debug mode armed');
+    await keys('Enter');
+
+    const pausedAt: string[] = [];
+    let sawConsole = false;
+    let sawSections = false;
+    for (;;) {
+      const s = await waitForScreen((t) => /⏸ paused before [A-Z]/.test(t) || t.includes('any key: back to the profiles'), 'a pause or the result screen', 90_000);
+      const m = /⏸ paused before ([A-Za-z ]+?)\s{2}/.exec(s);
+      if (!m) break;
+      const step = m[1]!;
+      if (pausedAt.at(-1) === step) {
+        // The same pause as last time: our key has not been handled yet.
+        await new Promise((r) => setTimeout(r, 150));
+        continue;
+      }
+      pausedAt.push(step);
+      if (step === 'Type boot command') {
+        // The VM waits at isolinux's boot: prompt. Its screen shows in the Console pane as pixels.
+        await keys('2');
+        const c = await waitForScreen((t) => consoleRows(t).join('').replace(/[^▀▄█]/g, '').length > 200, 'VM pixels in the console pane', 20_000);
+        expect(c).toMatch(/2 Console/);
+        sawConsole = true;
+        await keys('1');
+      }
+      if (step === 'Remove temporary SSH key') {
+        // Provisioning is over: its sections, with their status.
+        await keys('3');
+        await waitForScreen((t) => /✔ system/.test(t) && /✔ disk/.test(t), 'the sections system and disk');
+        await keys('Enter');
+        await waitForScreen((t) => t.includes('VMBENCH_TINY_MARKER'), "the system section's lines");
+        sawSections = true;
+      }
+      await keys('c');
+    }
+    expect(pausedAt).toEqual([
+      'Fetch ISO',
+      'Prepare output directory',
+      'Create disk',
+      'Create temporary SSH key',
+      'Serve HTTP files',
+      'Start VM',
+      'Type boot command',
+      'Wait for SSH',
+      'Provision',
+      'Remove temporary SSH key',
+      'Shut down',
+      'Convert disk',
+    ]);
+    expect(sawConsole).toBe(true);
+    expect(sawSections).toBe(true);
+
+    // The result screen, then (any key) the picker, where the last build shows as done; q quits.
+    const result = await screen();
+    expect(result).toMatch(/tiny\.qcow2/);
+    // Keys in the result screen's first 400 ms are ignored (a key meant for the build must not
+    // dismiss its result unseen): press until the picker is back.
+    const inPicker = (s: string) => /▶ tiny\s+busybox\s+custom\s+✓ done/.test(s);
+    for (let i = 0; i < 10 && !inPicker(await screen()); i++) {
+      await keys('Enter');
+      await waitForScreen(inPicker, 'the picker', 1000).catch(() => undefined);
+    }
+    await waitForScreen(inPicker, 'the picker with the last build done', 1000);
+    await keys('q');
+    await waitForScreen(() => {
+      try {
+        return readFileSync(exitFile, 'utf8').trim() !== '';
+      } catch {
+        return false;
+      }
+    }, 'the workbench to exit');
+    expect(readFileSync(exitFile, 'utf8').trim()).toBe('0');
+
+    // The image is on disk, and holds what the provisioner wrote.
+    const image = path.join(work, 'output-tiny', 'tiny.qcow2');
+    const info = JSON.parse((await execa('qemu-img', ['info', '--output=json', image])).stdout) as {format: string};
+    expect(info.format).toBe('qcow2');
+    const raw = path.join(work, 'tiny.raw');
+    await execa('qemu-img', ['convert', '-O', 'raw', image, raw]);
+    expect(readFileSync(raw).includes(Buffer.from('VMBENCH_TINY_MARKER tiny-build'))).toBe(true);
+    rmSync(raw);
+
+    // Nothing left running: the build's QEMU is gone.
+    const log = readFileSync(path.join(work, 'state', 'vmbench', 'builds', (await execa('ls', [path.join(work, 'state', 'vmbench', 'builds')])).stdout.trim(), 'build.log'), 'utf8');
+    const pid = Number(/QEMU running \(pid (\d+)/.exec(log)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    expect(processAlive(pid)).toBe(false);
+  });
+});

@@ -212,3 +212,13 @@ describe('generated documentation', () => {
     expect(bad.map((b) => b.id)).toEqual([]);
   });
 });
+
+describe('README key table', () => {
+  it('is the one generated from the keymap (run `node scripts/keys-doc.mjs README.md` after changing keys)', async () => {
+    const {readFileSync} = await import('node:fs');
+    const {markdownKeyTable} = await import('../../src/tui/keymap.js');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const between = /<!-- keys-doc:begin -->\n([\s\S]*?)\n<!-- keys-doc:end -->/.exec(readme)?.[1];
+    expect(between).toBe(markdownKeyTable());
+  });
+});

@@ -38,6 +38,12 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
     process.stderr.write(`${err instanceof ProfileError ? err.message : `vmbench: ${(err as Error).message}`}\n`);
     return 2;
   }
+  // In a terminal the build runs in the workbench's build view; --plain/--json (or no TTY, or
+  // CI) print events as lines, --console shows only the VM's screen.
+  if (!values.plain && !values.json && !values.console && process.stdin.isTTY && process.stdout.isTTY && !process.env.CI) {
+    const {workbenchCommand} = await import('./workbench-command.js');
+    return workbenchCommand(values, {build: loaded.dir});
+  }
   for (const pid of reapStaleQemus()) process.stderr.write(`vmbench: killed QEMU ${pid} left behind by a vmbench that died\n`);
 
   let view: ConsoleView | undefined;

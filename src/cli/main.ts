@@ -18,8 +18,8 @@ Usage:
                                       --ssh-key makes ~/.ssh/vmbench_ed25519 (never overwrites)
   vmbench --help | --version
 
-Build options:
-  --plain               print events as lines (default without a terminal)
+Build options (in a terminal, \`vmbench build\` shows the workbench's build view):
+  --plain               print events as lines (default without a terminal or with CI set)
   --json                print one JSON event per line
   --debug               pause before every step (Enter runs it, s skips, a aborts);
                         a screenshot of the VM is saved at every pause and on failure

@@ -16,6 +16,7 @@
 import {existsSync} from 'node:fs';
 import path from 'node:path';
 import type {CliValues} from './main.js';
+import {parseVars} from './validate-command.js';
 
 const NO_TTY = `vmbench: the workbench needs a terminal (stdin and stdout must be a TTY).
   Build without one, with plain output:   vmbench build <profile>
@@ -26,7 +27,11 @@ const NO_TTY = `vmbench: the workbench needs a terminal (stdin and stdout must b
 /** How long a signal waits for the build to clean up before the workbench leaves anyway. */
 const CLEANUP_WAIT_MS = 60_000;
 
-export async function workbenchCommand(values: CliValues): Promise<number> {
+/**
+ * `build`: `vmbench build <profile>` in a terminal — the build view of that profile at once,
+ * leaving with the build's exit status; `--var`, `--force`, `--output` and `--log-dir` apply.
+ */
+export async function workbenchCommand(values: CliValues, opts: {build?: string} = {}): Promise<number> {
   const {stdin, stdout, stderr} = process;
   if (!stdin.isTTY || !stdout.isTTY) {
     stderr.write(NO_TTY);
@@ -44,7 +49,7 @@ export async function workbenchCommand(values: CliValues): Promise<number> {
   const graphics = forced ? detectGraphics(process.env) : probe.graphics !== 'halfblock' ? probe.graphics : detectGraphics(process.env, probe.da1);
   const colorMode = detectColorMode(process.env, true);
 
-  const [{render}, React, {App}, {listProfiles}, {startBuildController}, {loadProfile}, settingsMod, {reapStaleQemus}] = await Promise.all([
+  const [{render}, React, {App}, {listProfiles, describeProfile}, {startBuildController}, {loadProfile}, settingsMod, {reapStaleQemus}] = await Promise.all([
     import('ink'),
     import('react'),
     import('../tui/App.js'),
@@ -89,14 +94,16 @@ export async function workbenchCommand(values: CliValues): Promise<number> {
       return undefined; // a broken profile: the picker says why when it is picked
     }
   };
-  const startBuild = (dir: string, opts: {debug: boolean; force?: boolean}) => {
-    const loaded = loadProfile(dir, {defaults: settingsMod.profileDefaults(settings)});
+  const startBuild = (dir: string, o: {debug: boolean; force?: boolean}) => {
+    const loaded = loadProfile(dir, {defaults: settingsMod.profileDefaults(settings), vars: opts.build ? parseVars(values.var) : undefined});
     const c = startBuildController({
       loaded,
-      debug: opts.debug,
-      force: opts.force,
+      debug: o.debug,
+      force: o.force || (!!opts.build && !!values.force),
       cacheDir: values['cache-dir'] ?? settings.cacheDir,
-      outputDir: settingsMod.outputDirFor(settings, loaded.profile),
+      outputDir: (opts.build ? values.output : undefined) ?? settingsMod.outputDirFor(settings, loaded.profile),
+      logDir: opts.build ? values['log-dir'] : undefined,
+      onError: opts.build ? (values['on-error'] as 'cleanup' | 'abort' | 'ask' | undefined) : undefined,
     });
     current = c;
     const clear = (): void => {
@@ -195,6 +202,7 @@ export async function workbenchCommand(values: CliValues): Promise<number> {
       loadProfiles: () => listProfiles(),
       startBuild,
       outputExists,
+      autoBuild: opts.build ? describeProfile(opts.build) : undefined,
       debug: !!values.debug,
       consolePane: pane,
       setup,

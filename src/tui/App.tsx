@@ -29,6 +29,11 @@ export interface AppProps {
   startBuild: (profileDir: string, opts: {debug: boolean; force?: boolean}) => BuildController;
   /** The output directory a build of the profile would replace, if it exists (the picker asks first). */
   outputExists?: (profileDir: string) => string | undefined;
+  /**
+   * `vmbench build <profile>` in a terminal: build this profile at once (no picker), and leave
+   * the workbench after its result with the build's exit status.
+   */
+  autoBuild?: ProfileEntry;
   /** Debug mode preset (`--debug`); the picker's `d` toggles it. */
   debug?: boolean;
   /** Paints the live VM screen; without one the Console shows BuildScreen's placeholder. */
@@ -79,7 +84,7 @@ function useTerminalSize(fixed?: {columns: number; rows: number}): {columns: num
 
 export function App(props: AppProps): React.ReactElement {
   const {columns, rows} = useTerminalSize(props.size);
-  const [screen, setScreen] = useState<'setup' | 'picker' | 'build'>(props.setup ? 'setup' : 'picker');
+  const [screen, setScreen] = useState<'setup' | 'picker' | 'build'>(props.setup && !props.autoBuild ? 'setup' : 'picker');
   const [profiles, setProfiles] = useState<ProfileEntry[]>(() => props.loadProfiles());
   const [debug, setDebug] = useState(!!props.debug);
   const [notice, setNotice] = useState<string | undefined>();
@@ -214,6 +219,7 @@ export function App(props: AppProps): React.ReactElement {
         }
         case 'quit':
           if (r.phase === 'running') quitAfterBuild.current = true;
+          else if (propsRef.current.autoBuild) propsRef.current.onExit(exitStatus(r.outcome));
           else backToPicker();
           return;
         case 'cleanup-quit':
@@ -228,6 +234,13 @@ export function App(props: AppProps): React.ReactElement {
     [run, pane, note, backToPicker],
   );
 
+  // `vmbench build` in a terminal: straight into the build view.
+  useEffect(() => {
+    if (props.autoBuild) build(props.autoBuild, {debug: !!props.debug});
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+  const exitStatus = (o: Outcome | undefined): number => (o?.status === 'done' ? 0 : o?.status === 'cancelled' ? 130 : 1);
+
   // The App's own keys: the result screen, and keeping ink's raw mode on while BuildScreen
   // ignores the keyboard (a useInput must stay active or ink turns raw mode off).
   // Read through a ref: a key may arrive before ink re-subscribes this handler after a render.
@@ -241,6 +254,7 @@ export function App(props: AppProps): React.ReactElement {
       live.current = {...live.current, run: {...r, phase: 'browse'}};
       return setRun((cur) => (cur === r ? {...r, phase: 'browse'} : cur));
     }
+    if (propsRef.current.autoBuild) return propsRef.current.onExit(exitStatus(r.outcome));
     live.current = {...live.current, screen: 'picker', run: undefined};
     backToPicker();
   });
@@ -266,7 +280,7 @@ export function App(props: AppProps): React.ReactElement {
     );
   }
   if (run.phase === 'result') {
-    return <ResultView run={run} state={view} width={columns} height={Math.max(3, rows - 1)} now={props.clock?.() ?? Date.now()} />;
+    return <ResultView run={run} state={view} width={columns} height={Math.max(3, rows - 1)} now={props.clock?.() ?? Date.now()} leave={props.autoBuild ? 'leave' : 'back to the profiles'} />;
   }
   return (
     <BuildScreen
@@ -282,7 +296,7 @@ export function App(props: AppProps): React.ReactElement {
 }
 
 /** The end of a build: what happened, where things are, the last log lines. Any key: back to the profiles. */
-function ResultView({run, state, width, height, now}: {run: BuildRun; state: BuildViewState; width: number; height: number; now: number}): React.ReactElement {
+function ResultView({run, state, width, height, now, leave}: {run: BuildRun; state: BuildViewState; width: number; height: number; now: number; leave: string}): React.ReactElement {
   const status = run.outcome?.status ?? state.status;
   const color = status === 'done' ? 'green' : status === 'cancelled' ? 'yellow' : 'red';
   const took = state.startedAt !== undefined ? formatClock((state.endedAt ?? now) - state.startedAt) : '';
@@ -318,7 +332,7 @@ function ResultView({run, state, width, height, now}: {run: BuildRun; state: Bui
       {Array.from({length: Math.max(0, tailRows - tail.length)}, (_, i) => (
         <Text key={`p${i}`}> </Text>
       ))}
-      <Text inverse>{fit(' any key: back to the profiles · v: browse this build (log, sections, info; q returns)', width)}</Text>
+      <Text inverse>{fit(` any key: ${leave} · v: browse this build (log, sections, info; q returns)`, width)}</Text>
     </Box>
   );
 }

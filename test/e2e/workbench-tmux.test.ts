@@ -147,4 +147,33 @@ describe('the workbench under tmux', () => {
     expect(pid).toBeGreaterThan(0);
     expect(processAlive(pid)).toBe(false);
   });
+
+  it('`vmbench build tiny` in a terminal shows the build view and leaves with the build’s status', {timeout: 120_000}, async () => {
+    const dir = tmpDir('vmbench-wb-build-');
+    const exitFile = path.join(dir, 'exit-status');
+    const env = `env -u CI XDG_STATE_HOME=${dir}/state XDG_CONFIG_HOME=${dir}/config`;
+    const cmd = `cd ${dir} && ${env} node ${BIN} build tiny --cache-dir ${CACHE} --var marker=from-build-view; echo $? > ${exitFile}; sleep 600`;
+    await tmux('kill-session', '-t', 'wb');
+    expect((await tmux('new-session', '-d', '-x', '100', '-y', '30', '-s', 'wb', cmd)).exitCode).toBe(0);
+    // No setup screen and no picker: the steps and panes at once, then the result.
+    await waitForScreen((s) => /Steps \d+\/12/.test(s) && s.includes('1 Log'), 'the build view', 30_000);
+    const result = await waitForScreen((s) => s.includes('any key: leave'), 'the result screen', 90_000);
+    expect(result).toMatch(/tiny: build done/);
+    const exited = () => {
+      try {
+        return readFileSync(exitFile, 'utf8').trim() !== '';
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 10 && !exited(); i++) {
+      await keys('Enter');
+      await waitForScreen(exited, 'the build to leave', 1000).catch(() => undefined);
+    }
+    expect(readFileSync(exitFile, 'utf8').trim()).toBe('0');
+    const raw = path.join(dir, 'tiny.raw');
+    await execa('qemu-img', ['convert', '-O', 'raw', path.join(dir, 'output-tiny', 'tiny.qcow2'), raw]);
+    expect(readFileSync(raw).includes(Buffer.from('VMBENCH_TINY_MARKER from-build-view'))).toBe(true);
+    rmSync(dir, {recursive: true, force: true});
+  });
 });

@@ -59,6 +59,8 @@ function setup(over: Partial<SetupScreenProps> = {}) {
   cleanups.push(() => ui.unmount());
   const press = async (k: string): Promise<void> => {
     ui.stdin.write(k);
+    // ink flushes a lone Esc on setImmediate: under load a bare timer could fire before it.
+    await new Promise((res) => setImmediate(res));
     await tick();
   };
   return {ui, checks, done, press, frame: ui.lastFrame};

@@ -29,6 +29,8 @@ async function mount(events: WorkbenchEvent[], opts: {width?: number; height?: n
   const press = async (...keys: string[]): Promise<void> => {
     for (const k of keys) {
       r.stdin.write(k);
+      // ink flushes a lone Esc on setImmediate: under load a short timer could fire before it.
+      await new Promise((res) => setImmediate(res));
       await tick(k === KEY.esc ? 10 : 2);
     }
     await tick(5);

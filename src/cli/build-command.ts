@@ -111,7 +111,7 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
     // Second signal: kill QEMU now (never leave it running), keep files, exit.
     session.stopNow();
     view?.stop();
-    process.stderr.write(`\nvmbench: stopped at once; files kept in ${state.workDir ?? state.outputDir}\n`);
+    process.stderr.write(`\nvmbench: ${sig} again: stopped at once; files kept in ${state.workDir ?? state.outputDir}\n`);
     process.exit(130);
   }
   process.on('SIGINT', onSignal);

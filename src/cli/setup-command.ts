@@ -58,7 +58,7 @@ export async function setupCommand(args: string[], values: CliValues, io: SetupI
       settings = made;
     }
     const changes = diffSettings(read.settings, settings);
-    return save(settings, changes.length ? changes : ['no changes']);
+    return await save(settings, changes.length ? changes : ['no changes']);
   }
 
   const interactive = !values.yes && !values.plain && !!io.stdout.isTTY && !!io.stdin.isTTY && !inCi(io.env);
@@ -92,13 +92,13 @@ export async function setupCommand(args: string[], values: CliValues, io: SetupI
     settings = made;
   }
   settings = {...settings, setupVersion: SETUP_VERSION};
-  const code = save(settings, formatSettings(settings));
+  const code = await save(settings, formatSettings(settings));
   return code || (failed ? 1 : 0);
 
-  function save(s: Settings, lines: string[]): number {
+  async function save(s: Settings, lines: string[]): Promise<number> {
     let saved;
     try {
-      saved = saveSettings(s, io.location);
+      saved = await saveSettings(s, io.location);
     } catch (e) {
       err(`vmbench: could not save the settings: ${(e as Error).message}`);
       return 1;
@@ -143,7 +143,7 @@ export async function setupCommand(args: string[], values: CliValues, io: SetupI
     }
     const final = {...result, setupVersion: SETUP_VERSION};
     const changes = diffSettings(read.settings, final);
-    return save(final, changes.length ? changes : ['no changes']) || (failed ? 1 : 0);
+    return (await save(final, changes.length ? changes : ['no changes'])) || (failed ? 1 : 0);
   }
 }
 

@@ -186,11 +186,8 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string}
           onDone: (s) => {
             // q skips (nothing saved, setup is offered again next time); saving marks it done.
             if (s) {
-              try {
-                settingsMod.saveSettings({...s, setupVersion: settingsMod.SETUP_VERSION});
-              } catch {
-                // the setup screen validated them; a failure to write shows up next run
-              }
+              // The setup screen validated them; a failure to write shows up next run.
+              settingsMod.saveSettings({...s, setupVersion: settingsMod.SETUP_VERSION}).catch(() => undefined);
             }
             done();
           },

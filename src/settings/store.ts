@@ -19,8 +19,8 @@ import {createHash} from 'node:crypto';
 import {copyFileSync, existsSync, mkdirSync, readFileSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Conf from 'conf';
-import {crossCheck, defaultSettings, jsonSchema, sanitize, type SettingIssue, type Settings} from './schema.js';
+import type Conf from 'conf';
+import {defaultSettings, jsonSchema, sanitize, type SettingIssue, type Settings} from './schema.js';
 
 export const SETTINGS_FILE_MODE = 0o600;
 
@@ -47,7 +47,19 @@ export interface ReadSettings {
   backup?: string;
 }
 
-function openConf(opts: SettingsLocation): Conf<Settings> {
+/**
+ * conf is imported only to write. Importing it loads atomically → when-exit, which hooks
+ * SIGINT/SIGTERM/SIGHUP at import time and re-raises the signal to this process after the
+ * first one: a single Ctrl-C then looked like two, and the build stopped at once instead of
+ * cleaning up. Reading needs no conf (plain JSON, validated by our own schema code); writing
+ * (setup, also inside the workbench before a build) removes the handlers the import added —
+ * vmbench's own signal handling decides what a signal means.
+ */
+async function openConf(opts: SettingsLocation): Promise<Conf<Settings>> {
+  const signals = Object.keys(os.constants.signals) as NodeJS.Signals[];
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const {default: Conf} = await import('conf');
+  for (const s of signals) for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.off(s, l as (...a: unknown[]) => void);
   return new Conf<Settings>({
     projectName: 'vmbench',
     cwd: settingsDir(opts),
@@ -68,14 +80,6 @@ function openConf(opts: SettingsLocation): Conf<Settings> {
 export function readSettings(opts: SettingsLocation = {}): ReadSettings {
   const file = settingsFile(opts);
   if (!existsSync(file)) return {settings: defaultSettings(), file, exists: false, issues: []};
-  try {
-    const store = openConf(opts).store as Partial<Settings>;
-    const settings = {...defaultSettings(), ...store};
-    const cross = crossCheck(settings);
-    if (!cross.length) return {settings, file, exists: true, issues: []};
-  } catch {
-    // Reported precisely below.
-  }
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -92,7 +96,7 @@ export function readSettings(opts: SettingsLocation = {}): ReadSettings {
     settings = defaultSettings();
     issues = [{key: '', message: `not valid JSON: ${(err as Error).message}`}];
   }
-  if (!issues.length) issues = [{key: '', message: 'rejected by the settings schema'}];
+  if (!issues.length) return {settings, file, exists: true, issues: []};
   return {settings, file, exists: true, issues, backup: keepBackup(file, text)};
 }
 
@@ -112,7 +116,7 @@ function keepBackup(file: string, text: string): string | undefined {
  * Write the settings (0600). Throws if they are invalid. An existing file conf cannot read is
  * copied aside first (see readSettings), never lost.
  */
-export function saveSettings(settings: Settings, opts: SettingsLocation = {}): {file: string; backup?: string} {
+export async function saveSettings(settings: Settings, opts: SettingsLocation = {}): Promise<{file: string; backup?: string}> {
   const {settings: clean, issues} = sanitize(settings);
   if (issues.length) throw new Error(`invalid settings: ${issues.map((i) => `${i.key}: ${i.message}`).join('; ')}`);
   const file = settingsFile(opts);
@@ -127,7 +131,7 @@ export function saveSettings(settings: Settings, opts: SettingsLocation = {}): {
   }
   // Settings may name paths; keep the directory private like the file.
   mkdirSync(settingsDir(opts), {recursive: true, mode: 0o700});
-  const conf = openConf(opts);
+  const conf = await openConf(opts);
   conf.store = clean;
   return {file: conf.path, backup};
 }

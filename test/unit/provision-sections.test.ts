@@ -26,12 +26,12 @@ afterEach(async () => {
 });
 
 /** Scripts are uploaded, then run as `chmod +x path; VARS path`: answer by the uploaded body. */
-function scriptedShell(run: (body: string, exec: Parameters<FakeExecHandler>[0]) => void): FakeExecHandler {
+function scriptedShell(run: (body: string, exec: Parameters<FakeExecHandler>[0]) => void | Promise<void>): FakeExecHandler {
   return async (exec, server) => {
     const m = / (\/tmp\/script_\w+\.sh)$/.exec(exec.command);
     if (!m) return exec.exit(0); // rm -f and the like
     const body = server.files.get(m[1]!)?.data.toString() ?? '';
-    run(body, exec);
+    await run(body, exec);
   };
 }
 
@@ -70,9 +70,16 @@ async function setup(yaml: string, handler: FakeExecHandler) {
   return {ctx, state, events, logDir, server};
 }
 
-/** Plays a script: its `echo` lines to stdout, `echo2` lines to stderr, then its `exit` code. */
-function play(body: string, exec: Parameters<FakeExecHandler>[0]): void {
-  for (const m of body.matchAll(/^echo(2?) (.*)$/gm)) (m[1] ? exec.stderr : exec.stdout)(`${m[2]}\n`);
+/**
+ * Plays a script: its `echo` lines to stdout, `echo2` lines to stderr, then its `exit` code.
+ * A line is written only once the previous one was sent: stdout and stderr are separate
+ * streams on the server side, and a busy machine may otherwise let one overtake the other.
+ */
+async function play(body: string, exec: Parameters<FakeExecHandler>[0]): Promise<void> {
+  for (const m of body.matchAll(/^echo(2?) (.*)$/gm)) {
+    (m[1] ? exec.stderr : exec.stdout)(`${m[2]}\n`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
   exec.exit(Number(/^exit (\d+)$/m.exec(body)?.[1] ?? 0));
 }
 const SECTIONED: FakeExecHandler = scriptedShell(play);
@@ -130,7 +137,7 @@ describe('provision: disconnects', () => {
         if (body.includes('rebooting')) {
           exec.stdout('rebooting\n');
           setTimeout(() => exec.drop(), 50);
-        } else play(body, exec);
+        } else return play(body, exec);
       }),
     );
     await provision.run(ctx);

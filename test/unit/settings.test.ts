@@ -11,12 +11,12 @@ let n = 0;
 const freshDir = (): string => path.join(tmp, `c${++n}`);
 
 describe('settings store (conf)', () => {
-  it('round-trips through the file, which is mode 0600 even under a permissive umask', () => {
+  it('round-trips through the file, which is mode 0600 even under a permissive umask', async () => {
     const cwd = freshDir();
     const old = process.umask(0o000);
     try {
       const s = {...defaultSettings(), memory: 2048, cpus: 2, cacheDir: '/srv/cache', vncPortMin: 5950, vncPortMax: 5960};
-      const {file} = saveSettings(s, {cwd});
+      const {file} = await saveSettings(s, {cwd});
       expect(file).toBe(path.join(cwd, 'config.json'));
       expect(statSync(file).mode & 0o777).toBe(0o600);
       expect(readSettings({cwd})).toMatchObject({settings: s, exists: true, issues: []});
@@ -26,12 +26,12 @@ describe('settings store (conf)', () => {
     }
   });
 
-  it('tightens an existing 0644 file to 0600 when saving', () => {
+  it('tightens an existing 0644 file to 0600 when saving', async () => {
     const cwd = freshDir();
     mkdirSync(cwd, {recursive: true});
     writeFileSync(path.join(cwd, 'config.json'), JSON.stringify({memory: 1024}), {mode: 0o644});
     expect(readSettings({cwd}).settings.memory).toBe(1024);
-    saveSettings({...defaultSettings(), memory: 4096}, {cwd});
+    await saveSettings({...defaultSettings(), memory: 4096}, {cwd});
     expect(statSync(path.join(cwd, 'config.json')).mode & 0o777).toBe(0o600);
   });
 
@@ -41,12 +41,12 @@ describe('settings store (conf)', () => {
     expect(existsSync(cwd)).toBe(false);
   });
 
-  it('lives under $XDG_CONFIG_HOME/vmbench-nodejs by default', () => {
+  it('lives under $XDG_CONFIG_HOME/vmbench-nodejs by default', async () => {
     const before = process.env.XDG_CONFIG_HOME;
     process.env.XDG_CONFIG_HOME = path.join(tmp, 'xdg');
     try {
       expect(settingsFile()).toBe(path.join(tmp, 'xdg', 'vmbench-nodejs', 'config.json'));
-      saveSettings(defaultSettings());
+      await saveSettings(defaultSettings());
       expect(statSync(path.join(tmp, 'xdg', 'vmbench-nodejs', 'config.json')).mode & 0o777).toBe(0o600);
     } finally {
       if (before === undefined) delete process.env.XDG_CONFIG_HOME;
@@ -54,7 +54,7 @@ describe('settings store (conf)', () => {
     }
   });
 
-  it('an invalid file does not crash: each bad field is named, valid ones kept, the file copied aside once', () => {
+  it('an invalid file does not crash: each bad field is named, valid ones kept, the file copied aside once', async () => {
     const cwd = freshDir();
     mkdirSync(cwd, {recursive: true});
     const file = path.join(cwd, 'config.json');
@@ -80,7 +80,7 @@ describe('settings store (conf)', () => {
     expect(eff.warnings.at(-1)).toContain(`kept as ${r.backup}`);
 
     // Saving replaces it; the copy stays.
-    const saved = saveSettings({...r.settings, memory: 1024}, {cwd});
+    const saved = await saveSettings({...r.settings, memory: 1024}, {cwd});
     expect(saved.backup).toBe(r.backup);
     expect(readSettings({cwd})).toMatchObject({issues: [], settings: {memory: 1024, cpus: 4}});
     expect(readFileSync(r.backup!, 'utf8')).toBe(text);
@@ -101,8 +101,8 @@ describe('settings store (conf)', () => {
     expect(upside.settings).toMatchObject({httpPortMin: 8000, httpPortMax: 9000, memory: 1024});
   });
 
-  it('refuses to save invalid settings', () => {
-    expect(() => saveSettings({...defaultSettings(), cpus: 0}, {cwd: freshDir()})).toThrow('cpus: must be at least 1 (got 0)');
+  it('refuses to save invalid settings', async () => {
+    await expect(saveSettings({...defaultSettings(), cpus: 0}, {cwd: freshDir()})).rejects.toThrow('cpus: must be at least 1 (got 0)');
   });
 });
 
@@ -138,9 +138,9 @@ describe('--set key=value', () => {
 
 describe('applying settings to a build', () => {
   const text = 'iso_url: x.iso\nssh_username: root\nmemory: 256\nvnc_port_min: 5990\n';
-  it('profile fields win; settings replace the built-in defaults for the rest', () => {
+  it('profile fields win; settings replace the built-in defaults for the rest', async () => {
     const cwd = freshDir();
-    saveSettings({...defaultSettings(), memory: 2048, cpus: 2, vncPortMin: 5950, vncPortMax: 5999, httpPortMin: 8100, httpPortMax: 8200, outputDir: '/srv/out'}, {cwd});
+    await saveSettings({...defaultSettings(), memory: 2048, cpus: 2, vncPortMin: 5950, vncPortMax: 5999, httpPortMin: 8100, httpPortMax: 8200, outputDir: '/srv/out'}, {cwd});
     const s = loadSettings({cwd});
     const p = parseProfile(text, 'p.yaml', 'demo', {defaults: profileDefaults(s)});
     expect(p).toMatchObject({memory: 256, cpus: 2, vnc_port_min: 5990, vnc_port_max: 5999, http_port_min: 8100, http_port_max: 8200});
@@ -163,3 +163,4 @@ describe('applying settings to a build', () => {
     }
   });
 });
+

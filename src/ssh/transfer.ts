@@ -23,6 +23,7 @@ import type {ClientChannel, SFTPWrapper, Stats} from 'ssh2';
 import type {LogFn} from '../engine/events.js';
 import {abortError, type Connection} from './exec.js';
 import {shellQuote, type UploadState} from './upload.js';
+import {endAndWaitClosed, markClosedOnClose} from './sftp-close.js';
 import type {TransferOptions, TransferPlan, TransferResult} from './types.js';
 
 const posix = path.posix;
@@ -94,9 +95,6 @@ function call<T = void>(fn: (cb: (err: Error | null | undefined, value?: T) => v
   return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
 }
 
-/** SFTP channels that have closed (so nobody waits for their 'close' again). */
-const closedSftp = new WeakSet<SFTPWrapper>();
-
 /** Opens the session's SFTP channel, or undefined (and remembered) when the server has none. */
 async function openSftp(conn: Connection, state: UploadState, log: LogFn): Promise<SFTPWrapper | undefined> {
   if (state.sftpMissing) return undefined;
@@ -105,7 +103,7 @@ async function openSftp(conn: Connection, state: UploadState, log: LogFn): Promi
       try {
         conn.client.sftp((err, sftp) => {
           if (err) return reject(err);
-          sftp.once('close', () => closedSftp.add(sftp));
+          markClosedOnClose(sftp);
           resolve(sftp);
         });
       } catch (err) {
@@ -119,22 +117,6 @@ async function openSftp(conn: Connection, state: UploadState, log: LogFn): Promi
     log('info', `server has no SFTP (${e.message}); copying with exec cat/tar instead`);
     return undefined;
   }
-}
-
-/**
- * Ends the SFTP channel and waits for it to close: dropbear answers an exec on the next channel
- * with "Unable to exec" while the SFTP channel is still closing (seen with the tiny guest).
- */
-function endAndWaitClosed(s: SFTPWrapper, timeoutMs = 2000): Promise<void> {
-  if (closedSftp.has(s)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    s.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    s.end();
-  });
 }
 
 async function sftpStat(sftp: SFTPWrapper, p: string): Promise<Stats | undefined> {

@@ -7,6 +7,7 @@
  * configured sftp-server binary is missing (client.js sftp() onExit). Other SFTP errors
  * (permission denied, no such directory) are real and are not papered over by the fallback.
  */
+import {endAndWaitClosed} from './sftp-close.js';
 import type {SFTPWrapper} from 'ssh2';
 import {execCommand, type Connection} from './exec.js';
 import type {LogFn} from '../engine/events.js';
@@ -81,17 +82,6 @@ export async function uploadContent(
     }
   }
   return uploadViaExec(conn, log, data, remotePath, opts.mode);
-}
-
-function endAndWaitClosed(s: SFTPWrapper, timeoutMs = 2000): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    s.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    s.end();
-  });
 }
 
 async function uploadViaExec(conn: Connection, log: LogFn, data: Buffer, remotePath: string, mode: number | undefined): Promise<{method: 'exec'}> {

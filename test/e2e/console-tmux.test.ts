@@ -8,22 +8,11 @@ import {existsSync, readdirSync, rmSync} from 'node:fs';
 import path from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {assertBuilt, BIN, CACHE, processAlive, tinyProfileCopy, tmpDir} from './helpers.js';
+import {assertBuilt, BIN, CACHE, processAlive, tinyProfileCopy, tmpDir, tmuxServer} from './helpers.js';
 
-const socket = `vmbench-test-${process.pid}`;
-const tmux = (...args: string[]) => execa('tmux', ['-L', socket, ...args], {reject: false});
-const screen = async (): Promise<string> => (await tmux('capture-pane', '-p', '-t', 'build')).stdout;
-
-async function waitForScreen(pred: (s: string) => boolean, what: string, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = await screen();
-    if (pred(last)) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}; the terminal shows:\n${last}`);
-}
+const server = tmuxServer(`vmbench-test-${process.pid}`);
+const {tmux} = server;
+const waitForScreen = (pred: (s: string) => boolean, what: string, timeoutMs?: number) => server.waitForScreen('build', pred, what, timeoutMs);
 
 const work = tmpDir();
 beforeAll(() => assertBuilt());

@@ -63,3 +63,21 @@ export function events(stdout: string): Array<Record<string, unknown> & {type: s
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown> & {type: string});
 }
+
+/** A private tmux server (its own socket) for real-terminal tests; `kill()` ends only it. */
+export function tmuxServer(socket: string) {
+  const tmux = (...args: string[]) => execa('tmux', ['-L', socket, ...args], {reject: false});
+  const screen = async (session: string): Promise<string> => (await tmux('capture-pane', '-p', '-t', session)).stdout;
+  /** Polls the pane until `pred` holds (never a fixed sleep); the error shows the last screen. */
+  async function waitForScreen(session: string, pred: (s: string) => boolean, what: string, timeoutMs = 60_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      last = await screen(session);
+      if (pred(last)) return last;
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    throw new Error(`timed out waiting for ${what}; the terminal shows:\n${last}`);
+  }
+  return {tmux, screen, waitForScreen, kill: () => tmux('kill-server')};
+}

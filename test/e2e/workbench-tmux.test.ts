@@ -13,23 +13,13 @@ import {readFileSync, rmSync} from 'node:fs';
 import path from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {assertBuilt, BIN, CACHE, processAlive, tmpDir} from './helpers.js';
+import {assertBuilt, BIN, CACHE, processAlive, tmpDir, tmuxServer} from './helpers.js';
 
-const socket = `vmbench-wb-test-${process.pid}`;
-const tmux = (...args: string[]) => execa('tmux', ['-L', socket, ...args], {reject: false});
-const screen = async (): Promise<string> => (await tmux('capture-pane', '-p', '-t', 'wb')).stdout;
+const server = tmuxServer(`vmbench-wb-test-${process.pid}`);
+const {tmux} = server;
+const screen = (): Promise<string> => server.screen('wb');
 const keys = (...k: string[]) => tmux('send-keys', '-t', 'wb', ...k);
-
-async function waitForScreen(pred: (s: string) => boolean, what: string, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = await screen();
-    if (pred(last)) return last;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what}; the terminal shows:\n${last}`);
-}
+const waitForScreen = (pred: (s: string) => boolean, what: string, timeoutMs?: number) => server.waitForScreen('wb', pred, what, timeoutMs);
 
 /** The console box: the right-hand pane's rows between its top and bottom border. */
 function consoleRows(s: string): string[] {
@@ -42,7 +32,7 @@ function consoleRows(s: string): string[] {
 const work = tmpDir('vmbench-wb-');
 beforeAll(() => assertBuilt());
 afterAll(async () => {
-  await tmux('kill-server');
+  await server.kill();
   rmSync(work, {recursive: true, force: true});
 });
 

@@ -16,6 +16,7 @@
 import {existsSync} from 'node:fs';
 import path from 'node:path';
 import type {CliValues} from './main.js';
+import {INK_OPTIONS} from '../tui/ink-options.js';
 import {parseVars} from './validate-command.js';
 
 const NO_TTY = `vmbench: the workbench needs a terminal (stdin and stdout must be a TTY).
@@ -49,12 +50,17 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string}
   const graphics = forced ? detectGraphics(process.env) : probe.graphics !== 'halfblock' ? probe.graphics : detectGraphics(process.env, probe.da1);
   const colorMode = detectColorMode(process.env, true);
 
-  const [{render}, React, {App}, {listProfiles, describeProfile}, {startBuildController}, {loadProfile}, settingsMod, {reapStaleQemus}] = await Promise.all([
+  // The build engine (~0.15 s to load) is not needed to paint the picker: it loads after the
+  // first frame, unless a build starts at once (`vmbench build` in a terminal).
+  let controllerMod: typeof import('../tui/controller.js') | undefined;
+  let controllerError: Error | undefined;
+  const loadController = () => import('../tui/controller.js').then((m) => (controllerMod = m));
+  if (opts.build) await loadController();
+  const [{render}, React, {App}, {listProfiles, describeProfile}, {loadProfile}, settingsMod, {reapStaleQemus}] = await Promise.all([
     import('ink'),
     import('react'),
     import('../tui/App.js'),
     import('../tui/profiles-data.js'),
-    import('../tui/controller.js'),
     import('../profiles/loader.js'),
     import('../settings/index.js'),
     import('../qemu/reaper.js'),
@@ -96,7 +102,9 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string}
   };
   const startBuild = (dir: string, o: {debug: boolean; force?: boolean}) => {
     const loaded = loadProfile(dir, {defaults: settingsMod.profileDefaults(settings), vars: opts.build ? parseVars(values.var) : undefined});
-    const c = startBuildController({
+    if (controllerError) throw controllerError;
+    if (!controllerMod) throw new Error('still starting up: press Enter again in a moment');
+    const c = controllerMod.startBuildController({
       loaded,
       debug: o.debug,
       force: o.force || (!!opts.build && !!values.force),
@@ -209,13 +217,11 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string}
       stdout: inkOut as unknown as NodeJS.WriteStream,
       stdin,
       stderr,
-      exitOnCtrlC: false,
-      // Our own capture below: ink's would print above its frame and shift it.
-      patchConsole: false,
-      incrementalRendering: false,
-      maxFps: 30,
+      // maxFps 60, incremental rendering and console patching off: see ink-options.ts.
+      ...INK_OPTIONS,
     },
   );
+  if (!controllerMod) loadController().catch((e: Error) => (controllerError = e));
   // A component that throws makes ink unmount and reject waitUntilExit: that is a crash too
   // (without this the process would just end, code 0, once nothing else keeps it alive).
   let inkError: unknown;

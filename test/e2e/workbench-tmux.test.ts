@@ -55,6 +55,7 @@ describe('the workbench under tmux', () => {
     const pausedAt: string[] = [];
     let sawConsole = false;
     let sawSections = false;
+    let sawInfo = false;
     for (;;) {
       const s = await waitForScreen((t) => /⏸ paused before [A-Z]/.test(t) || t.includes('any key: back to the profiles'), 'a pause or the result screen', 90_000);
       const m = /⏸ paused before ([A-Za-z ]+?)\s{2}/.exec(s);
@@ -72,6 +73,14 @@ describe('the workbench under tmux', () => {
         const c = await waitForScreen((t) => consoleRows(t).join('').replace(/[^▀▄█]/g, '').length > 200, 'VM pixels in the console pane', 20_000);
         expect(c).toMatch(/2 Console/);
         sawConsole = true;
+        await keys('1');
+      }
+      if (step === 'Wait for SSH') {
+        // The Info pane: how to reach this VM by hand.
+        await keys('4');
+        const info = await waitForScreen((t) => /ssh -p \d+ /.test(t) && /vnc:\/\/127\.0\.0\.1:59\d\d/.test(t), 'the ssh command and VNC address');
+        expect(info).toMatch(/root@127\.0\.0\.1/);
+        sawInfo = true;
         await keys('1');
       }
       if (step === 'Remove temporary SSH key') {
@@ -100,6 +109,7 @@ describe('the workbench under tmux', () => {
     ]);
     expect(sawConsole).toBe(true);
     expect(sawSections).toBe(true);
+    expect(sawInfo).toBe(true);
 
     // The result screen, then (any key) the picker, where the last build shows as done; q quits.
     const result = await screen();

@@ -9,7 +9,7 @@
  * and Enter expands one to its lines. The build ends with an image on disk whose contents the
  * test reads back, and nothing is left running.
  */
-import {readFileSync, rmSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync, rmSync} from 'node:fs';
 import path from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -174,6 +174,33 @@ describe('the workbench under tmux', () => {
     const raw = path.join(dir, 'tiny.raw');
     await execa('qemu-img', ['convert', '-O', 'raw', path.join(dir, 'output-tiny', 'tiny.qcow2'), raw]);
     expect(readFileSync(raw).includes(Buffer.from('VMBENCH_TINY_MARKER from-build-view'))).toBe(true);
+    rmSync(dir, {recursive: true, force: true});
+  });
+
+  it('Ctrl-C in the build view cancels and cleans up: exit 130, no QEMU, no output', {timeout: 120_000}, async () => {
+    const dir = tmpDir('vmbench-wb-cancel-');
+    const exitFile = path.join(dir, 'exit-status');
+    const env = `env -u CI XDG_STATE_HOME=${dir}/state XDG_CONFIG_HOME=${dir}/config`;
+    const cmd = `cd ${dir} && ${env} node ${BIN} build tiny --cache-dir ${CACHE}; echo $? > ${exitFile}; sleep 600`;
+    await tmux('kill-session', '-t', 'wb');
+    expect((await tmux('new-session', '-d', '-x', '100', '-y', '30', '-s', 'wb', cmd)).exitCode).toBe(0);
+    // Ctrl-C while the VM boots and vmbench waits for its sshd.
+    await waitForScreen((s) => /▶ Wait for SSH/.test(s) || /step 8\/12 Wait for SSH/.test(s), 'the wait for SSH', 60_000);
+    const log = () => readFileSync(path.join(dir, 'state', 'vmbench', 'builds', readdirSync(path.join(dir, 'state', 'vmbench', 'builds'))[0]!, 'build.log'), 'utf8');
+    const pid = Number(/QEMU running \(pid (\d+)/.exec(log())?.[1]);
+    expect(processAlive(pid)).toBe(true);
+    await keys('C-c');
+    const result = await waitForScreen((s) => s.includes('any key: leave'), 'the result screen', 60_000);
+    expect(result).toMatch(/tiny: build cancelled/);
+    expect(processAlive(pid)).toBe(false);
+    const exited = () => existsSync(exitFile) && readFileSync(exitFile, 'utf8').trim() !== '';
+    for (let i = 0; i < 10 && !exited(); i++) {
+      await keys('Enter');
+      await waitForScreen(exited, 'the build view to leave', 1000).catch(() => undefined);
+    }
+    expect(readFileSync(exitFile, 'utf8').trim()).toBe('130');
+    // Cleaned up: no output directory, no work directory.
+    expect(readdirSync(dir).filter((f) => f.includes('output-tiny'))).toEqual([]);
     rmSync(dir, {recursive: true, force: true});
   });
 });

@@ -50,7 +50,7 @@ describe('provisioning over real SSH (tiny guest, dropbear)', () => {
     const evs = events(r.stdout);
     const logs = evs.filter((e) => e.type === 'log') as Array<{source: string; stream: string; line: string; section?: string[]}>;
     expect(logs.some((l) => /reboot: connection closed as expected/.test(l.line))).toBe(true);
-    expect(logs.some((l) => l.source === 'ssh' && /^reconnecting to 127\.0\.0\.1:\d+/.test(l.line))).toBe(true);
+    expect(logs.some((l) => l.source === 'ssh' && /^reconnecting over SSH on 127\.0\.0\.1:\d+/.test(l.line))).toBe(true);
     // The second script ran on the same guest over a new connection, in its section.
     const back = logs.find((l) => l.line === 'same guest, new connection');
     expect(back?.section).toEqual(['outer', 'after-reboot']);

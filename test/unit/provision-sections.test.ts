@@ -144,7 +144,7 @@ describe('provision: disconnects', () => {
     expect(runs).toBe(2);
     const lines = events.filter((e) => e.type === 'log').map((e) => (e as {line: string}).line);
     expect(lines.some((l) => /connection closed as expected/.test(l))).toBe(true);
-    expect(lines.some((l) => /^reconnecting to 127\.0\.0\.1/.test(l))).toBe(true);
+    expect(lines.some((l) => /^reconnecting over SSH on 127\.0\.0\.1/.test(l))).toBe(true);
     expect(lines).toContain('back');
   });
 

@@ -385,6 +385,24 @@ async function tarPipe(
   return String(host.stdout ?? '');
 }
 
+/**
+ * Runs `fn` with an open SFTP channel: aborting closes the channel (so a pending read or write
+ * fails at once and reports the abort), and the channel is closed and waited for afterwards.
+ */
+async function usingSftp<T>(sftp: SFTPWrapper, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  const closeSftp = (): void => void sftp.end();
+  signal?.addEventListener('abort', closeSftp, {once: true});
+  try {
+    return await fn();
+  } catch (err) {
+    if (signal?.aborted) throw abortError('file transfer');
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', closeSftp);
+    await endAndWaitClosed(sftp);
+  }
+}
+
 // ---------------------------------------------------------------- upload
 
 /** See {@link SshSession.uploadPath}. */
@@ -398,9 +416,7 @@ export async function uploadPath(conn: Connection, state: UploadState, log: LogF
   const plan = planOf(tree);
   const sftp = await openSftp(conn, state, log);
   if (!sftp) return uploadViaExec(conn, local, remotePath, tree, contentsOnly, opts);
-  const closeSftp = (): void => void sftp.end();
-  signal?.addEventListener('abort', closeSftp, {once: true});
-  try {
+  return usingSftp(sftp, signal, async () => {
     const destStat = await sftpStat(sftp, trimRemote(remotePath));
     if (root.kind === 'file') {
       const target = remotePath.endsWith('/') || destStat?.isDirectory() ? posix.join(trimRemote(remotePath), path.basename(local)) : remotePath;
@@ -429,13 +445,7 @@ export async function uploadPath(conn: Connection, state: UploadState, log: LogF
       if (e.kind === 'dir' && !(contentsOnly && e.rel === '')) await call((cb) => sftp.chmod(e.rel ? posix.join(top, e.rel) : top, e.mode, cb));
     }
     return {method: 'sftp', target: top, ...plan, skipped: tree.skipped};
-  } catch (err) {
-    if (signal?.aborted) throw abortError('file transfer');
-    throw err;
-  } finally {
-    signal?.removeEventListener('abort', closeSftp);
-    await endAndWaitClosed(sftp);
-  }
+  });
 }
 
 function mustExist(dest: string, why: string): TransferError {
@@ -485,9 +495,7 @@ export async function downloadPath(conn: Connection, state: UploadState, log: Lo
   const localIsDir = async (): Promise<boolean> => hasTrailingSlash(localPath) || (await stat(local).then((s) => s.isDirectory(), () => false));
   const sftp = await openSftp(conn, state, log);
   if (!sftp) return downloadViaExec(conn, src, local, contentsOnly, localIsDir, opts);
-  const closeSftp = (): void => void sftp.end();
-  signal?.addEventListener('abort', closeSftp, {once: true});
-  try {
+  return usingSftp(sftp, signal, async () => {
     const st = await sftpStat(sftp, src);
     if (!st) throw new TransferError(`${src} does not exist on the guest`);
     const tree = await scanRemote(sftp, src, st);
@@ -518,13 +526,7 @@ export async function downloadPath(conn: Connection, state: UploadState, log: Lo
       if (e.kind === 'dir' && !(contentsOnly && e.rel === '')) await chmod(e.rel ? path.join(top, e.rel) : top, e.mode);
     }
     return {method: 'sftp', target: top, ...plan, bytes, skipped: tree.skipped};
-  } catch (err) {
-    if (signal?.aborted) throw abortError('file transfer');
-    throw err;
-  } finally {
-    signal?.removeEventListener('abort', closeSftp);
-    await endAndWaitClosed(sftp);
-  }
+  });
 }
 
 async function downloadViaExec(

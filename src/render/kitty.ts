@@ -13,9 +13,8 @@
  */
 import {deflateSync} from 'node:zlib';
 import type {PixelSource, Rect} from '../vnc/framebuffer.js';
-import {computeView, type View, type ViewRequest} from './downscale.js';
 import {SYNC_BEGIN, SYNC_END} from './halfblock.js';
-import {sameView, type PaneGeometry, type ScreenPainter} from './pane.js';
+import {PixelPane, sameView, type PixelPaneOptions, type ScreenPainter} from './pane.js';
 import {encodePng} from './png.js';
 
 /** How pixels travel: PNG (f=100, what every implementation takes), raw RGBA (f=32) or RGB (f=24), both zlib-compressed. */
@@ -97,70 +96,26 @@ export function kittyDelete(id: number): string {
 }
 
 /** Options for {@link KittyPane}. */
-export interface KittyPaneOptions extends PaneGeometry {
+/** The cell size sets the aspect ratio and what zoom 1 means. */
+export interface KittyPaneOptions extends PixelPaneOptions {
   format?: KittyFormat;
-  /** Cell size in pixels (from `CSI 16 t`, see detect.ts); sets the aspect ratio and what zoom 1 means. Default 8×16. */
-  cellWidth?: number;
-  cellHeight?: number;
   /** First of the two image ids used alternately. Default 0x766d62 ("vmb"). */
   idBase?: number;
-  synchronized?: boolean;
-  view?: ViewRequest;
 }
 
 /** Kitty backend: sends the viewed part of the screen whenever it changed; the terminal scales it. */
-export class KittyPane implements ScreenPainter {
-  private cols = 0;
-  private rows = 0;
-  private originRow: number;
-  private originCol: number;
-  private readonly cw: number;
-  private readonly ch: number;
+export class KittyPane extends PixelPane implements ScreenPainter {
   private readonly format: KittyFormat;
   private readonly ids: [number, number];
-  private readonly sync: boolean;
-  private req: ViewRequest;
-  private last: View | undefined;
   private shown: number | undefined;
   private flip = 0;
-  private prev: Uint32Array | undefined;
 
   constructor(opts: KittyPaneOptions) {
-    this.originRow = opts.originRow ?? 1;
-    this.originCol = opts.originCol ?? 1;
-    this.cw = opts.cellWidth ?? 8;
-    this.ch = opts.cellHeight ?? 16;
+    super(opts);
     this.format = opts.format ?? 'png';
     const base = opts.idBase ?? 0x766d62;
     this.ids = [base, base + 1];
-    this.sync = opts.synchronized ?? true;
-    this.req = opts.view ?? {};
     this.resize(opts.cols, opts.rows);
-  }
-
-  get view(): View | undefined {
-    return this.last;
-  }
-
-  setView(req: ViewRequest): void {
-    this.req = {...req};
-  }
-
-  resize(cols: number, rows: number): void {
-    this.cols = Math.max(0, cols | 0);
-    this.rows = Math.max(0, rows | 0);
-    this.invalidate();
-  }
-
-  moveTo(originRow: number, originCol: number): void {
-    this.originRow = originRow;
-    this.originCol = originCol;
-    this.invalidate();
-  }
-
-  invalidate(): void {
-    this.last = undefined;
-    this.prev = undefined;
   }
 
   clear(): Buffer {
@@ -172,15 +127,14 @@ export class KittyPane implements ScreenPainter {
   render(screen: PixelSource, damage?: readonly Rect[]): Buffer {
     const none = Buffer.alloc(0);
     if (this.cols === 0 || this.rows === 0) return none;
-    const view = computeView(screen.width, screen.height, this.cols * this.cw, this.rows * this.ch, this.req);
+    const view = this.views.compute(screen, this.cols * this.cw, this.rows * this.ch);
     if (view.src.width === 0) return none;
-    if (this.req.zoom !== undefined && this.req.zoom !== 'fit') this.req = {...this.req, panX: view.src.x, panY: view.src.y};
-    const same = sameView(this.last, view) && this.prev !== undefined;
+    const same = sameView(this.views.last, view) && this.prev !== undefined;
     if (same && damage && !damage.some((d) => overlaps(d, view.src))) return none;
     const crop = cropOf(screen, view.src);
     if (same && equal(crop, this.prev!)) return none;
     this.prev = crop;
-    this.last = view;
+    this.views.last = view;
     const {dst} = view;
     const col = this.originCol + Math.round(dst.x / this.cw);
     const row = this.originRow + Math.round(dst.y / this.ch);

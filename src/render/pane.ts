@@ -42,6 +42,95 @@ export interface PaneGeometry {
   originCol?: number;
 }
 
+/**
+ * The zoom and pan a pane was asked for, and the view it last drew. After each computed view the
+ * clamped pan is kept, so panning back from past an edge starts moving at once.
+ */
+export class ViewKeeper {
+  private req: ViewRequest;
+  /** The view used by the last render, if any. */
+  last: View | undefined;
+
+  constructor(req: ViewRequest = {}) {
+    this.req = {...req};
+  }
+
+  set(req: ViewRequest): void {
+    this.req = {...req};
+  }
+
+  /** The view of `screen` on a grid of `width` × `height` for the requested zoom and pan. */
+  compute(screen: {width: number; height: number}, width: number, height: number): View {
+    const view = computeView(screen.width, screen.height, width, height, this.req);
+    if (this.req.zoom !== undefined && this.req.zoom !== 'fit') this.req = {...this.req, panX: view.src.x, panY: view.src.y};
+    return view;
+  }
+}
+
+/** Geometry of the backends that draw in real pixels (kitty, sixel). */
+export interface PixelPaneOptions extends PaneGeometry {
+  /** Cell size in pixels (from `CSI 16 t`, see detect.ts). Default 8×16. */
+  cellWidth?: number;
+  cellHeight?: number;
+  synchronized?: boolean;
+  view?: ViewRequest;
+}
+
+/**
+ * What kitty and sixel panes share: a box of cells at a terminal position, its cell size in
+ * pixels, the view, and the last drawn pixels (`prev`) that any move, resize or invalidation
+ * forgets so the next render repaints everything.
+ */
+export abstract class PixelPane {
+  protected cols = 0;
+  protected rows = 0;
+  protected originRow: number;
+  protected originCol: number;
+  protected readonly cw: number;
+  protected readonly ch: number;
+  protected readonly sync: boolean;
+  protected readonly views: ViewKeeper;
+  protected prev: Uint32Array | undefined;
+
+  constructor(opts: PixelPaneOptions) {
+    this.originRow = opts.originRow ?? 1;
+    this.originCol = opts.originCol ?? 1;
+    this.cw = opts.cellWidth ?? 8;
+    this.ch = opts.cellHeight ?? 16;
+    this.sync = opts.synchronized ?? true;
+    this.views = new ViewKeeper(opts.view);
+  }
+
+  get view(): View | undefined {
+    return this.views.last;
+  }
+
+  setView(req: ViewRequest): void {
+    this.views.set(req);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.cols = Math.max(0, cols | 0);
+    this.rows = Math.max(0, rows | 0);
+    this.resized();
+    this.invalidate();
+  }
+
+  /** After `cols`/`rows` changed (e.g. to reallocate a pixel grid). */
+  protected resized(): void {}
+
+  moveTo(originRow: number, originCol: number): void {
+    this.originRow = originRow;
+    this.originCol = originCol;
+    this.invalidate();
+  }
+
+  invalidate(): void {
+    this.views.last = undefined;
+    this.prev = undefined;
+  }
+}
+
 /** Options for {@link HalfBlockPane}. */
 export interface HalfBlockPaneOptions extends PaneGeometry {
   mode: ColorMode;
@@ -67,31 +156,30 @@ export class HalfBlockPane implements ScreenPainter {
   private readonly painter: CellPainter;
   private readonly background: number;
   private grid: {width: number; height: number; pixels: Uint32Array};
-  private req: ViewRequest;
-  private last: View | undefined;
+  private readonly views: ViewKeeper;
   private screenKey = '';
 
   constructor(opts: HalfBlockPaneOptions) {
     this.painter = new CellPainter({...opts});
     this.background = opts.background ?? 0;
-    this.req = opts.view ?? {};
+    this.views = new ViewKeeper(opts.view);
     this.grid = {width: 0, height: 0, pixels: new Uint32Array(0)};
     this.resize(opts.cols, opts.rows);
   }
 
   get view(): View | undefined {
-    return this.last;
+    return this.views.last;
   }
 
   setView(req: ViewRequest): void {
-    this.req = {...req};
+    this.views.set(req);
   }
 
   resize(cols: number, rows: number): void {
     this.painter.resize(cols, rows);
     const {cols: c, rows: r} = this.painter.size;
     this.grid = {width: c, height: r * 2, pixels: new Uint32Array(c * r * 2)};
-    this.last = undefined;
+    this.views.last = undefined;
   }
 
   moveTo(originRow: number, originCol: number): void {
@@ -103,22 +191,20 @@ export class HalfBlockPane implements ScreenPainter {
   }
 
   clear(): Buffer {
-    this.last = undefined;
+    this.views.last = undefined;
     return this.painter.clear();
   }
 
   render(screen: PixelSource, damage?: readonly Rect[]): Buffer {
     const {grid} = this;
     if (grid.width === 0 || grid.height === 0) return Buffer.alloc(0);
-    const view = computeView(screen.width, screen.height, grid.width, grid.height, this.req);
+    const view = this.views.compute(screen, grid.width, grid.height);
     // A zoomed view can be identical on two screen sizes; a size change still needs a full pass.
     const key = `${screen.width}x${screen.height}`;
-    const fresh = !sameView(this.last, view) || key !== this.screenKey || !damage;
+    const fresh = !sameView(this.views.last, view) || key !== this.screenKey || !damage;
     downscale(screen, view, grid.pixels, fresh ? {background: this.background} : {damage});
-    this.last = view;
+    this.views.last = view;
     this.screenKey = key;
-    // Keep the clamped pan, so panning back from past an edge starts moving at once.
-    if (this.req.zoom !== undefined && this.req.zoom !== 'fit') this.req = {...this.req, panX: view.src.x, panY: view.src.y};
     return this.painter.paint(grid);
   }
 }

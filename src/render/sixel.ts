@@ -13,9 +13,9 @@
  * search, and console screens use few colours anyway.
  */
 import type {PixelSource, Rect} from '../vnc/framebuffer.js';
-import {computeView, downscale, type View, type ViewRequest} from './downscale.js';
+import {downscale} from './downscale.js';
 import {SYNC_BEGIN, SYNC_END} from './halfblock.js';
-import {sameView, type PaneGeometry, type ScreenPainter} from './pane.js';
+import {PixelPane, sameView, type PixelPaneOptions, type ScreenPainter} from './pane.js';
 import {rgbTo256, xterm256ToRgb} from './palette.js';
 import {ByteWriter} from './bytes.js';
 
@@ -120,71 +120,30 @@ export function encodeSixel(src: PixelSource, area?: Rect): string {
 }
 
 /** Options for {@link SixelPane}. */
-export interface SixelPaneOptions extends PaneGeometry {
-  /** Cell size in pixels (from `CSI 16 t`, see detect.ts): sixels are drawn in real pixels. Default 8×16. */
-  cellWidth?: number;
-  cellHeight?: number;
+/** Sixels are drawn in real pixels: the cell size says how many per cell. */
+export interface SixelPaneOptions extends PixelPaneOptions {
   background?: number;
-  synchronized?: boolean;
-  view?: ViewRequest;
 }
 
 /**
  * Sixel backend: scales the screen to the pane's pixel size and repaints only the cell rows
  * whose pixels changed, each run of them as one sixel strip starting at the strip's first row.
  */
-export class SixelPane implements ScreenPainter {
-  private cols = 0;
-  private rows = 0;
-  private originRow: number;
-  private originCol: number;
-  private readonly cw: number;
-  private readonly ch: number;
+export class SixelPane extends PixelPane implements ScreenPainter {
   private readonly background: number;
-  private readonly sync: boolean;
-  private req: ViewRequest;
-  private last: View | undefined;
   private grid = {width: 0, height: 0, pixels: new Uint32Array(0)};
-  private prev: Uint32Array | undefined;
   private readonly w = new ByteWriter();
 
   constructor(opts: SixelPaneOptions) {
-    this.originRow = opts.originRow ?? 1;
-    this.originCol = opts.originCol ?? 1;
-    this.cw = opts.cellWidth ?? 8;
-    this.ch = opts.cellHeight ?? 16;
+    super(opts);
     this.background = opts.background ?? 0;
-    this.sync = opts.synchronized ?? true;
-    this.req = opts.view ?? {};
     this.resize(opts.cols, opts.rows);
   }
 
-  get view(): View | undefined {
-    return this.last;
-  }
-
-  setView(req: ViewRequest): void {
-    this.req = {...req};
-  }
-
-  resize(cols: number, rows: number): void {
-    this.cols = Math.max(0, cols | 0);
-    this.rows = Math.max(0, rows | 0);
+  protected override resized(): void {
     const width = this.cols * this.cw;
     const height = this.rows * this.ch;
     this.grid = {width, height, pixels: new Uint32Array(width * height)};
-    this.invalidate();
-  }
-
-  moveTo(originRow: number, originCol: number): void {
-    this.originRow = originRow;
-    this.originCol = originCol;
-    this.invalidate();
-  }
-
-  invalidate(): void {
-    this.last = undefined;
-    this.prev = undefined;
   }
 
   /** Sixels are ordinary cell contents: erasing the pane's cells (ECH) removes them. */
@@ -198,11 +157,10 @@ export class SixelPane implements ScreenPainter {
   render(screen: PixelSource, damage?: readonly Rect[]): Buffer {
     const {grid, cw, ch} = this;
     if (grid.width === 0 || grid.height === 0) return Buffer.alloc(0);
-    const view = computeView(screen.width, screen.height, grid.width, grid.height, this.req);
-    if (this.req.zoom !== undefined && this.req.zoom !== 'fit') this.req = {...this.req, panX: view.src.x, panY: view.src.y};
-    const fresh = !sameView(this.last, view) || !this.prev || !damage;
+    const view = this.views.compute(screen, grid.width, grid.height);
+    const fresh = !sameView(this.views.last, view) || !this.prev || !damage;
     downscale(screen, view, grid.pixels, fresh ? {background: this.background} : {damage});
-    this.last = view;
+    this.views.last = view;
     const rowPx = grid.width * ch;
     const {prev, w} = this;
     const changed = Array.from({length: this.rows}, (_, r) => !prev || !same(grid.pixels, prev, r * rowPx, rowPx));

@@ -9,6 +9,7 @@ import type {BuildEvent} from '../engine/events.js';
 import {createScreenPainter, detectColorMode, detectGraphics, type ScreenPainter} from '../render/index.js';
 import type {Framebuffer} from '../vnc/framebuffer.js';
 import type {KeySender} from '../vnc/key-sender.js';
+import {OrderedKeys} from '../vnc/key-sender.js';
 import {keyEventsFor, TermKeyParser} from '../vnc/term-keys.js';
 import {formatDuration} from '../util/duration.js';
 
@@ -69,15 +70,7 @@ export class ConsoleView {
       (k) => {
         const feed = this.o.feed();
         if (!feed) return;
-        // Sequential, so modifiers and key arrive in order even through an asynchronous sender.
-        const events = keyEventsFor(k);
-        this.keyChain = this.keyChain
-          .then(async () => {
-            for (const [keysym, down] of events) await feed.keys.keyEvent(keysym, down);
-          })
-          .catch((err: Error) => {
-            this.notice = `key not sent: ${err.message}`;
-          });
+        this.keys.send(feed.keys, keyEventsFor(k));
       },
       () => {
         this.interact = false;
@@ -234,6 +227,8 @@ export class ConsoleView {
   }
 
   private lastTextPainted = '';
-  private keyChain: Promise<void> = Promise.resolve();
+  private readonly keys = new OrderedKeys((err) => {
+    this.notice = `key not sent: ${err.message}`;
+  });
   private stopped = false;
 }

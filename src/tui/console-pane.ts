@@ -37,6 +37,7 @@ import {EventEmitter} from 'node:events';
 import type {ScreenPainter} from '../render/pane.js';
 import type {PixelSource, Rect} from '../vnc/framebuffer.js';
 import type {KeySender} from '../vnc/key-sender.js';
+import {OrderedKeys} from '../vnc/key-sender.js';
 import {keyEventsFor, TermKeyParser} from '../vnc/term-keys.js';
 
 /** A box of terminal cells; `row`/`col` are 1-based terminal coordinates of its top-left cell. */
@@ -443,7 +444,7 @@ export class ConsolePane {
   private parser: TermKeyParser | undefined;
   private armed = false;
   private onRelease: (() => void) | undefined;
-  private keyChain: Promise<void> = Promise.resolve();
+  private readonly keys = new OrderedKeys((err) => this.notice?.(`key not sent: ${err.message}`));
   /** Figures for tests and benchmarks. */
   readonly stats = {paints: 0, bytes: 0, keys: 0};
 
@@ -582,7 +583,7 @@ export class ConsolePane {
 
   /** Resolves once every key sent so far went out (tests, and before leaving). */
   flushKeys(): Promise<void> {
-    return this.keyChain;
+    return this.keys.flushed();
   }
 
   private send(events: Array<[number, boolean]>): void {
@@ -592,12 +593,7 @@ export class ConsolePane {
       return;
     }
     this.stats.keys++;
-    // Sequential, so modifiers and key arrive in order even through an asynchronous sender.
-    this.keyChain = this.keyChain
-      .then(async () => {
-        for (const [keysym, down] of events) await feed.keys.keyEvent(keysym, down);
-      })
-      .catch((err: Error) => this.notice?.(`key not sent: ${err.message}`));
+    this.keys.send(feed.keys, events);
   }
 
   // --- internals -----------------------------------------------------------------------

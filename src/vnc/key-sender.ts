@@ -18,3 +18,28 @@ export interface KeySender {
    */
   keyEvent(keysym: number, down: boolean): void | Promise<void>;
 }
+
+/**
+ * Sends groups of key events strictly in order through a sender that may be asynchronous
+ * (QMP acknowledges each event): a modifier and its key must never overtake each other, and a
+ * key typed while the previous one is in flight waits for it. A failed send is reported and
+ * does not stop the keys after it.
+ */
+export class OrderedKeys {
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly onError: (err: Error) => void) {}
+
+  send(keys: KeySender, events: ReadonlyArray<readonly [keysym: number, down: boolean]>): void {
+    this.chain = this.chain
+      .then(async () => {
+        for (const [keysym, down] of events) await keys.keyEvent(keysym, down);
+      })
+      .catch((err: Error) => this.onError(err));
+  }
+
+  /** Resolves once every event sent so far went out (or failed). */
+  flushed(): Promise<void> {
+    return this.chain;
+  }
+}

@@ -56,8 +56,6 @@ export interface ConsoleFrames {
   readonly state?: string;
 }
 
-/** After a feed stopped, how long before the controller is asked for a new one. */
-const REACQUIRE_MS = 3000;
 
 export {BSU, ESU, InkStdout, TerminalRowTracker} from './ink-stdout.js';
 
@@ -87,8 +85,6 @@ export class ConsolePane {
   private painter: ScreenPainter | undefined;
   private frames: () => ConsoleFrames | undefined = () => undefined;
   private feed: ConsoleFrames | undefined;
-  /** Do not ask for a new feed before this time (ms since epoch). */
-  private feedStoppedAt = 0;
   private lastVersion = -1;
   private lastFb: ConsoleFrames['framebuffer'] | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -132,7 +128,6 @@ export class ConsolePane {
   setFrames(frames: () => ConsoleFrames | undefined): void {
     this.frames = frames;
     this.feed = undefined;
-    this.feedStoppedAt = 0;
     this.lastVersion = -1;
   }
 
@@ -250,24 +245,13 @@ export class ConsolePane {
   // --- internals -----------------------------------------------------------------------
 
   /**
-   * The feed, asked of the controller as rarely as possible: asking opens a VNC connection
-   * when none is open (engine/screen.ts liveFrames), and a request in the middle of the VM's
-   * cleanup — after the engine stopped the feed, before QEMU is gone — would open a new one
-   * nobody stops. So a feed is kept while it lives, and after it stopped the controller is asked
-   * again only a while later (a VM started again, e.g. a retried step).
+   * The feed: kept while it lives; once it stopped, the controller is asked again (it gives
+   * none while the VM goes down — engine/screen.ts liveFrames — and a new one when a VM runs
+   * again, e.g. after a retried step).
    */
   private safeFrames(): ConsoleFrames | undefined {
     const cached = this.feed;
     if (cached && cached.state !== 'stopped') return cached;
-    const now = Date.now();
-    if (cached && now - this.feedStoppedAt < 0) return undefined;
-    if (cached) {
-      // Seen stopped just now: wait before asking for another one.
-      this.feed = undefined;
-      this.feedStoppedAt = now + REACQUIRE_MS;
-      return undefined;
-    }
-    if (now < this.feedStoppedAt) return undefined;
     try {
       this.feed = this.frames();
     } catch {

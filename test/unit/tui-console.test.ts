@@ -175,23 +175,30 @@ describe('ConsolePane painting', () => {
 });
 
 describe('ConsolePane and the frame feed', () => {
-  it('keeps a live feed, and after it stopped does not ask for a new one at once (asking opens a VNC connection)', () => {
+  it('keeps a live feed; once it stopped, paints nothing from it and takes the next VM’s feed', () => {
     let asked = 0;
     const feed = {framebuffer: screen(), keys: {keyEvent: () => {}}, state: 'live'};
+    let current: typeof feed | undefined = feed;
     const {pane, take} = setup();
     panes.push(pane);
-    pane.setFrames(() => (asked++, feed));
+    pane.setFrames(() => (asked++, current));
     pane.setRect({row: 1, col: 1, width: 10, height: 5});
     for (let i = 0; i < 5; i++) pane.tick();
-    expect(asked).toBe(1);
+    expect(asked).toBe(1); // a live feed is kept, not asked for again
     expect(take()).not.toBe('');
-    // The engine stopped the feed (VM cleanup): the pane must not open another one mid-cleanup.
+    // The engine stopped the feed (VM cleanup); while the VM goes down the controller has none.
     feed.state = 'stopped';
+    current = undefined;
     feed.framebuffer.pixels.fill(0x112233);
     (feed.framebuffer as Framebuffer).resize(80, 40);
     for (let i = 0; i < 5; i++) pane.tick();
-    expect(asked).toBe(1);
     expect(take()).toBe('');
+    // A VM runs again (a retried step): its feed is picked up at once (another picture).
+    const next = screen();
+    next.pixels.fill(0x445566);
+    current = {framebuffer: next, keys: {keyEvent: () => {}}, state: 'live'};
+    pane.tick();
+    expect(take()).not.toBe('');
   });
 });
 

@@ -1,15 +1,14 @@
-import {EventEmitter} from 'node:events';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import React from 'react';
-import {render as inkRender} from 'ink';
 import {render} from 'ink-testing-library';
 import {afterAll, afterEach, describe, expect, it} from 'vitest';
 import {defaultSettings, type Settings} from '../../src/settings/schema.js';
 import type {CheckUpdate} from '../../src/setup/runner.js';
 import type {CheckResult} from '../../src/setup/types.js';
 import {SetupScreen, type SetupScreenProps} from '../../src/tui/SetupScreen.js';
+import {renderSized} from '../fakes/fake-controller.js';
 
 const strip = (s: string | undefined): string => (s ?? '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 const KEYS = {up: '\x1b[A', down: '\x1b[B', enter: '\r', esc: '\x1b', tab: '\t', backTab: '\x1b[Z', ctrlU: '\x15', backspace: '\x7f'};
@@ -186,33 +185,6 @@ describe('SetupScreen', () => {
   });
 
   it('fits 80×24 on every page', async () => {
-    class Stdout extends EventEmitter {
-      columns = 80;
-      rows = 24;
-      last = '';
-      write = (s: string): boolean => ((this.last = s), true);
-    }
-    class Stdin extends EventEmitter {
-      isTTY = true;
-      data: string | null = null;
-      write = (d: string): void => {
-        this.data = d;
-        this.emit('readable');
-      };
-      read = (): string | null => {
-        const d = this.data;
-        this.data = null;
-        return d;
-      };
-      setEncoding(): void {}
-      setRawMode(): void {}
-      resume(): void {}
-      pause(): void {}
-      ref(): void {}
-      unref(): void {}
-    }
-    const stdout = new Stdout();
-    const stdin = new Stdin();
     const many: CheckResult[] = Array.from({length: 9}, (_, i) => ({
       id: `c${i}`,
       title: `A check with a rather long title number ${i}`,
@@ -220,7 +192,7 @@ describe('SetupScreen', () => {
       detail: 'x'.repeat(300),
       fix: `sudo apt-get install ${'pkg '.repeat(30)}`,
     }));
-    const instance = inkRender(
+    const instance = renderSized(
       <SetupScreen
         runChecks={async (onUpdate) => (many.forEach(onUpdate), many)}
         initial={{...defaultSettings(), cacheDir: `/${'very-long-directory/'.repeat(10)}cache`}}
@@ -228,16 +200,18 @@ describe('SetupScreen', () => {
         settingsFile={`/${'deep/'.repeat(30)}config.json`}
         onDone={() => {}}
       />,
-      {stdout: stdout as never, stdin: stdin as never, debug: true, exitOnCtrlC: false, patchConsole: false},
+      80,
+      24,
     );
     cleanups.push(() => instance.unmount());
+    const {stdin} = instance;
     const pages: string[] = [];
     for (const key of ['1', '2', '3', 'y', KEYS.esc, '4']) {
       stdin.write(key);
       await tick();
       await tick();
       if (key === KEYS.esc) continue;
-      const f = strip(stdout.last);
+      const f = strip(instance.lastFrame() ?? '');
       pages.push(f);
       const lines = f.replace(/\n$/, '').split('\n');
       expect(lines.length, `page ${key}:\n${f}`).toBeLessThanOrEqual(23);

@@ -3,8 +3,7 @@
  * its arguments, environment, inventory, extra-vars file and key file, then prints and exits as
  * told). The real ansible against a real guest is in test/e2e/provisioners-real.test.ts.
  */
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs';
-import os from 'node:os';
+import {chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {runAnsible, inventoryText, sanitizeArgs} from '../../src/engine/steps/provisioners/ansible.js';
@@ -14,15 +13,9 @@ import {parseProfile, ProfileError} from '../../src/profiles/loader.js';
 import type {AnsibleProvisioner} from '../../src/profiles/schema.js';
 import {generateKeyPair, type SshSession} from '../../src/ssh/index.js';
 import {processAlive} from '../../src/util/process.js';
+import {scratchDirs} from '../support/scratch.js';
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'vmbench-ansible-test-'));
-afterAll(() => rmSync(tmp, {recursive: true, force: true}));
-let n = 0;
-const fresh = (name: string): string => {
-  const d = path.join(tmp, `${n++}-${name}`);
-  mkdirSync(d, {recursive: true});
-  return d;
-};
+const fresh = scratchDirs('vmbench-ansible-test-');
 
 const KEY = generateKeyPair('ansible-test');
 const PASSWORD = 'pw-never-logged-9431';
@@ -100,8 +93,8 @@ function setup(provisionerYaml: string, o: {bin?: string; password?: boolean; ke
     id: 'b1',
     profile,
     profileDir,
-    options: {force: false, cacheDir: tmp, logDir: '', env: {PATH: `${o.bin ?? fakeBin()}:${process.env.PATH}`, FAKE_OUT: out, HOME: process.env.HOME ?? '/root', ...o.env}},
-    outputDir: path.join(tmp, 'output'),
+    options: {force: false, cacheDir: workDir, logDir: '', env: {PATH: `${o.bin ?? fakeBin()}:${process.env.PATH}`, FAKE_OUT: out, HOME: process.env.HOME ?? '/root', ...o.env}},
+    outputDir: path.join(workDir, 'output'),
     workDir,
     sshHostPort: 2345,
     sshKey: o.key === false ? undefined : KEY,

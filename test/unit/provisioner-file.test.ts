@@ -3,10 +3,10 @@
  * session against the in-process SSH server, whose SFTP is backed by a temporary directory
  * (the "guest's" filesystem).
  */
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {afterAll, afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {runFile, localPath} from '../../src/engine/steps/provisioners/file.js';
 import type {BuildState} from '../../src/engine/state.js';
 import {StepError, type StepContext} from '../../src/engine/step.js';
@@ -14,20 +14,11 @@ import {parseProfile, ProfileError} from '../../src/profiles/loader.js';
 import type {FileProvisioner} from '../../src/profiles/schema.js';
 import {waitForSsh} from '../../src/ssh/index.js';
 import {hostShell, startFakeSshServer} from '../fakes/fake-ssh-server.js';
+import {cleanupAfterEach, scratchDirs} from '../support/scratch.js';
 
 const PASSWORD = 'file-prov-pw';
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'vmbench-file-prov-'));
-afterAll(() => rmSync(tmp, {recursive: true, force: true}));
-let n = 0;
-const fresh = (name: string): string => {
-  const d = path.join(tmp, `${n++}-${name}`);
-  mkdirSync(d, {recursive: true});
-  return d;
-};
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const fresh = scratchDirs('vmbench-file-prov-');
+const cleanups = cleanupAfterEach();
 
 interface Run {
   ctx: StepContext<BuildState>;
@@ -59,7 +50,8 @@ async function setup(provisionersYaml: string, opts: {sftp?: boolean} = {}): Pro
   const logs: string[] = [];
   const progress: Run['progress'] = [];
   const abort = new AbortController();
-  const state = {id: 'b1', profile, profileDir, options: {force: false, cacheDir: tmp, logDir: '', env: {}}, outputDir: path.join(tmp, 'out'), ssh, artifacts: []} as unknown as BuildState;
+  const scratch = fresh('build');
+  const state = {id: 'b1', profile, profileDir, options: {force: false, cacheDir: scratch, logDir: '', env: {}}, outputDir: path.join(scratch, 'out'), ssh, artifacts: []} as unknown as BuildState;
   const ctx: StepContext<BuildState> = {
     state,
     signal: abort.signal,

@@ -3,29 +3,19 @@
  * ssh2 server: SFTP served from a real temporary directory, or no SFTP and a real /bin/sh behind
  * exec (so the cat/tar fallback really runs cat and tar).
  */
-import {chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
-import os from 'node:os';
+import {chmodSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
-import {afterAll, afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {waitForSsh, type SshSession} from '../../src/ssh/index.js';
 import {parseLsMode, TransferError} from '../../src/ssh/transfer.js';
 import type {TransferPlan} from '../../src/ssh/types.js';
 import {hostShell, startFakeSshServer, type FakeExecHandler, type FakeSshServer} from '../fakes/fake-ssh-server.js';
+import {cleanupAfterEach, scratchDirs} from '../support/scratch.js';
 
 const PASSWORD = 'transfer-test-pw';
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'vmbench-transfer-'));
-afterAll(() => rmSync(tmp, {recursive: true, force: true}));
-let n = 0;
-const fresh = (name: string): string => {
-  const d = path.join(tmp, `${n++}-${name}`);
-  mkdirSync(d, {recursive: true});
-  return d;
-};
+const fresh = scratchDirs('vmbench-transfer-');
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const cleanups = cleanupAfterEach();
 
 interface Guest {
   server: FakeSshServer;
@@ -45,10 +35,11 @@ async function guest(mode: 'sftp' | 'exec', exec: FakeExecHandler = hostShell): 
   return {server, session, root, at: (p) => path.join(root, p)};
 }
 
+let guestDirs = 0;
 /** A guest directory path usable in both modes (exec mode sees host paths). */
 function guestDir(g: Guest, name: string): string {
   if (g.root === '/') return fresh(name);
-  const p = `/${n++}-${name}`;
+  const p = `/${guestDirs++}-${name}`;
   mkdirSync(g.at(p));
   return p;
 }

@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
 import ssh2 from 'ssh2';
+import {runsOption} from './lib/runs.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 if (!existsSync(path.join(ROOT, 'dist/ssh/index.js'))) {
@@ -32,21 +33,7 @@ const DELAY_MIN_MS = 1000;
 const DELAY_SPAN_MS = 1000;
 const PASSWORD = 'bench-password';
 
-let runs = 10;
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i++) {
-  if (argv[i] === '--runs' || argv[i].startsWith('--runs=')) {
-    const v = argv[i].includes('=') ? argv[i].split('=')[1] : argv[++i];
-    runs = Number(v);
-    if (!Number.isInteger(runs) || runs < 1) {
-      console.error(`ssh-connect: --runs needs a whole number ≥ 1, got ${v ?? '(nothing)'}`);
-      process.exit(2);
-    }
-  } else {
-    console.error(`ssh-connect: unknown option ${argv[i]}\nusage: node bench/ssh-connect.mjs [--runs N]`);
-    process.exit(2);
-  }
-}
+const runs = runsOption('ssh-connect', 10);
 
 /** An ed25519 host key; ssh2's generator makes a malformed one 1 time in 256, so check it. */
 function hostKey() {

@@ -11,27 +11,14 @@ import {spawnSync} from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {runsOption} from './lib/runs.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const VMBENCH = path.join(ROOT, 'bin/vmbench');
 const WARMUP = 2;
 const TARGET_HELP_MS = 300;
 
-let runs = 20;
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i++) {
-  if (argv[i] === '--runs' || argv[i].startsWith('--runs=')) {
-    const v = argv[i].includes('=') ? argv[i].split('=')[1] : argv[++i];
-    runs = Number(v);
-    if (!Number.isInteger(runs) || runs < 1) {
-      console.error(`startup: --runs needs a whole number ≥ 1, got ${v ?? '(nothing)'}`);
-      process.exit(2);
-    }
-  } else {
-    console.error(`startup: unknown option ${argv[i]}\nusage: node bench/startup.mjs [--runs N]`);
-    process.exit(2);
-  }
-}
+const runs = runsOption('startup', 20);
 
 const CASES = [
   {name: 'node -e 0 (anchor)', args: ['-e', '0']},

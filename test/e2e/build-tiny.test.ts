@@ -53,6 +53,8 @@ describe('vmbench build tiny (real QEMU)', () => {
     expect([png.width, png.height]).toEqual([720, 400]);
     // Every pause with a VM running left a screenshot next to the build log.
     const logDir = /logs in (\S+)/.exec(r.stderr)?.[1];
+    // The build must have ended well; if not, its own words say why.
+    expect(logDir, r.stderr).toBeDefined();
     expect(readdirSync(path.join(logDir!, 'screenshots')).filter((f) => /^\d+-before-(type-boot-command|wait-ssh|provision|clear-keys|shutdown)\.png$/.test(f))).toHaveLength(5);
     expect(prompts).toEqual(['fetch-iso', 'prepare-output', 'create-disk', 'ssh-key', 'serve-http', 'start-vm', 'type-boot-command', 'wait-ssh', 'provision', 'clear-keys', 'shutdown', 'convert']);
     const evs = events(r.stdout);

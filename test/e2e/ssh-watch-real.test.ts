@@ -56,6 +56,20 @@ describe('watching the VM while waiting for SSH (real QEMU)', () => {
     console.log(`[ssh-watch e2e] no HTTP request: build ${b.tookMs} ms, wait-ssh ${b.waitedMs} ms`);
   });
 
+  it('fails as soon as the guest says on screen that its set-up failed (the profile’s own pattern)', {timeout: 90_000}, async () => {
+    // A file the server does not have: the guest retries for ~20 s, then prints its ERROR line.
+    // The HTTP watch is off, so only the tiny profile's ssh_watch_error_patterns can end the wait.
+    const b = await failingBuild('out-guest-error', (y) =>
+      y.replace(TINY_BOOT, "'<waitFor \"boot:\" 1m>tiny url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/missing.cfg<enter>'").replace('ssh_timeout: 2m', 'ssh_timeout: 2m\nssh_watch_http_timeout: 0s'),
+    );
+    expect(b.r.exitCode, b.r.all).toBe(1);
+    expect(b.r.stderr).toMatch(/build failed at wait-ssh: the VM's screen shows text matching ssh_watch_error_patterns .*vmbench-tiny: ERROR could not fetch config from http:\/\/10\.0\.2\.2:\d+\/missing\.cfg/);
+    expect(b.logs.some((l) => l.source === 'http' && /GET \/missing\.cfg → 404/.test(l.line))).toBe(true);
+    expect(b.waitedMs).toBeLessThan(60_000);
+    expect(processAlive(b.qemuPid)).toBe(false);
+    console.log(`[ssh-watch e2e] guest error on screen: build ${b.tookMs} ms, wait-ssh ${b.waitedMs} ms`);
+  });
+
   it('fails fast on a kernel panic, with the panic on screen in the error', {timeout: 60_000}, async () => {
     // No /nonexistent in the initramfs: the kernel falls back to mounting a root= it was not
     // given and panics; panic=0 keeps the panic on screen instead of rebooting.

@@ -113,7 +113,7 @@ export interface Profile {
   boot_steps: {command: string; description: string}[];
   /** Milliseconds between key events (Packer: 100 ms); default depends on boot_keys_via. */
   boot_key_interval?: number;
-  /** How keys reach the VM: QMP input-send-event (default, fast and lossless) or VNC key events. */
+  /** How keys reach the VM: QMP input-send-event (default, fast) or VNC key events (see bench/TYPING.md on losses). */
   boot_keys_via: 'qmp' | 'vnc';
 
   ssh_username: string;
@@ -197,7 +197,7 @@ export const PROFILE_FIELDS: Record<string, FieldSpec> = {
   boot_command: {kind: 'string[]', doc: 'keys typed over VNC (Packer grammar + <waitFor "text">, <waitStable>)'},
   boot_steps: {kind: 'string[][]', doc: '[command, description] pairs typed in order, each a debug pause point'},
   boot_key_interval: {kind: 'duration', doc: 'pause after every key event, e.g. "10ms" (default 5ms via QMP, 12ms via VNC)'},
-  boot_keys_via: {kind: 'string', oneOf: ['qmp', 'vnc'], doc: 'qmp (default): QEMU input events, lossless at 5 ms/event; vnc: like Packer, at most 100 events/s'},
+  boot_keys_via: {kind: 'string', oneOf: ['qmp', 'vnc'], doc: 'qmp (default): QEMU input events at 5 ms/event (~16x Packer); vnc: like Packer, at most 100 events/s'},
   ssh_username: {kind: 'string', doc: 'SSH user'},
   ssh_password: {kind: 'string', doc: 'SSH password'},
   ssh_private_key_file: {kind: 'string', doc: 'SSH private key file (default: $PACKER_PRIVATE_KEY)'},

@@ -50,12 +50,13 @@ export class LinePrompter {
   readonly gate: Gate = async (phase, step) => {
     if (phase === 'checkpoint') {
       for (;;) {
-        const a = (await this.ask(`||  paused in ${step.id} after "${step.label}" — Enter: go on, a: abort and clean up > `))?.trim().toLowerCase();
+        const where = step.kind === 'installer-question' ? `the installer asks: ${step.label} (answer it in a VNC viewer, then` : `paused in ${step.id} after "${step.label}" (`;
+        const a = (await this.ask(`||  ${where} Enter: go on, a: abort and clean up) > `))?.trim().toLowerCase();
         if (a === undefined || a === '' || a === 'c') return 'continue';
         if (a === 'a') return 'abort';
       }
     }
-    if (phase !== 'before') return 'continue';
+    if (phase !== 'before') return 'pass';
     for (;;) {
       const a = (await this.ask(`||  paused before ${step.id} (${step.title}) — Enter: run it, s: skip, a: abort and clean up > `))?.trim().toLowerCase();
       if (a === undefined || a === '' || a === 'c') return 'continue';

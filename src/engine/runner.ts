@@ -3,13 +3,16 @@
  * last-in-first-out — unless the user explicitly chose to keep the VM and files.
  */
 import type {BuildEvent, StepStatus} from './events.js';
-import type {Step, StepContext} from './step.js';
+import type {CheckpointKind, Step, StepContext} from './step.js';
 
 export type GatePhase = 'before' | 'after' | 'checkpoint';
-/** `abort` stops and cleans up; `keep` stops and keeps the VM and files (like on-error=abort). */
-export type GateDecision = 'continue' | 'skip' | 'abort' | 'keep';
+/**
+ * `abort` stops and cleans up; `keep` stops and keeps the VM and files (like on-error=abort);
+ * `pass` goes on without having paused (the front end does not stop at this point).
+ */
+export type GateDecision = 'continue' | 'pass' | 'skip' | 'abort' | 'keep';
 /** Debug stepping: called before and after every step; resolves when the user decides. */
-export type Gate = (phase: GatePhase, step: {id: string; title: string; index: number; label?: string}) => Promise<GateDecision>;
+export type Gate = (phase: GatePhase, step: {id: string; title: string; index: number; label?: string; kind?: CheckpointKind}) => Promise<GateDecision>;
 export type ErrorPolicy = 'cleanup' | 'abort' | 'ask';
 /** What to do after a step failed: run it again, clean up, or stop and keep everything. */
 export type ErrorDecision = 'retry' | 'cleanup' | 'abort';
@@ -80,16 +83,17 @@ export async function runSteps<S>(steps: readonly Step<S>[], state: S, opts: Run
     log: (source, stream, line) => emit({type: 'log', time: now(), source, stream, line, step: current ?? step.id}),
     progress: (label, current, total) => emit({type: 'progress', time: now(), step: step.id, label, current, total}),
     emit,
-    checkpoint: async (label) => {
-      if (!opts.gate) return;
+    checkpoint: async (label, {kind = 'boot-step'} = {}) => {
+      if (!opts.gate) return false;
       status(step, 'paused');
-      const decision = await raceAbort(opts.gate('checkpoint', {id: step.id, title: step.title, index: steps.indexOf(step), label}), sig);
+      const decision = await raceAbort(opts.gate('checkpoint', {id: step.id, title: step.title, index: steps.indexOf(step), label, kind}), sig);
       if (decision === 'abort' || decision === 'keep') {
         keep = decision === 'keep';
         userAbort.abort(new DOMException(`Aborted at ${step.id}: ${label}`, 'AbortError'));
         throw userAbort.signal.reason;
       }
       status(step, 'running');
+      return decision !== 'pass';
     },
   });
   const gate = async (phase: GatePhase, step: Step<S>, index: number): Promise<GateDecision> => {

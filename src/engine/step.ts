@@ -16,11 +16,16 @@ export interface StepContext<S> {
   progress(label: string, current: number, total?: number): void;
   emit(event: BuildEvent): void;
   /**
-   * A pause point inside a step (e.g. after each of `boot_steps`): in debug mode the user may
-   * continue or abort here. Resolves at once when nobody is stepping.
+   * A pause point inside a step (after each of `boot_steps`; a question the installer asks): in
+   * debug mode the user may continue or abort here. Resolves true when the build paused there
+   * and the user chose to go on, false at once when nobody is stepping or the front end does not
+   * pause at this kind of point.
    */
-  checkpoint(label: string): Promise<void>;
+  checkpoint(label: string, opts?: {kind?: CheckpointKind}): Promise<boolean>;
 }
+
+/** What a pause point inside a step is for. */
+export type CheckpointKind = 'boot-step' | 'installer-question';
 
 export interface Step<S> {
   /** Stable kebab-case id, used for breakpoints and `--skip`. */

@@ -143,7 +143,7 @@ export class WorkbenchController implements BuildController {
       (phase === 'before' && (this.pauseBefore || this.breakpoints.has(step.id))) ||
       (phase === 'after' && this.pauseAfter) ||
       (phase === 'checkpoint' && (this.pauseBefore || this.breakpoints.has(step.id)));
-    if (!pause) return Promise.resolve('continue');
+    if (!pause) return Promise.resolve('pass');
     this.stepOnce = false;
     return new Promise<GateDecision>((resolve) => {
       this.pending = {kind: 'gate', phase, resolve};

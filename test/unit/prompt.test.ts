@@ -44,7 +44,7 @@ describe('LinePrompter', () => {
   it('debug gate: Enter continues, s skips, a aborts; it never pauses after a step', async () => {
     const {p, input} = prompter();
     const step = {id: 'start-vm', title: 'Start VM', index: 5};
-    expect(await p.gate('after', step)).toBe('continue');
+    expect(await p.gate('after', step)).toBe('pass');
     const answers = [p.gate('before', step)];
     input.write('\n');
     expect(await answers[0]).toBe('continue');

@@ -8,6 +8,7 @@ import {isMap, LineCounter, parseDocument} from 'yaml';
 import {parseDuration} from '../util/duration.js';
 import {closest} from '../util/suggest.js';
 import {renderTemplate, TemplateError} from './template.js';
+import {hostAptMirror, type AptSource, type MirrorPart} from './host-apt.js';
 import {BootCommandError, locateInParts, parseBootCommand} from '../vnc/boot-command.js';
 import {BUILD_FIELDS, PROFILE_DEFAULTS, PROFILE_FIELDS, PROVISIONER_TYPES, type FieldSpec, type Profile, type Provisioner} from './schema.js';
 
@@ -37,6 +38,15 @@ export interface LoadOptions {
    * settings: memory, cpus, port ranges). The profile's own values always win.
    */
   defaults?: Partial<Profile>;
+  /** The host's apt sources for `{{ host_apt_mirror }}` (tests); default: read /etc/apt. */
+  aptSources?: readonly AptSource[];
+}
+
+const MIRROR_PARTS: readonly MirrorPart[] = ['url', 'hostname', 'directory', 'protocol'];
+function mirrorPart(part: string | undefined): MirrorPart {
+  if (part === undefined) return 'url';
+  if ((MIRROR_PARTS as readonly string[]).includes(part)) return part as MirrorPart;
+  throw new Error(`host_apt_mirror: unknown part "${part}" (one of ${MIRROR_PARTS.join(', ')})`);
 }
 
 export interface LoadedProfile {
@@ -106,12 +116,26 @@ export function parseProfile(text: string, file: string, defaultName: string, op
       else variables[k] = v === null ? '' : String(v);
     }
   }
+  const env = opts.env ?? process.env;
+  const overridden = new Set<string>();
   for (const [k, v] of Object.entries(opts.vars ?? {})) {
     if (!(k in variables)) {
       at(nodeOffset(['variables'], true), 'variables', `--var ${k}: the profile declares no variable "${k}" (declared: ${Object.keys(variables).join(', ') || 'none'})`);
-    } else variables[k] = v;
+    } else {
+      variables[k] = v;
+      overridden.add(k);
+    }
   }
-  const env = opts.env ?? process.env;
+  // Defaults may use env and vmbench's functions (as Packer's may use env); a --var value is taken as it is.
+  const funcs = {host_apt_mirror: (part?: string) => hostAptMirror(mirrorPart(part), opts.aptSources)};
+  for (const k of Object.keys(variables)) {
+    if (overridden.has(k) || !variables[k]!.includes('{{')) continue;
+    try {
+      variables[k] = renderTemplate(variables[k]!, {fields: {}, env, funcs});
+    } catch (err) {
+      at(nodeOffset(['variables', k]), `variables.${k}`, err instanceof TemplateError ? err.message : String(err as Error));
+    }
+  }
   /** Render user/env now; build-time fields stay as written for their own step to fill in. */
   const render = (s: string, p: PathKey[], fields: readonly string[] = [...BUILD_FIELDS.boot, ...BUILD_FIELDS.execute]): string => {
     try {

@@ -16,6 +16,11 @@ export interface TemplateData {
   user?: Record<string, string>;
   /** Environment for `{{ env `NAME` }}`; pass `process.env` to read the real one. */
   env?: Record<string, string | undefined>;
+  /**
+   * vmbench's own functions for this render, by name: `{{ name }}` or `{{ name `arg` }}`
+   * (e.g. host_apt_mirror in a variable's default). A function that throws fails the render.
+   */
+  funcs?: Record<string, (arg?: string) => string>;
 }
 
 /** A template that cannot be rendered; `offset`/`length` locate the culprit in the source. */
@@ -35,6 +40,7 @@ export class TemplateError extends Error {
 type Action =
   | {kind: 'field'; name: string; at: number; len: number}
   | {kind: 'user' | 'env'; name: string; at: number; len: number}
+  | {kind: 'call'; name: string; arg?: string; at: number; len: number}
   | {kind: 'string'; value: string}
   | {kind: 'comment'};
 
@@ -94,12 +100,25 @@ export function renderTemplate(src: string, data: TemplateData): string {
       case 'string':
         out += a.value;
         break;
+      case 'call': {
+        const fn = data.funcs && Object.hasOwn(data.funcs, a.name) ? data.funcs[a.name] : undefined;
+        if (!fn) throw new TemplateError(`template function ${a.name} is not available here (only in variables' defaults) at offset ${a.at}`, a.at, a.len);
+        try {
+          out += fn(a.arg);
+        } catch (err) {
+          throw new TemplateError(`${(err as Error).message} (at offset ${a.at})`, a.at, a.len);
+        }
+        break;
+      }
       case 'comment':
         break;
     }
   }
   return out;
 }
+
+/** vmbench's own template functions (not Packer's): the names {@link TemplateData.funcs} may fill in. */
+export const VMBENCH_FUNCS: ReadonlySet<string> = new Set(['host_apt_mirror']);
 
 /**
  * The fields, user variables and environment variables `src` refers to, each once, in order
@@ -240,6 +259,11 @@ function toAction(tokens: Token[], open: number, end: number): Action {
     }
     const arg = second as Extract<Token, {kind: 'string'}>;
     return {kind: first.text, name: arg.value, at: arg.at, len: arg.text.length};
+  }
+  if (first.kind === 'ident' && VMBENCH_FUNCS.has(first.text)) {
+    if (tokens.length > 2 || (second && second.kind !== 'string')) fail(`${first.text} takes at most one quoted argument, like {{ ${first.text} \`hostname\` }},`);
+    const arg = second as Extract<Token, {kind: 'string'}> | undefined;
+    return {kind: 'call', name: first.text, arg: arg?.value, ...whole};
   }
   if (first.kind === 'ident') {
     const why = PACKER_FUNCS.has(first.text)

@@ -3,42 +3,16 @@
  * wrap), log-line sanitising, icons, clocks, and the Info pane's facts. No react/ink here.
  */
 import type {LogSource, StepStatus} from '../engine/events.js';
+import {codePointWidth, displayWidth} from '../util/cell-width.js';
 import {findAll} from './log-ring.js';
 import type {BuildViewState, SectionView} from './types.js';
 
 // ---------------------------------------------------------------------------------------------
-// Cell widths
+// Cell widths (the rule itself lives in util/cell-width.ts: the screen's text painter uses it too)
 
 const ASCII_PRINTABLE = /^[\x20-\x7e]*$/;
 
-/** Cells one code point takes: 0 for combining marks and zero-width characters, 2 for wide ones. */
-function cpWidth(cp: number): number {
-  if (cp < 0x300) return cp < 0x20 || (cp >= 0x7f && cp < 0xa0) ? 0 : 1;
-  if ((cp >= 0x300 && cp <= 0x36f) || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0xfe00 && cp <= 0xfe0f) || cp === 0xfeff) return 0;
-  if (
-    (cp >= 0x1100 && cp <= 0x115f) ||
-    (cp >= 0x2e80 && cp <= 0xa4cf && cp !== 0x303f) ||
-    (cp >= 0xac00 && cp <= 0xd7a3) ||
-    (cp >= 0xf900 && cp <= 0xfaff) ||
-    (cp >= 0xfe30 && cp <= 0xfe4f) ||
-    (cp >= 0xff00 && cp <= 0xff60) ||
-    (cp >= 0xffe0 && cp <= 0xffe6) ||
-    (cp >= 0x1f300 && cp <= 0x1f64f) ||
-    (cp >= 0x1f900 && cp <= 0x1f9ff) ||
-    (cp >= 0x20000 && cp <= 0x3fffd)
-  ) {
-    return 2;
-  }
-  return 1;
-}
-
-/** Terminal cells a string takes (no escape sequences expected: sanitise first). */
-export function displayWidth(s: string): number {
-  if (ASCII_PRINTABLE.test(s)) return s.length;
-  let w = 0;
-  for (const ch of s) w += cpWidth(ch.codePointAt(0)!);
-  return w;
-}
+export {displayWidth};
 
 /** At most `width` cells of `s`, ending in `ellipsis` when something was cut. */
 export function truncate(s: string, width: number, ellipsis = '…'): string {
@@ -49,7 +23,7 @@ export function truncate(s: string, width: number, ellipsis = '…'): string {
   let w = 0;
   let out = '';
   for (const ch of s) {
-    const cw = cpWidth(ch.codePointAt(0)!);
+    const cw = codePointWidth(ch.codePointAt(0)!);
     if (w + cw > room) break;
     out += ch;
     w += cw;

@@ -1,0 +1,181 @@
+/**
+ * Turns evidence (engine/evidence.ts, the HTTP server's requests) into the named cause of a
+ * stop: the most likely cause first, the evidence for it after. Pure: the watcher calls
+ * {@link diagnoseStall} while waiting, and a failed wait for SSH is re-explained with
+ * {@link explainFailure} (an SSH "auth failed" after the answer file 404'd is the 404's fault).
+ *
+ * Rules, counted from the end of the boot command (when the guest was told where to go):
+ *  - answer file not found: every request the guest made failed, for a while;
+ *  - no network: nothing requested, and QEMU's user network could not deliver packets to the
+ *    guest, or the screen says the guest has no interface / unreachable network;
+ *  - boot command ignored: nothing requested, and the screen has not changed for a while.
+ */
+import type {HttpRequestRecord} from '../http/server.js';
+import {formatDuration} from '../util/duration.js';
+import type {BuildEvidence} from './evidence.js';
+
+export interface Verdict {
+  /** One line: what stopped the build. */
+  cause: string;
+  /** Facts that back it, most telling first. */
+  evidence: string[];
+  hint?: string;
+  /** Which rule decided (for tests and logs). */
+  rule: 'answer-file-404' | 'no-network' | 'boot-command-ignored' | 'never-fetched';
+}
+
+export interface DiagnosisInput {
+  now: number;
+  evidence: BuildEvidence;
+  requests: readonly HttpRequestRecord[];
+  /** The HTTP server as the guest sees it, and what its directory holds (for hints). */
+  http?: {guestIp: string; port: number; dir?: string; files?: readonly string[]};
+}
+
+export interface StallLimits {
+  /** No request this long after the boot command (with other evidence): default 60 s. */
+  noRequestMs: number;
+  /** ... and a screen still this long: default 45 s. */
+  stillMs: number;
+  /** Every request failed, the first this long ago: default 20 s. */
+  notFoundMs: number;
+}
+
+export const STALL_LIMITS: StallLimits = {noRequestMs: 60_000, stillMs: 45_000, notFoundMs: 20_000};
+
+/** What a guest without a working network prints (kernel, busybox, d-i's netcfg/ethdetect, systemd). */
+const NO_NETWORK_ON_SCREEN =
+  /SIOCGIFFLAGS: No such device|SIOCGIFINDEX: No such device|Network is unreachable|No network interfaces detected|No Ethernet card was detected|Cannot find device "?eth0|no eth0|Network autoconfiguration failed/i;
+
+const ok = (r: HttpRequestRecord): boolean => r.status < 400;
+
+function listRequests(requests: readonly HttpRequestRecord[], max = 4): string {
+  const shown = requests.slice(0, max).map((r) => `${r.method} ${r.path} → ${r.status}`);
+  return shown.join(', ') + (requests.length > max ? `, … (${requests.length} in all)` : '');
+}
+
+function servedFiles(input: DiagnosisInput): string | undefined {
+  const files = input.http?.files;
+  if (!files) return undefined;
+  return files.length ? `http_directory${input.http?.dir ? ` (${input.http.dir})` : ''} holds: ${files.slice(0, 8).join(', ')}${files.length > 8 ? ', …' : ''}` : 'http_directory is empty';
+}
+
+function screenLine(ev: BuildEvidence): string | undefined {
+  const lines = ev.screen?.lines?.map((l) => l.replace(/[\u2500-\u259f]/g, ' ').trim()).filter(Boolean);
+  return lines?.length ? `the screen shows: ${lines.slice(-4).join(' | ')}` : undefined;
+}
+
+/** QEMU says the guest's network card is not wired to the user network. */
+const NO_PEER = /netdev \S+ has no peer|requested NIC not connected|no peer for/i;
+
+function noNetworkSigns(ev: BuildEvidence): string[] {
+  const signs: string[] = [];
+  const peer = ev.qemuStderr.find((l) => NO_PEER.test(l));
+  if (peer) signs.push(`QEMU: "${peer.trim()}" — the guest's network card is not connected to the user network (qemuargs replaced -device without netdev=?)`);
+  const screen = ev.screen?.lines?.join('\n') ?? '';
+  const m = NO_NETWORK_ON_SCREEN.exec(screen) ?? NO_NETWORK_ON_SCREEN.exec(ev.serialTail.join('\n'));
+  if (m) signs.push(`the guest says "${m[0]}" (${NO_NETWORK_ON_SCREEN.test(screen) ? 'screen' : 'serial console'})`);
+  if (ev.slirpSendFailures) signs.push(`QEMU's user network could not deliver packets to the guest ("Slirp: Failed to send packet" ×${ev.slirpSendFailures}): its network card takes none`);
+  return signs;
+}
+
+/** SSH attempts QEMU accepted but the guest never answered: a guest that does not take packets. */
+function silentGuest(ev: BuildEvidence): string | undefined {
+  const {byKind, total} = ev.ssh;
+  const silent = (byKind.handshake ?? 0) + (byKind.timeout ?? 0);
+  return total >= 3 && silent === total ? `every SSH connection (${total}) was accepted by QEMU but the guest never answered it` : undefined;
+}
+
+function sshSummary(ev: BuildEvidence): string | undefined {
+  const {byKind, total} = ev.ssh;
+  if (!total) return undefined;
+  const parts = Object.entries(byKind)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${n} ${k}`);
+  return `SSH: ${total} attempt${total === 1 ? '' : 's'} failed (${parts.join(', ')})`;
+}
+
+const compact = (xs: (string | undefined)[]): string[] => xs.filter((x): x is string => !!x);
+
+function notFound(input: DiagnosisInput, failed: readonly HttpRequestRecord[]): Verdict {
+  return {
+    rule: 'answer-file-404',
+    cause: `the guest never got its answer file: ${listRequests(failed)}`,
+    evidence: compact([servedFiles(input), screenLine(input.evidence), sshSummary(input.evidence)]),
+    hint: 'check the file name in the boot command’s URL against http_directory',
+  };
+}
+
+function noNetwork(input: DiagnosisInput, waited: number, signs: string[]): Verdict {
+  return {
+    rule: 'no-network',
+    cause: `the guest has no network: nothing reached the HTTP server ${formatDuration(waited)} after the boot command`,
+    evidence: compact([...signs, silentGuest(input.evidence) ?? sshSummary(input.evidence), screenLine(input.evidence)]),
+    hint: 'the guest has no driver for its network card (net_device / qemuargs -device), or its network setup failed: see the screen and serial.log',
+  };
+}
+
+/**
+ * A stop that evidence alone can name while the build is still waiting, or undefined. Only
+ * rules that cannot be a slow but healthy guest fire here; the rest wait for the timeout.
+ */
+export function diagnoseStall(input: DiagnosisInput, limits: StallLimits = STALL_LIMITS): Verdict | undefined {
+  const {now, evidence: ev, requests} = input;
+  const boot = ev.boot;
+  if (!boot) return undefined;
+  const waited = now - boot.typedAt;
+  if (requests.length) {
+    const failed = requests.filter((r) => !ok(r));
+    if (failed.length === requests.length && now - failed[0]!.time >= limits.notFoundMs) return notFound(input, failed);
+    return undefined;
+  }
+  if (!boot.namesServer || waited < limits.noRequestMs) return undefined;
+  const signs = noNetworkSigns(ev);
+  if (signs.length) return noNetwork(input, waited, signs);
+  const still = ev.screen ? now - ev.screen.changedAt : 0;
+  if (ev.screen && still >= limits.stillMs) {
+    return {
+      rule: 'boot-command-ignored',
+      cause: `the guest did nothing with its boot command: nothing was requested from the HTTP server ${formatDuration(waited)} after it was typed, and the screen has not changed for ${formatDuration(still)}`,
+      evidence: compact([screenLine(ev), boot.urls.length ? `the boot command names ${boot.urls.join(', ')}` : undefined, sshSummary(ev)]),
+      hint: 'the keys may have gone to a screen that was not listening yet, or the bootloader is waiting: look at the screenshot; wait for the prompt with <waitFor "boot:"> instead of a fixed boot_wait',
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Re-explain a failure (typically the SSH wait giving up) from the evidence: when the guest
+ * never got its answer file, that is the cause and the SSH failure only its consequence.
+ * Undefined when the evidence adds nothing.
+ */
+export function explainFailure(error: Error, input: DiagnosisInput): Verdict | undefined {
+  const {evidence: ev, requests, now} = input;
+  const boot = ev.boot;
+  if (!boot) return undefined;
+  const consequence = `then: ${error.message.split('\n')[0]}`;
+  if (requests.length && !requests.some(ok)) {
+    const v = notFound(input, requests);
+    const auth = (ev.ssh.byKind.auth ?? 0) > 0;
+    return {...v, evidence: [...v.evidence, auth ? `${consequence} — without its answer file the guest has no password or key for this login` : consequence]};
+  }
+  if (!requests.length && boot.namesServer) {
+    const signs = noNetworkSigns(ev);
+    if (signs.length) {
+      const v = noNetwork(input, now - boot.typedAt, signs);
+      return {...v, evidence: [...v.evidence, consequence]};
+    }
+    return {
+      rule: 'never-fetched',
+      cause: `the guest never requested its answer file: nothing reached the HTTP server (http://${input.http?.guestIp ?? '10.0.2.2'}:${input.http?.port ?? '?'}/) in ${formatDuration(now - boot.typedAt)} after the boot command`,
+      evidence: compact([boot.urls.length ? `the boot command names ${boot.urls.join(', ')}` : undefined, screenLine(ev), sshSummary(ev), consequence]),
+      hint: 'check the URL in the boot command, that it reached the boot prompt whole (see the screenshot), and that the guest’s network came up (serial.log)',
+    };
+  }
+  return undefined;
+}
+
+/** The verdict as an error message: the cause on the first line, the evidence below. */
+export function verdictMessage(v: Verdict): string {
+  return [v.cause, ...v.evidence.map((e) => `  - ${e}`)].join('\n');
+}

@@ -16,6 +16,8 @@ export * from './kitty.js';
 export * from './pane.js';
 export * from './palette.js';
 export * from './sixel.js';
+export * from './text-pane.js';
+export * from './screen-view.js';
 export {encodePng} from './png.js';
 export {ByteWriter} from './bytes.js';
 

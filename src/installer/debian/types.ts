@@ -35,6 +35,8 @@ export interface NewtDialog {
   buttons: NewtButton[];
   /** A progress gauge: its percentage and the status line under it, if any. */
   progress?: {percent: number; status?: string};
+  /** The body text has a scrollbar: only part of it is on screen (matching must allow for the rest). */
+  textScrolled?: boolean;
 }
 
 /**
@@ -52,6 +54,10 @@ export interface NewtScreen {
   dialog?: NewtDialog;
   /** The bottom help line ("<Tab> moves; <Space> selects; <Enter> activates buttons"). */
   helpLine?: string;
+  /** Drawn in cdebconf's error palette (red root instead of blue): only error templates use it. Known only with colours. */
+  errorPalette?: boolean;
+  /** d-i's main menu ("Debian installer main menu"): at critical priority it means the install fell back to the menu. */
+  mainMenu?: boolean;
 }
 
 /** One debconf template (from a `*.templates` file or templates.dat), English texts. */
@@ -78,4 +84,6 @@ export interface TemplateMatch {
   template: DebconfTemplate;
   /** 0..1: how much of the screen's text the template's text explains. */
   score: number;
+  /** Other templates that explain the screen as well (e.g. mirror/ftp/hostname beside mirror/http/hostname). */
+  alternatives?: DebconfTemplate[];
 }

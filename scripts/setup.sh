@@ -7,9 +7,12 @@ cd "$(dirname "$0")/.."
 # qemu/qemu-img run builds; the rest builds the tiny test ISO (profiles/tiny/build-iso.sh).
 # console-data's fonts let vmbench read text off graphical screens (read at run time, never
 # copied). tmux is for the real-terminal tests. ansible-core + openssh-client run the ansible
-# provisioner (ansible-playbook over ssh to the guest).
+# provisioner (ansible-playbook over ssh to the guest). debian-installer-12-netboot-amd64 is the
+# real Debian installer the debian-12 fixture ISO is built from (scripts/fixtures/), whose fonts
+# and templates tests read; xz-utils and zstd undo the compression of installer packages (udebs).
 PACKAGES=(qemu-system-x86 qemu-utils linux-image-amd64 busybox-static dropbear-bin isolinux
-  syslinux-common xorriso openssh-sftp-server cpio console-data tmux ansible-core openssh-client)
+  syslinux-common xorriso openssh-sftp-server cpio console-data tmux ansible-core openssh-client
+  debian-installer-12-netboot-amd64 xz-utils zstd)
 if [ "${VMBENCH_WITH_PACKER:-0}" = 1 ]; then PACKAGES+=(packer); fi
 
 missing=()

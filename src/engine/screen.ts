@@ -6,7 +6,9 @@
  * nothing — and from VGA memory via QMP only when that fails (no frame yet, fonts missing):
  * the exact read pauses the VM for ~20 ms, too much to do several times a second.
  */
-import {readScreenText, type ScreenText} from '../screen/screen-text.js';
+import {defaultFonts, readScreenText, type ScreenText} from '../screen/screen-text.js';
+import type {ConsoleFont} from '../screen/font.js';
+import type {InstallerAssets} from '../installer/assets.js';
 import type {GlyphLayout} from '../screen/glyph-match.js';
 import {FrameSource} from '../vnc/frame-source.js';
 import type {BuildState} from './state.js';
@@ -24,6 +26,25 @@ export function liveFrames(state: BuildState, log?: LogFn): FrameSource | undefi
 /** The grid found on the last frame: passing it back skips the grid search (ms instead of tens). */
 const layouts = new WeakMap<BuildState, GlyphLayout>();
 
+const fontSets = new WeakMap<BuildState, {assets?: InstallerAssets; fonts: Promise<readonly ConsoleFont[]>}>();
+
+/**
+ * The fonts this build's screens are read with: the installer's own (bterm's unifont.bgf, read
+ * from the ISO by fetch-iso) first, then the default console fonts. One array per build, kept:
+ * glyph tables are built once per fonts array (screen-text.ts caches them by its identity).
+ */
+export function screenFonts(state: BuildState): Promise<readonly ConsoleFont[]> {
+  const assets = state.installerAssets;
+  let set = fontSets.get(state);
+  if (!set || set.assets !== assets) {
+    const own = assets?.fonts ?? [];
+    const fonts = own.length === 0 ? defaultFonts() : defaultFonts().then((d) => [...own, ...d], () => own);
+    set = {assets, fonts};
+    fontSets.set(state, set);
+  }
+  return set.fonts;
+}
+
 /** The screen as text, or undefined when it cannot be read (yet). */
 export async function readScreen(state: BuildState): Promise<ScreenText | undefined> {
   const frames = liveFrames(state);
@@ -31,7 +52,8 @@ export async function readScreen(state: BuildState): Promise<ScreenText | undefi
   if (!frames) return undefined;
   if (frames.framebuffer.width === 0) await frames.waitForFrame(undefined, {timeoutMs: 2000}).catch(() => undefined);
   if (frames.framebuffer.width > 0) {
-    const byGlyphs = await readScreenText({frame: frames.framebuffer, layout: layouts.get(state)}).catch(() => undefined);
+    const fonts = await screenFonts(state);
+    const byGlyphs = await readScreenText({frame: frames.framebuffer, layout: layouts.get(state), fonts}).catch(() => undefined);
     if (byGlyphs && byGlyphs.mode !== 'unknown') {
       if (byGlyphs.layout) layouts.set(state, byGlyphs.layout);
       return byGlyphs;

@@ -10,6 +10,7 @@ import type {SshSession} from '../ssh/index.js';
 import type {ScreenWaiter} from './steps/type-boot-command.js';
 import type {FrameSource} from '../vnc/frame-source.js';
 import type {BuildSections} from './sections.js';
+import type {InstallerAssets} from '../installer/assets.js';
 
 export interface BuildOptions {
   /** Replace an existing output directory. */
@@ -36,6 +37,8 @@ export interface BuildState {
   socketDir?: string;
   /** (fetch-iso) */
   isoPath?: string;
+  /** Fonts and debconf templates of the installer on the ISO, read from it (cached). (fetch-iso) */
+  installerAssets?: InstallerAssets;
   /** Working disk inside workDir. (create-disk) */
   diskPath?: string;
   /** (serve-http) */

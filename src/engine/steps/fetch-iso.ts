@@ -1,10 +1,13 @@
 /**
- * fetch-iso — uses: profile.iso_urls/iso_checksum/iso_build. Produces: state.isoPath.
- * Cleanup: none (the cache keeps verified ISOs; partial downloads remove themselves).
+ * fetch-iso — uses: profile.iso_urls/iso_checksum/iso_build. Produces: state.isoPath and
+ * state.installerAssets (the fonts and debconf templates of the installer on the ISO, read from
+ * it once and cached, for reading and naming its screens). Cleanup: none (the cache keeps
+ * verified ISOs; partial downloads remove themselves).
  */
 import {acquireIso} from '../../iso/acquire.js';
+import {describeAssets, loadInstallerAssets} from '../../installer/assets.js';
 import type {BuildState} from '../state.js';
-import type {Step} from '../step.js';
+import type {Step, StepContext} from '../step.js';
 
 export const fetchIso: Step<BuildState> = {
   id: 'fetch-iso',
@@ -23,5 +26,24 @@ export const fetchIso: Step<BuildState> = {
     });
     ctx.state.isoPath = iso.path;
     ctx.log('vmbench', 'info', `ISO (${iso.how}): ${iso.path}`);
+    await loadAssets(ctx, iso.path);
   },
 };
+
+/** Read the installer's fonts and templates into state.installerAssets; their absence only makes screens harder to read, so it never fails the build. */
+export async function loadAssets(ctx: Pick<StepContext<BuildState>, 'state' | 'signal' | 'log'>, isoPath: string): Promise<void> {
+  try {
+    const assets = await loadInstallerAssets(isoPath, {
+      cacheDir: ctx.state.options.cacheDir,
+      signal: ctx.signal,
+      log: (line) => ctx.log('vmbench', 'debug', line),
+    });
+    ctx.state.installerAssets = assets;
+    const found = assets.fonts.length > 0 || assets.templateFiles.length > 0;
+    ctx.log('vmbench', found ? 'info' : 'debug', `${describeAssets(assets)} (${assets.cached ? 'cached, ' : ''}${assets.ms} ms)`);
+    for (const note of assets.notes) ctx.log('vmbench', 'debug', `installer assets: ${note}`);
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    ctx.log('vmbench', 'warn', `installer assets not read (screens are read with the default console fonts only): ${(err as Error).message}`);
+  }
+}

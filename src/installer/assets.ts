@@ -154,7 +154,7 @@ function unreadNote(initrd: string, what: string, filesRead: number): string {
 async function findInitrds(iso: IsoImage, notes: string[]): Promise<string[]> {
   const named: string[] = [];
   const byName: string[] = [];
-  const walk = iso.walk('/', {descend: (d) => !NOT_BOOT_DIRS.has(d.path), maxEntries: 20_000, maxDepth: 8});
+  const walk = iso.walk('/', {descend: (d) => !NOT_BOOT_DIRS.has(d.path.toLowerCase()), maxEntries: 20_000, maxDepth: 8});
   for await (const e of walk) {
     if (e.type !== 'file') continue;
     if (isBootConfig(e.name) && e.size <= MAX_CONFIG_BYTES) {

@@ -117,7 +117,7 @@ describe('VGA text mode (synthetic 80×25)', () => {
     expect(parseNewtScreen(p.screen()).dialog!.entry).toEqual({value: '', password: true});
   });
 
-  it('a scrolled select list with CP437 scrollbar and a truncated title', () => {
+  it.each(['█', '?'])('a scrolled select list with CP437 scrollbar (thumb %j) and a truncated title', (thumb) => {
     const p = new Painter().help();
     // strtruncate() cuts a title longer than the window; the ┤ ├ still enclose what is left.
     const w = p.window(1, 2, 76, 21, '[!] Choose a mirror of the Debian archive, a title too long to f');
@@ -125,7 +125,7 @@ describe('VGA text mode (synthetic 80×25)', () => {
     const countries = ['Argentina', 'Australia', 'Austria', 'Belarus', 'Belgium', 'Brazil', 'Bulgaria', 'Canada', 'Chile', 'China', 'Colombia', 'Costa Rica', 'Czechia'];
     countries.forEach((c, i) => p.put(w.top + 4 + i, 30, c.padEnd(20), i === 5 ? C.white : C.black, i === 5 ? C.red : C.grey));
     p.put(w.top + 4, 52, '↑');
-    for (let i = 1; i < countries.length - 1; i++) p.put(w.top + 4 + i, 52, i === 4 ? '█' : '▒');
+    for (let i = 1; i < countries.length - 1; i++) p.put(w.top + 4 + i, 52, i === 4 ? thumb : '▒');
     p.put(w.top + 4 + countries.length - 1, 52, '↓');
     p.button(w.bottom - 2, w.left + 4, 'Go Back');
     const s = parseNewtScreen(p.screen());

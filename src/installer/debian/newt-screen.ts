@@ -47,7 +47,8 @@ export function parseNewtScreen(screen: ScreenLike): NewtScreen {
   const helpRow = screen.rows - 1;
   const helpText = grid.text(helpRow).trim();
   const helpLine = helpText && !/[┌┐└┘│─]/.test(helpText) ? helpText : undefined;
-  const box = grid.boxes().find((b) => b.title !== undefined) ?? grid.boxes()[0];
+  const boxes = grid.boxes();
+  const box = boxes.find((b) => b.title !== undefined) ?? boxes[0];
   if (!box) {
     const other = screen.lines.some((l, r) => r !== helpRow && r !== 0 && l.trim());
     return {kind: other ? 'other' : 'busy', ...(helpLine ? {helpLine} : {})};
@@ -232,7 +233,8 @@ function scrollbars(grid: CellGrid, box: GridBox): Bar[] {
         continue;
       }
       const start = r;
-      while (r < box.bottom && SCROLL_CHARS.has(grid.at(r, c))) r++;
+      // A character the console could not draw (the thumb ▮ has no CP437 glyph) may sit inside the run.
+      while (r < box.bottom && (SCROLL_CHARS.has(grid.at(r, c)) || (grid.at(r, c).trim() && SCROLL_CHARS.has(grid.at(r + 1, c))))) r++;
       const end = r - 1;
       const ends = grid.at(start, c) === '↑' || grid.at(end, c) === '↓';
       // A lone ▮ or █ in text is not a scrollbar; a run of three with an arrow or trough is.

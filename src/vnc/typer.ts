@@ -23,8 +23,9 @@
  * Whatever way typing ends — done, aborted, or the connection failed — every key still held
  * down is released, so the guest is never left with a stuck Ctrl or Shift.
  */
-import type {BootAction} from './boot-command.js';
+import type {BootAction, KeyAction} from './boot-command.js';
 import type {KeySender} from './key-sender.js';
+import {Keysym, keysymForChar} from './keysyms.js';
 import {sleep} from '../util/sleep.js';
 
 const SHIFT_L = 0xffe1;
@@ -119,6 +120,21 @@ export async function typeBootCommand(keys: KeySender, actions: readonly BootAct
   } finally {
     await releaseAll(keys, held);
   }
+}
+
+/**
+ * Key presses that type `text` literally — no `<token>` parsing, so a `<` in it is a `<` — for
+ * retyping a line exactly as it should read. Control characters map as in keysymForChar.
+ *
+ * @throws RangeError for a control character with no key (see keysymForChar).
+ */
+export function textActions(text: string): KeyAction[] {
+  return [...text].map((ch) => ({kind: 'press', ...keysymForChar(ch), text: ch, offset: 0}));
+}
+
+/** `count` BackSpace presses. */
+export function backspaceActions(count: number): KeyAction[] {
+  return Array.from({length: count}, () => ({kind: 'press', keysym: Keysym.BackSpace, shift: false, text: '<bs>', offset: 0}));
 }
 
 /** Best effort: on a dead connection the releases fail too, and the original error matters more. */

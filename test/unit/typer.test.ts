@@ -3,7 +3,8 @@ import type {BootAction} from '../../src/vnc/boot-command.js';
 import type {KeySender} from '../../src/vnc/key-sender.js';
 import {SHIFTED_SYMBOLS, SPECIAL_KEYS} from '../../src/vnc/keysyms.js';
 import {QmpKeySender, qcodeForKeysym} from '../../src/vnc/qmp-keys.js';
-import {KEY_INTERVAL_MS, typeBootCommand} from '../../src/vnc/typer.js';
+import {backspaceActions, KEY_INTERVAL_MS, textActions, typeBootCommand} from '../../src/vnc/typer.js';
+import {parseBootCommand} from '../../src/vnc/boot-command.js';
 
 const SHIFT_L = 0xffe1;
 const CTRL_L = 0xffe3;
@@ -242,6 +243,29 @@ describe('qcodeForKeysym (US layout, QEMU QKeyCode names)', () => {
   it('has no key for characters a US keyboard cannot type', () => {
     expect(qcodeForKeysym(0xe9)).toBeUndefined(); // é
     expect(qcodeForKeysym(0x010020ac)).toBeUndefined(); // €
+  });
+});
+
+describe('textActions / backspaceActions (retyping a line)', () => {
+  it('types text literally: a `<enter>` in it is eight characters, not Enter', async () => {
+    const keys = new RecordingKeys();
+    await run(keys, textActions('A<enter>'), {keyIntervalMs: 0});
+    const typed = keys.events.filter((e) => e.down && e.keysym !== SHIFT_L).map((e) => String.fromCodePoint(e.keysym));
+    expect(typed.join('')).toBe('A<enter>');
+    expect(keys.events.filter((e) => e.keysym === ENTER)).toEqual([]);
+  });
+
+  it('presses the same keys as the boot-command parser for plain text', () => {
+    const text = 'tiny url=http://10.0.2.2:8123/X_y~';
+    const strip = (a: BootAction) => (a.kind === 'press' ? [a.keysym, a.shift] : a.kind);
+    expect(textActions(text).map(strip)).toEqual(parseBootCommand(text).map(strip));
+  });
+
+  it('presses BackSpace n times', async () => {
+    const keys = new RecordingKeys();
+    await run(keys, backspaceActions(3), {keyIntervalMs: 0});
+    expect(keys.seq).toEqual([['down', 0xff08], ['up', 0xff08], ['down', 0xff08], ['up', 0xff08], ['down', 0xff08], ['up', 0xff08]]);
+    expect(backspaceActions(0)).toEqual([]);
   });
 });
 

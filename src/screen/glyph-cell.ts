@@ -66,6 +66,116 @@ function distance2(a: number, b: number): number {
   return dr * dr + dg * dg + db * db;
 }
 
+/** A cell's colours, most frequent first (at most the number asked for), and how many it has. */
+export interface CellPalette {
+  colours: number[];
+  counts: number[];
+  distinct: number;
+}
+
+let sortBuf = new Uint32Array(256);
+
+/** Count the colours of the cell at (x0, y0): its `max` most frequent ones, and how many there are. */
+export function cellPalette(frame: PixelSource, x0: number, y0: number, gw: number, gh: number, max = 8): CellPalette {
+  const {pixels, width} = frame;
+  const n = gw * gh;
+  if (sortBuf.length < n) sortBuf = new Uint32Array(n);
+  const buf = sortBuf.subarray(0, n);
+  for (let r = 0, k = 0; r < gh; r++) for (let i = (y0 + r) * width + x0, end = i + gw; i < end; i++) buf[k++] = pixels[i]!;
+  buf.sort();
+  // Runs of equal colours, kept as the `max` longest (insertion into a short sorted list).
+  const colours: number[] = [];
+  const counts: number[] = [];
+  let distinct = 0;
+  for (let i = 0; i < n; ) {
+    let j = i + 1;
+    while (j < n && buf[j] === buf[i]) j++;
+    distinct++;
+    const len = j - i;
+    let k = counts.length;
+    while (k > 0 && counts[k - 1]! < len) k--;
+    if (k < max) {
+      colours.splice(k, 0, buf[i]!);
+      counts.splice(k, 0, len);
+      if (colours.length > max) colours.pop(), counts.pop();
+    }
+    i = j;
+  }
+  return {colours, counts, distinct};
+}
+
+/** Write the cell's mask of the pixels that are exactly `colour`. */
+export function colourMask(frame: PixelSource, x0: number, y0: number, gw: number, gh: number, colour: number, mask: Uint32Array): void {
+  const {pixels, width} = frame;
+  for (let r = 0; r < gh; r++) {
+    let v = 0;
+    for (let i = (y0 + r) * width + x0, end = i + gw; i < end; i++) v = v * 2 + (pixels[i] === colour ? 1 : 0);
+    mask[r] = v;
+  }
+}
+
+/**
+ * Colours this close (per channel) cannot carry text anyone could read: a gradient or
+ * dithering in a picture, not a glyph on its background.
+ */
+export const LOW_CONTRAST = 24;
+
+/** Whether all `colours` lie within {@link LOW_CONTRAST} of each other in every channel. */
+export function lowContrast(colours: readonly number[]): boolean {
+  for (const shift of [16, 8, 0]) {
+    let lo = 255;
+    let hi = 0;
+    for (const c of colours) {
+      const v = (c >> shift) & 255;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    if (hi - lo > LOW_CONTRAST) return false;
+  }
+  return true;
+}
+
+/**
+ * Is `colour` set apart in the cell: no other pixel within {@link LOW_CONTRAST} of it? Text is
+ * drawn in one solid colour; a picture's shapes shade off into colours next to their own.
+ */
+export function isolatedColour(frame: PixelSource, x0: number, y0: number, gw: number, gh: number, colour: number): boolean {
+  const {pixels, width} = frame;
+  const r = (colour >> 16) & 255;
+  const g = (colour >> 8) & 255;
+  const b = colour & 255;
+  for (let y = 0; y < gh; y++) {
+    for (let i = (y0 + y) * width + x0, end = i + gw; i < end; i++) {
+      const p = pixels[i]!;
+      if (p === colour) continue;
+      if (Math.abs(((p >> 16) & 255) - r) <= LOW_CONTRAST && Math.abs(((p >> 8) & 255) - g) <= LOW_CONTRAST && Math.abs((p & 255) - b) <= LOW_CONTRAST) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Is the mask's ink a plain rectangle (at most two distinct rows and two distinct columns) that
+ * reaches the cell's edge: part of a rule, a box or a drop shadow running on into the next cell,
+ * not a character?
+ */
+export function edgeRectangle(mask: ArrayLike<number>, width: number): boolean {
+  const rows = new Set<number>();
+  for (let r = 0; r < mask.length; r++) if (rows.add(mask[r]!).size > 2) return false;
+  const cols = new Set<number>();
+  for (let c = 0; c < width; c++) {
+    let v = 0;
+    for (let r = 0; r < mask.length; r++) v = v * 2 + ((mask[r]! >>> (width - 1 - c)) & 1);
+    if (cols.add(v).size > 2) return false;
+  }
+  const first = mask[0]!;
+  const last = mask[mask.length - 1]!;
+  const edges = (2 ** (width - 1)) | 1;
+  let sides = 0;
+  for (let r = 0; r < mask.length; r++) sides |= mask[r]!;
+  return first !== 0 || last !== 0 || (sides & edges) !== 0;
+}
+
 /** A glyph row with all `width` pixels set (XOR with it inverts a row). */
 export function fullRow(width: number): number {
   return width >= 32 ? 0xffffffff : 2 ** width - 1;

@@ -1,31 +1,27 @@
 /**
- * Reads text off a frame drawn with a known bitmap console font: QEMU's VGA text mode (9×16
- * cells at 720×400: an 8-pixel glyph plus a 9th column) and the Linux framebuffer console
- * (8×16 cells) draw every character as a two-colour glyph on a fixed grid, so each cell can be
- * split into foreground and background, turned into a 1-bit mask and looked up.
+ * Reads text off a frame drawn with a known bitmap font: QEMU's VGA text mode (9×16 cells at
+ * 720×400: an 8-pixel glyph plus a 9th column), the Linux framebuffer console and the Debian
+ * installer's bterm (8×16 cells; bterm also draws 16×16 CJK glyphs over two cells) draw every
+ * character as a two-colour glyph on a fixed grid, so each cell can be split into foreground and
+ * background, turned into a 1-bit mask and looked up. isolinux's vesamenu draws the same kind of
+ * glyphs over a splash picture: there one of the cell's colours must be drawn exactly as a glyph.
  *
- * Steps: find the grid (cell pitch and origin) by trying every origin on a sample of inked
- * cells and keeping the one whose cells are most often exact glyphs; then read every cell —
- * exact hash lookup first (either way round, for reverse video), then without an underline
- * cursor, then the nearest glyph by Hamming distance (fonts differ by a pixel here and there).
+ * Steps: find the grid (glyph-layout.ts; a hint from the previous frame is kept while it still
+ * reads cleanly); read every cell (glyph-read.ts); read a pair of cells that are no glyph as one
+ * wide glyph; give letters drawn alike in several scripts the script of their word
+ * (script-words.ts).
  */
 import type {PixelSource} from '../vnc/framebuffer.js';
-import {dominantColour, exact, fullRow, readCell, stripCursor} from './glyph-cell.js';
-import {nearestEntry, type GlyphTable} from './glyph-table.js';
+import {dominantColour} from './glyph-cell.js';
+import {findLayout, type GlyphLayout, type TableReaders} from './glyph-layout.js';
+import {CellReader, WideReader, type CellRead} from './glyph-read.js';
+import type {GlyphTable} from './glyph-table.js';
+import {resolveScripts} from './script-words.js';
+
+export type {GlyphLayout} from './glyph-layout.js';
 
 /** What an unrecognised cell reads as. */
 export const UNKNOWN_CHAR = '\uFFFD';
-
-/** Where the character grid lies on the frame. */
-export interface GlyphLayout {
-  glyphWidth: number;
-  glyphHeight: number;
-  /** Horizontal cell pitch: the glyph width, or one more for VGA text mode's 9-dot cells. */
-  cellWidth: number;
-  /** Top-left pixel of the first whole cell. */
-  originX: number;
-  originY: number;
-}
 
 export interface GlyphMatchOptions {
   /**
@@ -36,110 +32,33 @@ export interface GlyphMatchOptions {
   maxDistance?: number;
   /** Try this grid first (e.g. the previous frame's); it is kept when its cells still match. */
   layout?: GlyphLayout;
-  /** Inked cells sampled per candidate grid origin. Default 48. */
+  /** Cells sampled per candidate grid origin. Default 48. */
   samples?: number;
 }
 
 export interface GlyphScreen {
   cols: number;
   rows: number;
-  /** One string per row, trailing spaces removed; unrecognised cells are {@link UNKNOWN_CHAR}. */
+  /**
+   * One string per row, trailing spaces removed; unrecognised cells are {@link UNKNOWN_CHAR}.
+   * A wide glyph covers two cells but is one character, so a row may be shorter than its cells.
+   */
   lines: string[];
   /** Per cell (row-major, cols × rows) foreground and background colours, 0xRRGGBB. */
   fg: Uint32Array;
   bg: Uint32Array;
   layout: GlyphLayout;
-  /** Cells: all, blank (one colour), exact, near (within maxDistance), unknown. */
-  stats: {cells: number; blank: number; exact: number; near: number; unknown: number};
-  /** Recognised share of the non-blank cells (0 for a blank screen: no text to be sure of). */
+  /**
+   * Cells: all, blank (one colour), picture (no glyph, and too many colours or too little
+   * contrast to be text: read as spaces), exact, near (within maxDistance), unknown.
+   */
+  stats: {cells: number; blank: number; picture: number; exact: number; near: number; unknown: number};
+  /** Recognised share of the cells that could hold text (not blank, not picture); 0 when none. */
   confidence: number;
   /** A cell whose glyph was only recognised after removing an underline cursor. */
   cursor?: {row: number; col: number};
   /** Cells recognised per font. */
   fontHits: Record<string, number>;
-}
-
-/** Pixels where the frame has ink: one per 16×16 block that is not a single colour, spread evenly. */
-function findAnchors(frame: PixelSource, count: number): Array<[number, number]> {
-  const {pixels, width, height} = frame;
-  const found: Array<[number, number]> = [];
-  for (let by = 0; by < height; by += 16) {
-    for (let bx = 0; bx < width; bx += 16) {
-      const first = pixels[by * width + bx]!;
-      search: for (let y = by; y < Math.min(by + 16, height); y++) {
-        for (let x = bx; x < Math.min(bx + 16, width); x++) {
-          if (pixels[y * width + x] !== first) {
-            found.push([x, y]);
-            break search;
-          }
-        }
-      }
-    }
-  }
-  if (found.length <= count) return found;
-  const step = found.length / count;
-  return Array.from({length: count}, (_, i) => found[Math.floor(i * step)]!);
-}
-
-/** How many sampled cells under `layout` are exact glyphs (hits) or inked non-glyphs (misses). */
-function scoreLayout(frame: PixelSource, table: GlyphTable, layout: GlyphLayout, anchors: Array<[number, number]>, screenBg: number): {hits: number; misses: number} {
-  const {cellWidth: cw, glyphHeight: gh, glyphWidth: gw, originX: ox, originY: oy} = layout;
-  const mask = new Uint32Array(gh);
-  const scratch = new Uint32Array(gh);
-  const seen = new Set<number>();
-  let hits = 0;
-  let misses = 0;
-  for (const [ax, ay] of anchors) {
-    if (ax < ox || ay < oy) continue;
-    const col = Math.floor((ax - ox) / cw);
-    const row = Math.floor((ay - oy) / gh);
-    const x0 = ox + col * cw;
-    const y0 = oy + row * gh;
-    if (x0 + gw > frame.width || y0 + gh > frame.height || seen.has(row * 65536 + col)) continue;
-    seen.add(row * 65536 + col);
-    const cell = readCell(frame, x0, y0, gw, gh, screenBg, mask);
-    if (cell.uniform) continue;
-    if (exact(table, mask, scratch)) hits++;
-    else misses++;
-  }
-  return {hits, misses};
-}
-
-/** Enough sampled cells are glyphs, and almost none are not (a cursor cell may miss). */
-function clearlyRight(s: {hits: number; misses: number}): boolean {
-  return s.hits >= 12 && s.misses * 20 <= s.hits;
-}
-
-/** The grid whose sampled cells best match glyphs of one of `tables`. */
-function findLayout(frame: PixelSource, tables: readonly GlyphTable[], opts: GlyphMatchOptions, screenBg: number): {table: GlyphTable; layout: GlyphLayout} | undefined {
-  const anchors = findAnchors(frame, opts.samples ?? 48);
-  if (anchors.length === 0) return undefined;
-  const hint = opts.layout;
-  if (hint) {
-    const table = tables.find((t) => t.width === hint.glyphWidth && t.height === hint.glyphHeight);
-    if (table) {
-      const s = scoreLayout(frame, table, hint, anchors, screenBg);
-      if (clearlyRight(s)) return {table, layout: hint};
-    }
-  }
-  let best: {table: GlyphTable; layout: GlyphLayout; score: number} | undefined;
-  for (const table of tables) {
-    // 8-pixel fonts also come as VGA text mode's 9-dot cells.
-    const pitches = table.width === 8 ? [8, 9] : [table.width];
-    for (const cellWidth of pitches) {
-      for (let originY = 0; originY < table.height; originY++) {
-        for (let originX = 0; originX < cellWidth; originX++) {
-          const layout = {glyphWidth: table.width, glyphHeight: table.height, cellWidth, originX, originY};
-          const s = scoreLayout(frame, table, layout, anchors, screenBg);
-          const score = s.hits - s.misses;
-          if (s.hits > 0 && (!best || score > best.score)) best = {table, layout, score};
-          // Origin (0, 0) comes first and is the usual answer: stop once a grid is clearly right.
-          if (clearlyRight(s)) return best;
-        }
-      }
-    }
-  }
-  return best;
 }
 
 /**
@@ -148,72 +67,103 @@ function findLayout(frame: PixelSource, tables: readonly GlyphTable[], opts: Gly
  */
 export function matchGlyphs(frame: PixelSource, tables: readonly GlyphTable[], opts: GlyphMatchOptions = {}): GlyphScreen | undefined {
   const screenBg = dominantColour(frame);
-  const found = findLayout(frame, tables, opts, screenBg);
-  if (!found) return undefined;
-  const {table, layout} = found;
+  const maxDistance = opts.maxDistance ?? 0.03;
+  const readers: TableReaders[] = tables.map((table) => ({
+    table,
+    reader: new CellReader(table, screenBg, Math.floor(maxDistance * table.width * table.height)),
+    wide: table.wide && new WideReader(table.wide, screenBg),
+  }));
+  const hint = opts.layout;
+  const hinted = hint && readers.find((r) => r.table.width === hint.glyphWidth && r.table.height === hint.glyphHeight);
+  if (hint && hinted && hint.originX + hint.glyphWidth <= frame.width && hint.originY + hint.glyphHeight <= frame.height) {
+    // The whole read is the check: kept when almost every cell of clear colours is a glyph.
+    const read = readGrid(frame, hinted, hint);
+    if (read.misses * 20 <= read.hits) return read.screen;
+  }
+  const found = findLayout(frame, readers, opts.samples ?? 48);
+  return found && readGrid(frame, found.readers, found.layout).screen;
+}
+
+const BLANK = 0;
+const PICTURE = 1;
+const EXACT = 2;
+const NEAR = 3;
+const UNKNOWN = 4;
+/** The second cell of a wide glyph. */
+const COVERED = 5;
+
+/** Read every cell on `layout`; hits and misses as in the grid search, over all cells. */
+function readGrid(frame: PixelSource, {table, reader, wide}: TableReaders, layout: GlyphLayout): {screen: GlyphScreen; hits: number; misses: number} {
   const {cellWidth: cw, glyphWidth: gw, glyphHeight: gh, originX: ox, originY: oy} = layout;
   const cols = Math.floor((frame.width - ox - gw) / cw) + 1;
   const rows = Math.floor((frame.height - oy) / gh);
-  const maxBits = Math.floor((opts.maxDistance ?? 0.03) * gw * gh);
-  const full = fullRow(gw);
-  const mask = new Uint32Array(gh);
-  const scratch = new Uint32Array(gh);
+  const wideReader = cw === gw ? wide : undefined;
   const fg = new Uint32Array(cols * rows);
   const bg = new Uint32Array(cols * rows);
-  const stats = {cells: cols * rows, blank: 0, exact: 0, near: 0, unknown: 0};
-  const hitsPerFont = new Array<number>(table.fonts.length).fill(0);
+  const stats = {cells: cols * rows, blank: 0, picture: 0, exact: 0, near: 0, unknown: 0};
+  const fontHits: Record<string, number> = {};
   let cursor: {row: number; col: number} | undefined;
+  let hits = 0;
+  let misses = 0;
+  const kind = new Uint8Array(cols);
+  const chars: string[] = new Array<string>(cols);
+  const alts: Array<readonly string[] | undefined> = new Array(cols);
+  const fonts: Array<string | undefined> = new Array(cols);
   const lines: string[] = [];
   for (let row = 0; row < rows; row++) {
-    let line = '';
+    const y0 = oy + row * gh;
     for (let col = 0; col < cols; col++) {
       const i = row * cols + col;
-      const cell = readCell(frame, ox + col * cw, oy + row * gh, gw, gh, screenBg, mask);
+      const cell = reader.read(frame, ox + col * cw, y0);
       fg[i] = cell.fg;
       bg[i] = cell.bg;
-      if (cell.uniform) {
-        stats.blank++;
-        line += ' ';
-        continue;
-      }
-      const hit = cell.stray * 4 > gw * gh ? undefined : recognise(table, mask, scratch, full, maxBits);
-      if (!hit) {
-        stats.unknown++;
-        line += UNKNOWN_CHAR;
-        continue;
-      }
-      if (hit.near) stats.near++;
-      else stats.exact++;
-      if (hit.cursor) cursor = {row, col};
-      if (hit.inverted) [fg[i], bg[i]] = [cell.bg, cell.fg];
-      hitsPerFont[table.fontOf[hit.entry]!]!++;
-      line += table.chars[hit.entry];
+      setCell(table, cell, col, kind, chars, alts, fonts);
+      if (cell.cursor) cursor = {row, col};
+      if (cell.kind === 'glyph' && !cell.near && !table.weak[cell.entry]) hits++;
     }
-    lines.push(line.trimEnd());
+    if (wideReader) {
+      for (let col = 0; col < cols; col++) {
+        if (kind[col] !== UNKNOWN && kind[col] !== NEAR) continue;
+        // A wide glyph starting here, or at the cell before (its left half read as a narrow glyph or blank).
+        let at = col;
+        let w = col + 1 < cols ? wideReader.read(frame, ox + col * cw, y0) : undefined;
+        if (!w && col > 0 && (kind[col - 1] === BLANK || kind[col - 1] === EXACT)) {
+          at = col - 1;
+          w = wideReader.read(frame, ox + at * cw, y0);
+        }
+        if (!w) continue;
+        setCell(wideReader.table, w, at, kind, chars, alts, fonts);
+        kind[at + 1] = COVERED;
+        chars[at + 1] = '';
+        alts[at + 1] = undefined;
+        fonts[at + 1] = undefined;
+        hits++;
+        col = at + 1;
+      }
+    }
+    for (let col = 0; col < cols; col++) {
+      const k = kind[col];
+      if (k === BLANK) stats.blank++;
+      else if (k === PICTURE) stats.picture++;
+      else if (k === EXACT || k === COVERED) stats.exact++;
+      else if (k === NEAR) stats.near++;
+      else (stats.unknown++, misses++);
+      const font = fonts[col];
+      if (font !== undefined) fontHits[font] = (fontHits[font] ?? 0) + 1;
+    }
+    resolveScripts(chars, alts);
+    lines.push(chars.join('').trimEnd());
   }
-  const inked = stats.cells - stats.blank;
-  const fontHits: Record<string, number> = {};
-  table.fonts.forEach((name, k) => hitsPerFont[k] && (fontHits[name] = hitsPerFont[k]));
-  return {cols, rows, lines, fg, bg, layout, stats, confidence: inked === 0 ? 0 : (stats.exact + stats.near) / inked, cursor, fontHits};
+  const inked = stats.cells - stats.blank - stats.picture;
+  const confidence = inked === 0 ? 0 : (stats.exact + stats.near) / inked;
+  return {screen: {cols, rows, lines, fg, bg, layout, stats, confidence, cursor, fontHits}, hits, misses};
 }
 
-/**
- * Look a cell's mask up: exactly (either way round), then without an underline cursor (so a
- * cursor on a blank cell reads as a space, not `_`), then the nearest glyph within `maxBits`
- * (either way round).
- */
-function recognise(table: GlyphTable, mask: Uint32Array, scratch: Uint32Array, full: number, maxBits: number): {entry: number; inverted: boolean; near: boolean; cursor: boolean} | undefined {
-  const hit = exact(table, mask, scratch);
-  if (hit) return {...hit, near: false, cursor: false};
-  const saved = Uint32Array.from(mask);
-  if (stripCursor(mask, full)) {
-    const under = exact(table, mask, scratch);
-    if (under) return {...under, near: false, cursor: true};
-    mask.set(saved);
-  }
-  const a = nearestEntry(table, mask, 0, maxBits);
-  const b = nearestEntry(table, mask, full, maxBits);
-  if (a && (!b || a.distance <= b.distance)) return {entry: a.entry, inverted: false, near: true, cursor: false};
-  if (b) return {entry: b.entry, inverted: true, near: true, cursor: false};
-  return undefined;
+/** Record what a cell reads as in the row's arrays. */
+function setCell(table: GlyphTable, cell: CellRead, col: number, kind: Uint8Array, chars: string[], alts: Array<readonly string[] | undefined>, fonts: Array<string | undefined>): void {
+  kind[col] = cell.kind === 'blank' ? BLANK : cell.kind === 'picture' ? PICTURE : cell.kind === 'unknown' ? UNKNOWN : cell.near ? NEAR : EXACT;
+  const glyph = cell.kind === 'glyph';
+  chars[col] = glyph ? table.chars[cell.entry]! : cell.kind === 'unknown' ? UNKNOWN_CHAR : ' ';
+  alts[col] = glyph ? table.alts[cell.entry] : undefined;
+  fonts[col] = glyph ? table.fonts[table.fontOf[cell.entry]!] : undefined;
 }

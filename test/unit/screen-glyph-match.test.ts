@@ -133,6 +133,62 @@ describe('matchGlyphs on synthetic frames', () => {
     expect(s === undefined || s.confidence < 0.1).toBe(true);
   });
 
+  it('does not let long borders choose the grid: the letters do', () => {
+    // A wide box of ─ │ (which read the same at every origin along them) around one short word.
+    const bar = '─'.repeat(76);
+    const lines = [`┌${bar}┐`, ...Array.from({length: 20}, (_, i) => `│${(i === 10 ? ' Retry?' : '').padEnd(76)}│`), `└${bar}┘`];
+    const frame = draw(vga, 640, 400, lines, {originX: 3, originY: 5, fg: 0x000000, screenBg: 0xaaaaaa});
+    const s = matchGlyphs(frame, tables)!;
+    expect(s.layout).toMatchObject({cellWidth: 8, originX: 3, originY: 5});
+    expect(s.lines.slice(0, 22)).toEqual(lines);
+  });
+
+  it('finds no grid where only rules and filled areas are (their edges read as ▗ ─ │ anywhere)', () => {
+    const frame = {width: 320, height: 200, pixels: new Uint32Array(320 * 200).fill(0x0000aa)};
+    for (let y = 150; y < 170; y++) for (let x = 13; x < 300; x++) frame.pixels[y * 320 + x] = x < 21 ? 0 : 0xaaaaaa;
+    expect(matchGlyphs(frame, tables)).toBeUndefined();
+  });
+
+  it('reads a wide glyph (two cells) as one character, and its cells keep their colours', () => {
+    // A made-up 16×16 font: glyphs no pair of 8×16 glyphs could form.
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xffff;
+    const wideFont: ConsoleFont = {name: 'wide', width: 16, height: 16, glyphCount: 2, rows: Uint32Array.from({length: 32}, rnd), chars: [['中'], ['文']], hasUnicodeTable: true};
+    const t = buildGlyphTables([...fonts, wideFont]);
+    expect(t).toHaveLength(1);
+    expect(t[0]!.wide?.width).toBe(16);
+    const frame = draw(vga, 320, 64, ['ab     cd', 'abcdefgh']);
+    const paste = (g: number, x0: number) => {
+      for (let r = 0; r < 16; r++) for (let c = 0; c < 16; c++) frame.pixels[r * 320 + x0 + c] = (wideFont.rows[g * 16 + r]! >>> (15 - c)) & 1 ? 0xaaaaaa : 0;
+    };
+    paste(0, 16);
+    paste(1, 32);
+    const s = matchGlyphs(frame, t)!;
+    expect(s.lines.slice(0, 2)).toEqual(['ab中文 cd', 'abcdefgh']);
+    expect(s.stats.unknown).toBe(0);
+    expect([s.fg[2], s.bg[2], s.fg[3], s.bg[3]]).toEqual([0xaaaaaa, 0, 0xaaaaaa, 0]);
+  });
+
+  it('reads text drawn over a picture with a shadow, and the picture as spaces', () => {
+    const w = 320;
+    const frame = draw(vga, w, 96, ['', ' Install', '', ' Help'], {fg: 0xffffff, screenBg: 0x010101});
+    // Replace the background by a gradient (many colours per cell); black shadows one pixel down-right.
+    const ink = Uint8Array.from(frame.pixels, (p) => (p === 0xffffff ? 1 : 0));
+    for (let y = 0; y < 96; y++) {
+      for (let x = 0; x < w; x++) {
+        const i = y * w + x;
+        if (ink[i]) continue;
+        frame.pixels[i] = x > 0 && y > 0 && ink[i - w - 1] ? 0x000000 : 0x103050 + ((x * 5 + y * 3) & 0x3f) * 0x010101;
+      }
+    }
+    const s = matchGlyphs(frame, tables)!;
+    expect(s.lines.slice(0, 5)).toEqual(['', ' Install', '', ' Help', '']);
+    expect(s.stats.unknown).toBe(0);
+    expect(s.stats.picture).toBeGreaterThan(100);
+    expect(s.confidence).toBe(1);
+    expect(s.fg[s.cols + 1]).toBe(0xffffff); // the "I"
+  });
+
   it('works with any glyph size (a made-up 10×12 PSF2 font)', () => {
     // Glyph g: a distinct pattern per row, so every glyph differs from every shift of another.
     const header = Buffer.alloc(32);

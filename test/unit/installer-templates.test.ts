@@ -3,11 +3,12 @@
  * installer frames show to the real templates of the installer's initrd.
  */
 import {existsSync, readFileSync} from 'node:fs';
+import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {parseNewtScreen} from '../../src/installer/debian/newt-screen.js';
 import {matchTemplate, parseTemplates, refineKind, splitChoices} from '../../src/installer/debian/templates.js';
 import type {DebconfTemplate, NewtDialog} from '../../src/installer/debian/types.js';
-import {fixtureScreen, haveInitrd, initrdData} from '../support/installer-fixtures.js';
+import {FIXTURES, fixtureScreen, haveInitrd, initrdData} from '../support/installer-fixtures.js';
 
 const INSTALLED = `Template: mirror/http/hostname
 Type: string
@@ -53,7 +54,7 @@ describe('parseTemplates', () => {
       from: 'choose-mirror-bin',
     });
     expect(retry).toMatchObject({type: 'select', default: 'Retry', choices: ['Retry', 'Change mirror', 'Cancel'], choicesShown: ['Retry', 'Change mirror', 'Cancel']});
-    expect(iface!.extended).toBe('Your system has multiple network interfaces. Choose the one to use:\n\neth0: Intel\n\neth1: Realtek\n\nThen continue.');
+    expect(iface!.extended).toBe('Your system has multiple network interfaces. Choose the one to use:\n  eth0: Intel\n  eth1: Realtek\n\nThen continue.');
     expect(iface!.choices).toEqual(['${ifchoices}']);
   });
 
@@ -80,8 +81,21 @@ describe('parseTemplates', () => {
       'Owners: fontconfig-config',
     ].join('\n');
     const [failure, hint] = parseTemplates(dat, 'templates.dat');
-    expect(failure).toMatchObject({name: 'debian-installer/main-menu/item-failure', type: 'error', short: 'Installation step failed', extended: 'An installation step failed. You can try again.\n\nThe failing step is: ${ITEM}'});
+    expect(failure).toMatchObject({name: 'debian-installer/main-menu/item-failure', type: 'error', short: 'Installation step failed', extended: 'An installation step failed.\nYou can try again.\n\nThe failing step is: ${ITEM}'});
     expect(hint).toMatchObject({choices: ['hintnone', 'hintslight', 'hintmedium', 'hintfull'], choicesShown: ['None', 'Slight', 'Medium', 'Full']});
+  });
+
+  it.skipIf(!haveInitrd)('reads cdebconf\'s own templates.dat to the same texts as the templates files it was loaded from', () => {
+    // test/fixtures/cdebconf-templates.dat: stanzas of the templates.dat written by the initrd's own
+    // usr/lib/cdebconf/debconf-loadtemplate (run with the initrd's ld.so and an /etc/cdebconf.conf
+    // pointing at a scratch directory) from its var/lib/dpkg/info/*.templates; German kept to be ignored.
+    const dat = parseTemplates(readFileSync(path.join(FIXTURES, '../cdebconf-templates.dat'), 'utf8'), 'templates.dat');
+    expect(dat.map((t) => t.name)).toEqual(['debconf/priority', 'localechooser/languagelist', 'mirror/http/hostname', 'netcfg/confirm_static', 'netcfg/get_domain', 'netcfg/get_hostname', 'retriever/net/error']);
+    const {templates} = initrdData();
+    for (const t of dat) expect({...t, from: undefined}, t.name).toEqual({...templates.find((x) => x.name === t.name), from: undefined});
+    // The verbatim lines and the two blanks after "host name." come through as cdebconf holds them.
+    expect(dat.find((t) => t.name === 'netcfg/confirm_static')!.extended).toContain('parameters:\n\n interface     = ${interface}\n ipaddress');
+    expect(dat.find((t) => t.name === 'netcfg/get_domain')!.extended).toContain('host name.  It is often');
   });
 
   it.skipIf(!existsSync('/var/cache/debconf/templates.dat'))('reads this host\'s debconf templates.dat', () => {

@@ -73,7 +73,10 @@ export interface DebconfTemplate {
   choicesShown?: string[];
   /** First line of Description (the short description). */
   short: string;
-  /** The extended description, paragraphs separated by "\n\n" (debconf's "." lines). */
+  /**
+   * The extended description, paragraphs separated by "\n\n" (debconf's "." lines), as cdebconf
+   * holds it: a template file's lines joined with spaces, verbatim (indented) lines on lines of their own.
+   */
   extended: string;
   /** The file (package) it came from, e.g. `netcfg`. */
   from?: string;

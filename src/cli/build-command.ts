@@ -94,10 +94,8 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
         const frames = liveFrames(state);
         return frames && frames.framebuffer.width > 0 ? {framebuffer: frames.framebuffer, keys: frames.keys} : undefined;
       },
-      readText: async () => {
-        const screen = await readScreen(state);
-        return screen ? {lines: screen.lines, confidence: screen.confidence} : undefined;
-      },
+      // The whole read (size and per-cell colours too): the text view draws it cell for cell.
+      readText: () => readScreen(state),
       screenshot: () => session.screenshot('console'),
       onInterrupt: () => onSignal('SIGINT'),
     });

@@ -6,12 +6,13 @@
  * Layout: a title row, the screen pane, two log rows, a key-hint row.
  */
 import type {BuildEvent} from '../engine/events.js';
-import {createScreenPainter, detectColorMode, detectGraphics, type ScreenPainter} from '../render/index.js';
+import {createScreenPainter, detectColorMode, detectGraphics, ScreenView, type ScreenTextRead} from '../render/index.js';
 import type {Framebuffer} from '../vnc/framebuffer.js';
 import type {KeySender} from '../vnc/key-sender.js';
 import {OrderedKeys} from '../vnc/key-sender.js';
 import {keyEventsFor, TermKeyParser} from '../vnc/term-keys.js';
 import {formatDuration} from '../util/duration.js';
+import {describeView} from '../render/screen-view.js';
 
 /** What the view needs from a running VM. */
 export interface ConsoleFeed {
@@ -19,11 +20,7 @@ export interface ConsoleFeed {
   keys: KeySender;
 }
 
-/** Text read from the screen (VGA memory or recognised glyphs), when available. */
-export interface ScreenTextRead {
-  lines: string[];
-  confidence: number;
-}
+export type {ScreenTextRead} from '../render/index.js';
 
 export interface ConsoleViewOptions {
   stdin: NodeJS.ReadStream;
@@ -45,21 +42,14 @@ const HEADER_ROWS = 1;
 const FOOTER_ROWS = 3;
 
 export class ConsoleView {
-  private painter: ScreenPainter | undefined;
+  /** What the screen box shows: text when the screen reads as text, else pixels (shared with the workbench). */
+  private view: ScreenView | undefined;
   private timer: NodeJS.Timeout | undefined;
   private interact = false;
-  /** 'auto' shows text when the screen reads as text with confidence, else pixels. */
-  private textMode: 'auto' | 'text' | 'pixels' = 'auto';
-  private lastText: ScreenTextRead | undefined;
-  private lastTextAt = 0;
-  private readingText = false;
-  private zoom: 'fit' | 1 = 'fit';
-  private pan = {x: 0, y: 0};
   private step = '';
   private stepStarted = Date.now();
   private readonly logTail: string[] = [];
   private notice = '';
-  private lastFbVersion = -1;
   private lastChrome = '';
   private readonly parser: TermKeyParser;
   private readonly onData = (d: Buffer): void => this.input(d);
@@ -101,7 +91,7 @@ export class ConsoleView {
     this.o.stdout.off('resize', this.onResize);
     // The terminal may already be gone (SIGHUP): restoring it is best effort.
     try {
-      if (this.painter) this.o.stdout.write(this.painter.clear());
+      if (this.view) this.o.stdout.write(this.view.clear());
       this.o.stdout.write(`${ESC}[?25h${ESC}[?1049l`);
     } catch {
       // nothing to restore
@@ -129,86 +119,43 @@ export class ConsoleView {
   private layout(): void {
     const {cols, rows} = this.size();
     const paneRows = Math.max(1, rows - HEADER_ROWS - FOOTER_ROWS);
-    const mode = detectGraphics(process.env);
-    this.painter ??= createScreenPainter(mode, {cols, rows: paneRows, originRow: HEADER_ROWS + 1, originCol: 1, colorMode: detectColorMode(process.env, !!this.o.stdout.isTTY)});
-    this.painter.resize(cols, paneRows);
-    this.painter.moveTo(HEADER_ROWS + 1, 1);
-    this.painter.setView({zoom: this.zoom, panX: this.pan.x, panY: this.pan.y});
+    if (!this.view) {
+      const geometry = {cols, rows: paneRows, originRow: HEADER_ROWS + 1, originCol: 1};
+      const colorMode = detectColorMode(process.env, !!this.o.stdout.isTTY);
+      const pixels = createScreenPainter(detectGraphics(process.env), {...geometry, colorMode});
+      this.view = new ScreenView({...geometry, pixels, colorMode, readText: this.o.readText});
+    }
+    this.view.resize(cols, paneRows);
+    this.view.moveTo(HEADER_ROWS + 1, 1);
     this.o.stdout.write(`${ESC}[2J`);
     this.lastChrome = '';
-    this.lastFbVersion = -1;
   }
 
   private input(d: Buffer): void {
     if (this.interact) return this.parser.push(d);
     const s = d.toString('utf8');
-    const step = 64;
+    const moves: Record<string, [number, number]> = {A: [0, -1], B: [0, 1], C: [1, 0], D: [-1, 0]};
     for (const key of s.match(/\x1b\[[A-D]|[\s\S]/g) ?? []) {
       if (key === '\x03') this.o.onInterrupt();
       else if (key === 'i') this.interact = true;
-      else if (key === 't') this.textMode = this.textMode === 'text' ? 'pixels' : this.textMode === 'pixels' ? 'auto' : 'text';
-      else if (key === 'z') this.zoom = this.zoom === 'fit' ? 1 : 'fit';
+      else if (key === 't') this.view?.cycleMode();
+      else if (key === 'z') this.view?.toggleZoom();
       else if (key === 's' && this.o.screenshot) void this.o.screenshot().then((p) => (this.notice = p ? `screenshot: ${p}` : 'no screen yet'));
-      else if (key.startsWith('\x1b[')) {
-        const moves: Record<string, [number, number]> = {A: [0, -step], B: [0, step], C: [step, 0], D: [-step, 0]};
-        const [dx, dy] = moves[key[2]!] ?? [0, 0];
-        const src = this.painter?.view?.src;
-        this.pan = {x: Math.max(0, (src?.x ?? this.pan.x) + dx), y: Math.max(0, (src?.y ?? this.pan.y) + dy)};
-      } else continue;
-      this.painter?.setView({zoom: this.zoom, panX: this.pan.x, panY: this.pan.y});
+      else if (key.startsWith('\x1b[')) this.view?.pan(...moves[key[2]!]!);
+      else continue;
       this.lastChrome = '';
-      this.lastFbVersion = -1;
     }
-  }
-
-  private showText(): boolean {
-    if (this.textMode === 'pixels') return false;
-    if (this.textMode === 'text') return !!this.lastText;
-    return !!this.lastText && this.lastText.confidence >= 0.9;
-  }
-
-  private refreshText(): void {
-    if (!this.o.readText || this.readingText || this.textMode === 'pixels' || Date.now() - this.lastTextAt < 300) return;
-    this.readingText = true;
-    this.lastTextAt = Date.now();
-    void this.o
-      .readText()
-      .then((t) => (this.lastText = t))
-      .catch(() => (this.lastText = undefined))
-      .finally(() => (this.readingText = false));
   }
 
   private paint(): void {
     const {cols, rows} = this.size();
     const feed = this.o.feed();
     const chunks: string[] = [];
-    if (feed) this.refreshText();
-    const text = feed && this.showText() ? this.lastText : undefined;
-    const paneRows = Math.max(1, rows - HEADER_ROWS - FOOTER_ROWS);
-    if (text) {
-      // Real terminal text: crisp at any size, searchable, copyable.
-      const body = text.lines.slice(0, paneRows).map((l) => l.slice(0, cols).padEnd(cols));
-      while (body.length < paneRows) body.push(''.padEnd(cols));
-      const key = body.join('\n');
-      if (key !== this.lastTextPainted) {
-        this.lastTextPainted = key;
-        body.forEach((l, i) => chunks.push(`${ESC}[${HEADER_ROWS + 1 + i};1H${l}`));
-      }
-      this.lastFbVersion = -1;
-    } else if (feed && this.painter) {
-      this.lastTextPainted = '';
-      const fb = feed.framebuffer;
-      if (fb.version !== this.lastFbVersion) {
-        const damage = this.lastFbVersion < 0 ? undefined : fb.takeDamage();
-        if (this.lastFbVersion < 0) fb.takeDamage();
-        this.lastFbVersion = fb.version;
-        const buf = this.painter.render(fb, damage);
-        if (buf.length) this.o.stdout.write(buf);
-      }
-    }
+    const buf = this.view?.render(feed?.framebuffer);
+    if (buf?.length) this.o.stdout.write(buf);
     const elapsed = this.step ? ` ${this.step} ${formatDuration(Date.now() - this.stepStarted)}` : '';
     const screenSize = feed ? ` ${feed.framebuffer.width}x${feed.framebuffer.height}` : ' (no VM yet)';
-    const view = text ? 'text' : 'pixels';
+    const view = this.view ? describeView(this.view.status()) : '';
     const title = ` vmbench ${this.o.profile} ·${elapsed} ·${screenSize} · ${view}${this.interact ? ' · INTERACTIVE' : ''}`;
     const hints = this.interact
       ? ' typing goes to the VM — Ctrl-] to leave'
@@ -226,7 +173,6 @@ export class ConsoleView {
     if (chunks.length) this.o.stdout.write(chunks.join(''));
   }
 
-  private lastTextPainted = '';
   private readonly keys = new OrderedKeys((err) => {
     this.notice = `key not sent: ${err.message}`;
   });

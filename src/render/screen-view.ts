@@ -261,3 +261,18 @@ export class ScreenView {
       .finally(() => (this.reading = false));
   }
 }
+
+/**
+ * A few words on what the box shows, for a title or tab line: `text 160×50 · cols 31–130 rows
+ * 11–40` (the window of a text screen larger than the box), `pixels 1:1`, `text (always)`.
+ */
+export function describeView(st: ScreenViewStatus): string {
+  if (st.showing === 'none') return '';
+  const forced = st.mode === 'auto' ? '' : ` (${st.mode === 'text' ? 'always text' : 'always pixels'})`;
+  if (st.showing === 'pixels') return `pixels${st.zoom === 1 ? ' 1:1' : ''}${forced}`;
+  const t = st.text;
+  if (!t) return `text${forced}`;
+  const v = t.view;
+  const win = [v.pansX ? `cols ${v.x + 1}–${v.x + v.cols}` : '', v.pansY ? `rows ${v.y + 1}–${v.y + v.rows}` : ''].filter(Boolean).join(' ');
+  return `text ${t.cols}×${t.rows}${win ? ` · ${win}` : ''}${forced}`;
+}

@@ -31,12 +31,30 @@ export function formatEvent(e: BuildEvent, verbose = false): string | undefined 
       return `--> artifact: ${e.path} (${e.format}, ${e.bytes} bytes)`;
     case 'info':
       return `    info ${e.key}: ${e.value}`;
+    case 'installer':
+      return formatInstaller(e);
+    case 'diagnosis':
+      // The failed step's message leads with the same cause; the full record goes to build.log.
+      return verbose ? [`    diagnosis: ${e.cause}`, ...e.evidence.map((x) => `      - ${x}`), ...(e.hint ? [`      hint: ${e.hint}`] : [])].join('\n') : undefined;
     case 'section': {
       if (e.event === 'begin') return undefined;
       const n = e.lines.stdout + e.lines.stderr;
       const took = e.durationMs !== undefined ? `${formatDuration(e.durationMs)}, ` : '';
       return `    section ${e.path.join('/')}: ${e.status} (${took}${n} line${n === 1 ? '' : 's'}${e.lines.stderr ? `, ${e.lines.stderr} stderr` : ''})`;
     }
+  }
+}
+
+function formatInstaller(e: Extract<BuildEvent, {type: 'installer'}>): string {
+  switch (e.kind) {
+    case 'stage':
+      return `    installer: ${e.stage}`;
+    case 'question':
+      return `    installer: asks "${e.prompt}" (${e.title})${e.template ? ` — ${e.template}` : ''}${e.bootParameter ? `; boot parameter: ${e.bootParameter}` : e.preseedLine ? `; preseed: ${e.preseedLine}` : ''}`;
+    case 'answer':
+      return `    installer: answered ${e.template} = ${JSON.stringify(e.value)}; ${e.bootParameter ? `boot parameter: ${e.bootParameter}` : `preseed line: ${e.preseedLine}`}`;
+    case 'log':
+      return [`    installer log (its console 4), last ${e.lines.length} lines:`, ...e.lines.map((l) => `      | ${l}`)].join('\n');
   }
 }
 

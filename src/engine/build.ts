@@ -7,6 +7,7 @@ import path from 'node:path';
 import type {LoadedProfile} from '../profiles/loader.js';
 import type {BuildEvent} from './events.js';
 import {BuildSections} from './sections.js';
+import {BuildEvidence} from './evidence.js';
 import {runSteps, type RunnerOptions, type RunResult} from './runner.js';
 import type {BuildOptions, BuildState} from './state.js';
 import {BUILD_STEPS} from './steps/index.js';
@@ -34,6 +35,7 @@ export function newBuildState(loaded: LoadedProfile, options: BuildOptions): Bui
     options,
     outputDir: path.resolve(out),
     artifacts: [],
+    evidence: new BuildEvidence(),
   };
 }
 
@@ -46,6 +48,7 @@ export async function runBuild(req: BuildRequest, state = newBuildState(req.load
   state.sections = sections;
   // Provisioner output lines carry the section they belong to, for views that group by section.
   const emit = (e: BuildEvent): void => {
+    state.evidence.observe(e);
     if (e.type === 'log' && e.source === 'provisioner' && (e.stream === 'stdout' || e.stream === 'stderr')) {
       outer({...e, section: sections.line(e.stream, e.line)});
     } else outer(e);

@@ -34,8 +34,12 @@ export class BuildEvidence {
   /** The screen as the watcher last read it (undefined lines: not readable as text). */
   screen?: {lines?: string[]; changedAt: number; readAt: number};
 
+  /** When each step finished, by id (the boot command's end is the clock the diagnosis counts from). */
+  readonly stepDone: Record<string, number> = {};
+
   /** Feed every build event through here (runBuild does). */
   observe(e: BuildEvent): void {
+    if (e.type === 'step' && e.status === 'done') this.stepDone[e.id] = e.time;
     if (e.type !== 'log') return;
     if (e.source === 'qemu' && e.stream === 'stderr') {
       if (SLIRP_SEND_FAILED.test(e.line)) this.slirpSendFailures++;

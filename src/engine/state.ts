@@ -11,6 +11,7 @@ import type {ScreenWaiter} from './steps/type-boot-command.js';
 import type {FrameSource} from '../vnc/frame-source.js';
 import type {BuildSections} from './sections.js';
 import type {InstallerAssets} from '../installer/assets.js';
+import type {BuildEvidence} from './evidence.js';
 
 export interface BuildOptions {
   /** Replace an existing output directory. */
@@ -65,4 +66,6 @@ export interface BuildState {
   sections?: BuildSections;
   /** (convert) */
   artifacts: {path: string; format: string; bytes: number}[];
+  /** What the build saw of the guest, for the diagnosis (engine/evidence.ts); fed by runBuild and the steps. */
+  readonly evidence: BuildEvidence;
 }

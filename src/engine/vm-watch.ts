@@ -15,13 +15,14 @@
  */
 import {createHash} from 'node:crypto';
 import {setTimeout as sleepFor} from 'node:timers/promises';
-import {renderTemplate} from '../profiles/template.js';
+import type {ScreenText} from '../screen/screen-text.js';
 import {formatDuration} from '../util/duration.js';
-import type {LogFn} from './events.js';
-import {liveFrames, readScreen} from './screen.js';
-import {StepError, type StepContext} from './step.js';
+import type {Verdict} from './diagnosis.js';
+import type {InstallerEvent, LogFn} from './events.js';
+import type {BuildEvidence} from './evidence.js';
+import type {InstallerStop, InstallerTracker} from './installer-watch.js';
+import {StepError} from './step.js';
 import type {BuildState} from './state.js';
-import {buildFields} from './steps/serve-http.js';
 
 export interface ErrorPattern {
   re: RegExp;
@@ -147,16 +148,39 @@ export function httpHint(http: HttpWatch, failed: readonly {path: string; status
 export interface WatchSources {
   /** A counter that changes whenever the screen does (Framebuffer.version); undefined without a frame. */
   frameVersion(): number | undefined;
-  /** The screen as text rows, or undefined when it cannot be read as text. */
-  readText(): Promise<string[] | undefined>;
+  /** The screen as text, or undefined when it cannot be read as text. */
+  readScreen(): Promise<ScreenText | undefined>;
   /** A fingerprint of the pixels, for screens that are not text (graphical installers). */
   frameHash(): string | undefined;
   /** The guest's HTTP requests so far. */
   httpRequests(): readonly {method?: string; path: string; status: number}[];
 }
 
+/** The Debian installer on screen (engine/installer-watch.ts) and what to do when it stops. */
+export interface InstallerWatch {
+  tracker: InstallerTracker;
+  emit(event: InstallerEvent): void;
+  /**
+   * A dialog stands on screen. Resolves true when the user took it over (a debug pause: the
+   * watcher goes on), false when the build should stop with it.
+   */
+  onStop(stop: InstallerStop): Promise<boolean>;
+  /** The installer's own log, read before failing (its console 4); undefined when unavailable. */
+  log?(): Promise<string[] | undefined>;
+  /** Other evidence worth showing with a stop (failed HTTP requests). */
+  evidence?(): string[];
+}
+
 export interface WatchOptions {
   patterns: readonly ErrorPattern[];
+  /** Follow the Debian installer's dialogs. */
+  installer?: InstallerWatch;
+  /** Evidence store to tell what the screen showed and when it changed. */
+  evidence?: BuildEvidence;
+  /** Evidence-based verdicts (engine/diagnosis.ts), checked every poll. */
+  diagnose?: (now: number) => Verdict | undefined;
+  /** Called with every verdict the watcher fails with (a 'diagnosis' event). */
+  onVerdict?: (v: {cause: string; evidence: string[]; hint?: string}) => void;
   /** 0 = off. */
   stallMs: number;
   http?: HttpWatch;
@@ -193,10 +217,11 @@ export function watchVm(sources: WatchSources, opts: WatchOptions): VmWatch {
   failed.catch(() => {}); // whoever races it sees the rejection; nobody racing is fine too
 
   const started = now();
-  const screenWanted = opts.patterns.length > 0 || opts.stallMs > 0;
+  const screenWanted = opts.patterns.length > 0 || opts.stallMs > 0 || !!opts.installer || !!opts.evidence;
   let lastVersion: number | undefined;
   let everRead = false;
   let lines: string[] | undefined;
+  let lastScreen: ScreenText | undefined;
   let textRetryAt = 0;
   let textBackoff = TEXT_RETRY_MIN_MS;
   let recent: string[] = []; // the last two distinct fingerprints: a blinking cursor is not a change
@@ -210,21 +235,31 @@ export function watchVm(sources: WatchSources, opts: WatchOptions): VmWatch {
   const checkScreen = async (t: number): Promise<StepError | undefined> => {
     const version = sources.frameVersion();
     const changed = version === undefined || version !== lastVersion || !everRead;
+    if (!changed && opts.installer && lastScreen) {
+      // A dialog stays still on screen: it becomes a stop without a new picture.
+      const stop = opts.installer.tracker.tick(t);
+      if (stop) return (await settleInstallerStop(opts.installer, stop, lastScreen, t)) ?? undefined;
+    }
     if (!changed || t < textRetryAt) return undefined;
     lastVersion = version;
     everRead = true;
-    const read = await sources.readText().catch(() => undefined);
+    const screen = await sources.readScreen().catch(() => undefined);
+    lastScreen = screen;
+    const read = screen && logicalLines(screen.lines, screen.cols);
     let print: string | undefined;
-    if (read) {
+    let problem: StepError | undefined;
+    if (screen && read) {
       lines = read;
       textBackoff = TEXT_RETRY_MIN_MS;
       once('text', 'debug', 'reading the VM screen as text to spot installer and boot errors while waiting for SSH');
       print = `text:${hash(read.join('\n'))}`;
-      const found = findErrorPattern(read, opts.patterns);
-      if (found) {
+      const installer = opts.installer && (await checkInstaller(opts.installer, screen, t));
+      if (installer && installer !== 'newt') problem = installer;
+      const found = installer === 'newt' ? undefined : findErrorPattern(read, opts.patterns);
+      if (!problem && found) {
         const {pattern, text} = found;
-        return new StepError(
-          `the VM's screen shows ${pattern.what}: "${text}" — it will not get to SSH from here\n${screenExcerpt(read)}`,
+        problem = fail(
+          {cause: `the VM's screen shows ${pattern.what}: "${text}" — it will not get to SSH from here`, evidence: [screenExcerpt(read)]},
           pattern.from === 'built-in'
             ? 'fix what the screen (and the screenshot in the log directory) says; if this text is expected on this VM, set ssh_watch_default_patterns: false'
             : 'the profile’s ssh_watch_error_patterns matched: fix what the screen (and the screenshot in the log directory) says',
@@ -238,12 +273,45 @@ export function watchVm(sources: WatchSources, opts: WatchOptions): VmWatch {
       if (px) print = `px:${px}`;
       if (opts.patterns.length) once('notext', 'debug', 'the VM screen cannot be read as text now: error patterns are checked once it can');
     }
+    opts.evidence?.screenRead(lines, t, print !== undefined && !recent.includes(print));
     if (print !== undefined && !recent.includes(print)) {
       recent = [print, ...recent].slice(0, 2);
       lastChange = t;
       said.delete('stall-half');
     }
-    return undefined;
+    return problem;
+  };
+
+  /** A verdict as the StepError the watcher rejects with; the front ends also get it as an event. */
+  const fail = (v: {cause: string; evidence: string[]; hint?: string}, hint = v.hint): StepError => {
+    opts.onVerdict?.({...v, hint});
+    return new StepError([v.cause, ...v.evidence].join('\n'), hint);
+  };
+
+  /** 'newt' while a d-i dialog is on screen (the tracker handles it), a StepError for a stop. */
+  const checkInstaller = async (iw: InstallerWatch, screen: ScreenText, t: number): Promise<StepError | 'newt' | undefined> => {
+    const {events, stop, newt} = iw.tracker.onScreen(screen, t);
+    for (const e of events) iw.emit(e);
+    if (!stop) return newt.kind === 'error' || newt.kind === 'question' ? 'newt' : undefined;
+    return (await settleInstallerStop(iw, stop, screen, t)) ?? 'newt';
+  };
+
+  /** Hand a stop to the user (debug) or turn it into the watcher's failure, with the installer's log. */
+  const settleInstallerStop = async (iw: InstallerWatch, stop: InstallerStop, screen: ScreenText, t: number): Promise<StepError | undefined> => {
+    if (stop.kind === 'question') iw.emit(iw.tracker.questionEvent(stop, t));
+    if (await iw.onStop(stop)) {
+      iw.tracker.userAnswers(stop);
+      return undefined;
+    }
+    const log = await iw.log?.().catch(() => undefined);
+    const evidence = [...stop.evidence, ...(iw.evidence?.() ?? [])];
+    if (log?.length) {
+      iw.emit({type: 'installer', time: now(), kind: 'log', lines: log});
+      const telling = log.filter((l) => /error|fail|warning|not found|no such|cannot|unable|40[34]/i.test(l)).slice(-4);
+      if (telling.length) evidence.push(`the installer's log (console 4) says: ${telling.map((l) => l.trim()).join(' | ')}`);
+    }
+    evidence.push(screenExcerpt(screen.lines.filter((l) => l.trim())));
+    return fail({cause: stop.cause, evidence, hint: stop.hint});
   };
 
   // Why ssh_watch_screen_stall is off by default: real installs sit still legitimately for long
@@ -298,7 +366,8 @@ export function watchVm(sources: WatchSources, opts: WatchOptions): VmWatch {
       for (;;) {
         if (ctl.signal.aborted) return;
         const t = now();
-        const problem = (screenWanted ? await checkScreen(t) : undefined) ?? checkStall(t) ?? checkHttp(t);
+        const verdict = opts.diagnose?.(t);
+        const problem = (screenWanted ? await checkScreen(t) : undefined) ?? checkStall(t) ?? (verdict && fail(verdict)) ?? checkHttp(t);
         if (ctl.signal.aborted) return;
         if (problem) return reject(problem);
         await sleep(poll, ctl.signal);
@@ -338,59 +407,4 @@ export function httpWatchTimeout(
   if (!profile.http_directory) return 0;
   if (profile.ssh_watch_http_timeout !== undefined) return Math.max(0, profile.ssh_watch_http_timeout);
   return bootNamesServer ? HTTP_WATCH_DEFAULT_MS[accel ?? 'tcg'] : 0;
-}
-
-/** The watcher for a build: reads state.frames/readScreen and state.http's request list. */
-export function startVmWatch(ctx: StepContext<BuildState>, signal: AbortSignal, opts: {pollMs?: number} = {}): VmWatch {
-  const state = ctx.state;
-  const {profile} = state;
-  const log: LogFn = (stream, line) => ctx.log('vmbench', stream, line);
-  const raw = [...profile.boot_command, ...profile.boot_steps.map((s) => s.command)];
-  const fields = buildFields(state);
-  const rendered = raw
-    .map((s) => {
-      try {
-        return renderTemplate(s, {fields});
-      } catch {
-        return s;
-      }
-    })
-    .join('');
-  const urls = bootCommandUrls(rendered);
-  const namesServer = urls.length > 0 || raw.some((s) => /\{\{\s*\.HTTP(IP|Port)\s*\}\}/.test(s));
-  const http = state.http;
-  const httpMs = http ? httpWatchTimeout(profile, state.accel, namesServer) : 0;
-  if (!profile.http_directory && profile.ssh_watch_http_timeout) log('debug', 'ssh_watch_http_timeout has no effect: the profile has no http_directory');
-  const patterns = profilePatterns(profile);
-  const stallMs = Math.max(0, profile.ssh_watch_screen_stall);
-  // Open the frame feed only when something reads the screen: a still frame then costs nothing.
-  const frames = patterns.length || stallMs ? liveFrames(state, (s, l) => ctx.log('vnc', s, l)) : undefined;
-  const parts = [
-    patterns.length ? `${patterns.length} error pattern${patterns.length === 1 ? '' : 's'} on screen` : '',
-    stallMs ? `a screen still for ${formatDuration(stallMs)}` : '',
-    httpMs ? `no HTTP request from the guest in ${formatDuration(httpMs)}` : '',
-  ].filter(Boolean);
-  if (parts.length) log('info', `watching the VM while waiting for SSH: failing early on ${parts.join(', ')}`);
-  return watchVm(
-    {
-      frameVersion: () => (frames && frames.framebuffer.width > 0 ? frames.framebuffer.version : undefined),
-      readText: async () => {
-        const screen = await readScreen(state);
-        return screen && logicalLines(screen.lines, screen.cols);
-      },
-      frameHash: () => {
-        const fb = frames?.framebuffer;
-        return fb && fb.width > 0 ? createHash('sha1').update(new Uint8Array(fb.pixels.buffer, fb.pixels.byteOffset, fb.pixels.byteLength)).digest('hex') : undefined;
-      },
-      httpRequests: () => http?.server.requests ?? [],
-    },
-    {
-      patterns,
-      stallMs,
-      http: http && httpMs ? {timeoutMs: httpMs, guestIp: http.guestIp, port: http.port, urls, dir: profile.http_directory} : undefined,
-      pollMs: opts.pollMs,
-      log,
-      signal,
-    },
-  );
 }

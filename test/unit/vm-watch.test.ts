@@ -7,6 +7,7 @@
 import {afterEach, describe, expect, it} from 'vitest';
 import type {BuildEvent, LogStream} from '../../src/engine/events.js';
 import type {BuildState} from '../../src/engine/state.js';
+import {BuildEvidence} from '../../src/engine/evidence.js';
 import {StepError, type StepContext} from '../../src/engine/step.js';
 import {waitSsh} from '../../src/engine/steps/wait-ssh.js';
 import {
@@ -152,7 +153,7 @@ function fakeVm() {
   };
   const sources: WatchSources = {
     frameVersion: () => (vm.calls++, vm.version),
-    readText: async () => (vm.reads++, vm.text),
+    readScreen: async () => (vm.reads++, vm.text && {mode: 'glyphs' as const, lines: vm.text, cols: 0, rows: vm.text.length, confidence: 1, detail: 'fake'}),
     frameHash: () => vm.pixels,
     httpRequests: () => vm.requests,
   };
@@ -333,7 +334,7 @@ describe('watchVm', () => {
 
   it('a failing source stops the watcher with a warning instead of failing the build', async () => {
     const {vm, opts} = fakeVm();
-    const w = watchVm({frameVersion: () => {throw new Error('boom');}, readText: async () => undefined, frameHash: () => undefined, httpRequests: () => []}, opts({}));
+    const w = watchVm({frameVersion: () => {throw new Error('boom');}, readScreen: async () => undefined, frameHash: () => undefined, httpRequests: () => []}, opts({}));
     await run(vm, 5000);
     await w.stop();
     expect(await settled(w.failed)).toBe('pending');
@@ -384,6 +385,7 @@ describe('wait-ssh with the watcher', () => {
       qemu: {exited: new Promise(() => {}), hasExited: () => false},
       http: {server: {port: 8123, requests, close: async () => {}}, guestIp: '10.0.2.2', port: 8123},
       artifacts: [],
+      evidence: new BuildEvidence(),
     } as unknown as BuildState;
     const ctx: StepContext<BuildState> = {
       state,
@@ -392,7 +394,7 @@ describe('wait-ssh with the watcher', () => {
       log: (source, stream, line) => events.push({type: 'log', time: Date.now(), source, stream, line}),
       progress: () => {},
       emit: (e) => events.push(e),
-      checkpoint: async () => {},
+      checkpoint: async () => false,
     };
     cleanups.push(() => waitSsh.cleanup!(ctx));
     return {ctx, events};
@@ -408,7 +410,9 @@ describe('wait-ssh with the watcher', () => {
     expect(err.hint).toMatch(/uses port 9/);
     expect(ctx.state.ssh).toBeUndefined();
     const logs = events.filter((e) => e.type === 'log').map((e) => (e as {line: string}).line);
-    expect(logs).toContain(`watching the VM while waiting for SSH: failing early on ${DEFAULT_ERROR_PATTERNS.length} error patterns on screen, no HTTP request from the guest in 300ms`);
+    expect(logs).toContain(
+      `watching the VM while waiting for SSH: failing early on ${DEFAULT_ERROR_PATTERNS.length} error patterns on screen, installer dialogs, no network or no answer file (about a minute), no HTTP request from the guest in 300ms`,
+    );
     // SSH attempts stop with the step.
     const attempts = logs.filter((l) => l.startsWith('SSH attempt')).length;
     await new Promise((r) => setTimeout(r, 1500));

@@ -82,6 +82,7 @@ export async function connectGuest(ctx: StepContext<BuildState>, opts: ConnectOp
     attemptTimeoutMs: 2000,
     signal: stop.signal,
     log: (s, l) => ctx.log('ssh', s, l),
+    onAttempt: (_n, f) => ctx.state.evidence.sshAttempt(f.kind, f.message),
   });
   try {
     return await Promise.race(watch ? [ssh, died, watch.failed] : [ssh, died]);

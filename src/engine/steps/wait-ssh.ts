@@ -9,7 +9,10 @@
  */
 import type {Step} from '../step.js';
 import type {BuildState} from '../state.js';
-import {startVmWatch} from '../vm-watch.js';
+import {SshWaitError} from '../../ssh/wait-error.js';
+import {explainFailure, verdictMessage} from '../diagnosis.js';
+import {StepError} from '../step.js';
+import {diagnosisInput, startVmWatch} from '../watch-build.js';
 import {connectGuest} from './ssh-session.js';
 
 export {sshTarget} from './ssh-session.js';
@@ -18,12 +21,21 @@ export const waitSsh: Step<BuildState> = {
   id: 'wait-ssh',
   title: 'Wait for SSH',
   async run(ctx) {
-    ctx.state.ssh = await connectGuest(ctx, {
-      timeoutMs: ctx.state.profile.ssh_timeout,
-      while: 'waiting for SSH',
-      diedHint: 'look at the serial console lines above, or rerun with --debug and watch the console',
-      watch: (signal) => startVmWatch(ctx, signal),
-    });
+    try {
+      ctx.state.ssh = await connectGuest(ctx, {
+        timeoutMs: ctx.state.profile.ssh_timeout,
+        while: 'waiting for SSH',
+        diedHint: 'look at the serial console lines above, or rerun with --debug and watch the console',
+        watch: (signal) => startVmWatch(ctx, signal),
+      });
+    } catch (err) {
+      // SSH gave up (timeout, auth): the evidence may know the real cause, e.g. the answer file 404'd.
+      if (!(err instanceof SshWaitError) || err.kind === 'aborted') throw err;
+      const verdict = explainFailure(err, diagnosisInput(ctx.state));
+      if (!verdict) throw err;
+      ctx.emit({type: 'diagnosis', time: Date.now(), cause: verdict.cause, evidence: verdict.evidence, hint: verdict.hint});
+      throw new StepError(verdictMessage(verdict), verdict.hint, {cause: err});
+    }
   },
   async cleanup(ctx) {
     ctx.state.ssh?.close();

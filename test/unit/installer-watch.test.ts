@@ -1,0 +1,85 @@
+/**
+ * The installer tracker on real frames of the real Debian installer: stages, stops named with
+ * the dialog, the template and the preseed line or boot parameter, once per dialog, only after
+ * the dialog has stood still, and the user's answer in debug mode.
+ */
+import {describe, expect, it} from 'vitest';
+import {DIALOG_SETTLE_MS, InstallerTracker, type AnswerFile} from '../../src/engine/installer-watch.js';
+import {parsePreseed} from '../../src/installer/debian/preseed.js';
+import type {ScreenText} from '../../src/screen/screen-text.js';
+import {fixtureScreen, haveInitrd, initrdData} from '../support/installer-fixtures.js';
+
+const screen = (name: string): ScreenText => ({mode: 'glyphs', confidence: 1, detail: 'fixture', ...fixtureScreen(name)}) as ScreenText;
+const answer = (text: string): AnswerFile => ({name: 'http/preseed.cfg', path: '/p/http/preseed.cfg', entries: parsePreseed(text)});
+
+describe.skipIf(!haveInitrd)('InstallerTracker on the real installer', () => {
+  const templates = () => initrdData().templates;
+
+  it('names an error dialog once it has stood for the settle time, and only once', () => {
+    const t = new InstallerTracker({templates: templates(), answerFile: () => undefined});
+    const s = screen('di-err-download-components-1280x800');
+    expect(t.onScreen(s, 0).stop).toBeUndefined();
+    expect(t.onScreen(s, DIALOG_SETTLE_MS - 1).stop).toBeUndefined();
+    const stop = t.tick(DIALOG_SETTLE_MS)!;
+    expect(stop.kind).toBe('error');
+    expect(stop.cause).toBe('the installer stopped at an error: [!!] Download installer components (retriever/net/error)');
+    expect(stop.evidence[0]).toMatch(/^the dialog says: The installer failed to download a file from the mirror\./);
+    expect(t.onScreen(s, 10_000).stop).toBeUndefined();
+    expect(t.tick(20_000)).toBeUndefined();
+  });
+
+  it('names the error template and its heading: Bad archive mirror, the preseed 404', () => {
+    const t = new InstallerTracker({templates: templates(), answerFile: () => undefined});
+    t.onScreen(screen('di-err-bad-mirror-1280x800'), 0);
+    expect(t.tick(DIALOG_SETTLE_MS)!.cause).toMatch(/^the installer stopped at an error: \[!!\] .* — Bad archive mirror \(mirror\/bad\)$/);
+    t.onScreen(screen('di-err-preseed-404-1024x768'), 10_000);
+    const stop = t.tick(10_000 + DIALOG_SETTLE_MS)!;
+    expect(stop.cause).toMatch(/Failed to retrieve the preconfiguration file \(preseed\/retrieve_error\)$/);
+    expect(stop.evidence[0]).toMatch(/could not be retrieved from http:\/\/10\.0\.2\.2:8088\/missing\.cfg/);
+  });
+
+  it('names an unanswered question with the preseed line for the value on screen', () => {
+    const t = new InstallerTracker({templates: templates(), answerFile: () => answer('d-i mirror/country string manual\n')});
+    t.onScreen(screen('di-q-mirror-hostname-1280x800'), 0);
+    const stop = t.tick(DIALOG_SETTLE_MS)!;
+    expect(stop.kind).toBe('question');
+    expect(stop.cause).toBe('the installer asks a question the preseed did not answer: "Debian archive mirror hostname:" in [!!] Choose a mirror of the Debian archive (mirror/http/hostname)');
+    expect(stop.preseedLine).toBe('d-i mirror/http/hostname string deb.debian.org');
+    expect(stop.hint).toBe('add to http/preseed.cfg: d-i mirror/http/hostname string deb.debian.org');
+    expect(stop.bootParameter).toBeUndefined();
+    expect(t.questionEvent(stop, 5).template).toBe('mirror/http/hostname');
+  });
+
+  it('says when the preseed has a line for the question the installer asked anyway', () => {
+    const t = new InstallerTracker({templates: templates(), answerFile: () => answer('# x\nd-i mirror/http/hostname strng deb.example\n')});
+    t.onScreen(screen('di-q-mirror-hostname-800x600'), 0);
+    const stop = t.tick(DIALOG_SETTLE_MS)!;
+    expect(stop.evidence).toContain('http/preseed.cfg:2 answers mirror/http/hostname, but the installer asked anyway: check its owner, type and value (d-i strng deb.example)');
+  });
+
+  it('sends a question asked before the answer file to the kernel command line', () => {
+    const t = new InstallerTracker({templates: templates(), answerFile: () => undefined});
+    t.onScreen(screen('di-q-hostname-800x600'), 0);
+    const stop = t.tick(DIALOG_SETTLE_MS)!;
+    expect(stop.template?.name).toBe('netcfg/get_hostname');
+    expect(stop.bootParameter).toBe('netcfg/get_hostname=debian');
+    expect(stop.hint).toBe('it comes before the installer reads its answer file (none was fetched yet): add netcfg/get_hostname=debian to the kernel command line in boot_command');
+  });
+
+  it('follows stages through progress screens, and busy screens keep the stage', () => {
+    const t = new InstallerTracker({templates: templates(), answerFile: () => undefined});
+    const stages = ['di-progress-dhcp-800x600', 'di-busy-800x600', 'di-q-hostname-800x600'].flatMap((n, i) => t.onScreen(screen(n), i * 1000).events);
+    expect(stages.map((e) => e.type === 'installer' && e.kind === 'stage' && e.stage)).toEqual(['Configure the network']);
+  });
+
+  it("reports the user's answer when the question leaves the screen (debug mode)", () => {
+    const t = new InstallerTracker({templates: templates(), answerFile: () => answer('d-i x/y string z\n')});
+    t.onScreen(screen('di-q-hostname-800x600'), 0);
+    const stop = t.tick(DIALOG_SETTLE_MS)!;
+    t.userAnswers(stop);
+    // The user types a new name: the same question, another entry value.
+    expect(t.onScreen(screen('di-q-hostname-typed-800x600'), 3000).events).toEqual([]);
+    const {events} = t.onScreen(screen('di-q-domain-800x600'), 4000);
+    expect(events).toContainEqual({type: 'installer', time: 4000, kind: 'answer', template: 'netcfg/get_hostname', value: 'myhost', preseedLine: 'd-i netcfg/get_hostname string myhost', bootParameter: 'netcfg/get_hostname=myhost', preseedFile: '/p/http/preseed.cfg'});
+  });
+});

@@ -150,7 +150,7 @@ async function readBack(c: LineContext, line: EchoLine): Promise<TypedLine> {
   failIfBootloaderFailed(c, screen);
   // Nothing on screen moved while the line was typed: no echo (a password), or nothing there to
   // take the keys. Retyping would not help either way; the end of the run judges which.
-  if (v.kind === 'mismatch' && c.start && sameScreen(c.start, screen)) v = {kind: 'absent', why: 'the screen did not change while the line was typed'};
+  if (c.start && sameScreen(c.start, screen)) v = {kind: 'absent', why: 'the screen did not change while the line was typed'};
   if (v.kind === 'absent') {
     c.log('debug', `not reading back ${quoted}: ${v.why}`);
     return {expected, outcome: 'unverified', retypes: 0, why: v.why};

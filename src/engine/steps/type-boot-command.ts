@@ -2,19 +2,24 @@
  * type-boot-command — uses: state.qmp or state.vncPort, state.http, profile.boot_wait/boot_command/
  * boot_steps/boot_key_interval, state.screen (for <waitFor>/<waitStable>). Waits boot_wait,
  * types through QMP input events (default) or QEMU's VNC server; each of boot_steps ends in a
- * debug pause point.
+ * debug pause point. Each typed line is read back from the screen before its <enter> and typed
+ * again if keys were lost (verified-typing.ts); keys that went nowhere fail the step with that
+ * cause. Produces: what happened to each typed line ({@link typedLines}).
  * Cleanup: none (the VNC session is closed when typing ends, whatever happened).
  */
 import {setTimeout as sleep} from 'node:timers/promises';
 import {renderTemplate} from '../../profiles/template.js';
 import {parseBootCommand, type BootAction, type KeyAction, type ScreenWaitAction} from '../../vnc/boot-command.js';
-import {KEY_INTERVAL_MS, typeBootCommand} from '../../vnc/typer.js';
+import {KEY_INTERVAL_MS} from '../../vnc/typer.js';
 import {QmpKeySender} from '../../vnc/qmp-keys.js';
 import type {KeySender} from '../../vnc/key-sender.js';
 import {connectVnc, type VncSession} from '../../vnc/vnc-client.js';
 import {formatDuration} from '../../util/duration.js';
+import {readVgaText} from '../../screen/vga-text.js';
+import {readScreen} from '../screen.js';
 import {need, StepError, type Step, type StepContext} from '../step.js';
 import type {BuildState} from '../state.js';
+import {typeVerified, type EchoReader, type TypedLine} from '../verified-typing.js';
 import {buildFields} from './serve-http.js';
 
 /** What <waitFor> and <waitStable> need from the screen. */
@@ -70,64 +75,119 @@ async function screenWait(ctx: StepContext<BuildState>, a: ScreenWaitAction): Pr
   }
 }
 
-export const typeBootCommandStep: Step<BuildState> = {
-  id: 'type-boot-command',
-  title: 'Type boot command',
-  async run(ctx) {
-    const {profile} = ctx.state;
-    const segs = segments(ctx);
-    if (segs.length === 0) {
-      ctx.log('vmbench', 'info', 'no boot_command: nothing to type');
-      return;
-    }
-    if (profile.boot_wait > 0) {
-      ctx.log('vmbench', 'info', `waiting ${formatDuration(profile.boot_wait)} for boot`);
-      await sleep(profile.boot_wait, undefined, {signal: ctx.signal});
-    }
-    const total = segs.reduce((n, s) => n + s.actions.length, 0);
-    const via = profile.boot_keys_via;
-    const interval = profile.boot_key_interval ?? KEY_INTERVAL_MS[via];
-    if (via === 'vnc' && interval < 10) {
-      // QEMU paces VNC keys at key-delay-ms (10 ms) through a bounded queue: faster input overflows it.
-      ctx.log('vmbench', 'warn', `boot_key_interval ${interval}ms over VNC is faster than QEMU forwards VNC keys (10 ms): keys may be lost`);
-    }
-    let vnc: VncSession | undefined;
-    let keys: KeySender;
-    if (via === 'vnc') {
-      const port = need(ctx.state.vncPort, 'VNC port');
-      vnc = await connectVnc({host: profile.vnc_bind_address, port}, {signal: ctx.signal, timeoutMs: 15_000, log: (s, l) => ctx.log('vnc', s, l)});
-      ctx.log('vnc', 'info', `connected to ${profile.vnc_bind_address}:${port} (${vnc.width}x${vnc.height})`);
-      keys = vnc;
-    } else {
-      keys = new QmpKeySender(need(ctx.state.qmp, 'QMP'));
-    }
-    try {
-      ctx.log('vnc', 'info', `typing ${total} actions via ${via} (${interval} ms per key event)`);
-      const started = Date.now();
-      let done = 0;
-      for (const seg of segs) {
-        for (const part of splitActions(seg.actions)) {
-          if ('wait' in part) {
-            await screenWait(ctx, part.wait);
-            ctx.progress('keys', ++done, total);
-            continue;
-          }
-          const base = done;
-          await typeBootCommand(keys, part.keys, {
-            keyIntervalMs: interval,
-            signal: ctx.signal,
-            onAction: (_a, i) => ctx.progress('keys', base + i + 1, total),
-          });
-          done += part.keys.length;
+const reports = new WeakMap<BuildState, TypedLine[]>();
+
+/** What happened to each line the boot command typed (read back whole, retyped, unverified). */
+export function typedLines(state: BuildState): readonly TypedLine[] {
+  return reports.get(state) ?? [];
+}
+
+/**
+ * The screen for reading typed lines back: VGA text memory while the guest is in text mode
+ * (exact — bootloader prompts), recognised glyphs on the VNC frame otherwise.
+ */
+function echoReader(state: BuildState): EchoReader {
+  return {
+    async read() {
+      const {qmp, qemu} = state;
+      if (!qmp || qemu?.hasExited()) return undefined;
+      const vga = await readVgaText(qmp).catch(() => undefined);
+      if (vga?.kind === 'text') return {lines: vga.lines, cols: vga.cols, cursor: vga.cursor, exact: true};
+      const s = await readScreen(state).catch(() => undefined);
+      return s ? {lines: s.lines, cols: s.cols, cursor: s.cursor, exact: s.mode === 'vga-text'} : undefined;
+    },
+    version: () => state.frames?.framebuffer.version,
+  };
+}
+
+export interface TypeBootCommandStepOptions {
+  /** Wraps the key sender (tests: fault injection that drops chosen key events). */
+  wrapKeys?: (keys: KeySender) => KeySender;
+}
+
+/** The step, with test hooks; the build uses {@link typeBootCommandStep}. */
+export function createTypeBootCommandStep(opts: TypeBootCommandStepOptions = {}): Step<BuildState> {
+  return {
+    id: 'type-boot-command',
+    title: 'Type boot command',
+    run: (ctx) => run(ctx, opts),
+  };
+}
+
+export const typeBootCommandStep: Step<BuildState> = createTypeBootCommandStep();
+
+async function run(ctx: StepContext<BuildState>, opts: TypeBootCommandStepOptions): Promise<void> {
+  const {profile} = ctx.state;
+  const segs = segments(ctx);
+  if (segs.length === 0) {
+    ctx.log('vmbench', 'info', 'no boot_command: nothing to type');
+    return;
+  }
+  if (profile.boot_wait > 0) {
+    ctx.log('vmbench', 'info', `waiting ${formatDuration(profile.boot_wait)} for boot`);
+    await sleep(profile.boot_wait, undefined, {signal: ctx.signal});
+  }
+  const total = segs.reduce((n, s) => n + s.actions.length, 0);
+  const via = profile.boot_keys_via;
+  const interval = profile.boot_key_interval ?? KEY_INTERVAL_MS[via];
+  if (via === 'vnc' && interval < 10) {
+    // QEMU paces VNC keys at key-delay-ms (10 ms) through a bounded queue: faster input overflows it.
+    ctx.log('vmbench', 'warn', `boot_key_interval ${interval}ms over VNC is faster than QEMU forwards VNC keys (10 ms): keys may be lost`);
+  }
+  let vnc: VncSession | undefined;
+  let keys: KeySender;
+  if (via === 'vnc') {
+    const port = need(ctx.state.vncPort, 'VNC port');
+    vnc = await connectVnc({host: profile.vnc_bind_address, port}, {signal: ctx.signal, timeoutMs: 15_000, log: (s, l) => ctx.log('vnc', s, l)});
+    ctx.log('vnc', 'info', `connected to ${profile.vnc_bind_address}:${port} (${vnc.width}x${vnc.height})`);
+    keys = vnc;
+  } else {
+    keys = new QmpKeySender(need(ctx.state.qmp, 'QMP'));
+  }
+  if (opts.wrapKeys) keys = opts.wrapKeys(keys);
+  const reader = echoReader(ctx.state);
+  const lines: TypedLine[] = [];
+  reports.set(ctx.state, lines);
+  try {
+    ctx.log('vnc', 'info', `typing ${total} actions via ${via} (${interval} ms per key event)`);
+    const started = Date.now();
+    let done = 0;
+    for (const seg of segs) {
+      for (const part of splitActions(seg.actions)) {
+        if ('wait' in part) {
+          await screenWait(ctx, part.wait);
+          ctx.progress('keys', ++done, total);
+          continue;
         }
-        if (seg.label !== undefined) {
-          ctx.log('vnc', 'info', `boot step done: ${seg.label}`);
-          await ctx.checkpoint(seg.label);
-        }
+        const base = done;
+        const typed = await typeVerified(keys, part.keys, reader, {
+          keyIntervalMs: interval,
+          signal: ctx.signal,
+          log: (stream, line) => ctx.log('vnc', stream, line),
+          onAction: (_a, i) => ctx.progress('keys', base + i + 1, total),
+        });
+        lines.push(...typed);
+        done += part.keys.length;
       }
-      ctx.log('vnc', 'info', `typed boot command in ${formatDuration(Date.now() - started)}`);
-    } finally {
-      vnc?.close();
+      if (seg.label !== undefined) {
+        ctx.log('vnc', 'info', `boot step done: ${seg.label}`);
+        await ctx.checkpoint(seg.label);
+      }
     }
-  },
-};
+    ctx.log('vnc', 'info', `typed boot command in ${formatDuration(Date.now() - started)}${readbackSummary(lines)}`);
+  } finally {
+    vnc?.close();
+  }
+}
+
+/** `; 1 line read back whole, 1 retyped` — empty when no line could be checked. */
+function readbackSummary(lines: readonly TypedLine[]): string {
+  const count = (o: TypedLine['outcome']) => lines.filter((l) => l.outcome === o).length;
+  const parts = [
+    [count('verified'), 'read back whole'],
+    [count('retyped'), 'retyped after lost keys'],
+    [count('unverified'), 'not checked (no echo to read)'],
+  ].filter(([n]) => n) as [number, string][];
+  if (!count('verified') && !count('retyped')) return '';
+  return `; typed lines: ${parts.map(([n, what]) => `${n} ${what}`).join(', ')}`;
+}

@@ -87,6 +87,21 @@ export function findErrorPattern(lines: readonly string[], patterns: readonly Er
   return undefined;
 }
 
+/**
+ * The lines of an installer log that say what went wrong (the last few), each with the line
+ * before it when that one ends in ":" (wget prints the URL, then "ERROR 404: Not Found.").
+ */
+export function tellingLogLines(log: readonly string[], max = 4): string[] {
+  const out: string[] = [];
+  log.forEach((l, i) => {
+    if (!/error|fail|not found|no such|cannot|unable|\b40[34]\b/i.test(l)) return;
+    const prev = log[i - 1];
+    if (prev !== undefined && /:\s*$/.test(prev) && !out.includes(prev)) out.push(prev);
+    out.push(l);
+  });
+  return out.slice(-max);
+}
+
 /** Rows joined where the console wrapped them (a row that fills the width goes on below). */
 export function logicalLines(rows: readonly string[], cols: number): string[] {
   const out: string[] = [];
@@ -307,7 +322,7 @@ export function watchVm(sources: WatchSources, opts: WatchOptions): VmWatch {
     const evidence = [...stop.evidence, ...(iw.evidence?.() ?? [])];
     if (log?.length) {
       iw.emit({type: 'installer', time: now(), kind: 'log', lines: log});
-      const telling = log.filter((l) => /error|fail|warning|not found|no such|cannot|unable|40[34]/i.test(l)).slice(-4);
+      const telling = tellingLogLines(log);
       if (telling.length) evidence.push(`the installer's log (console 4) says: ${telling.map((l) => l.trim()).join(' | ')}`);
     }
     evidence.push(screenExcerpt(screen.lines.filter((l) => l.trim())));

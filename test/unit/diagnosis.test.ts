@@ -97,3 +97,17 @@ describe('explainFailure', () => {
     expect(explainFailure(sshAuth, input(90_000, evidence(), [req('/preseed.cfg', 200, 1000)]))).toBeUndefined();
   });
 });
+
+describe('tellingLogLines', () => {
+  it('keeps the last error lines of an installer log with the URL line before them', async () => {
+    const {tellingLogLines} = await import('../../src/engine/vm-watch.js');
+    const log = [
+      'Dec  6 00:53:32 anna[2835]: DEBUG: retrieving apt-mirror-setup 1:0.182',
+      'Dec  6 00:53:33 anna[2835]: http://mirror.example/debian/pool/main/a/apt-setup/apt-mirror-setup_0.182_all.udeb:',
+      'Dec  6 00:53:33 anna[2835]: 2026-12-06 00:53:33 ERROR 404: Not Found.',
+      'Dec  6 00:53:33 anna[2835]: WARNING **: package retrieval failed',
+    ];
+    expect(tellingLogLines(log)).toEqual(log.slice(1));
+    expect(tellingLogLines(['all fine', 'still fine'])).toEqual([]);
+  });
+});

@@ -51,11 +51,15 @@ export const DEFAULT_ERROR_PATTERNS: readonly ErrorPattern[] = [
   builtIn(/Failed loading yaml blob|Unhandled non-multipart \(text\/x-not-multipart\) userdata/, 'cloud-init rejecting its user-data'),
   builtIn(/Unable to find a medium containing a live file system/, 'the live system not finding its medium'),
   builtIn(/An unknown error has occurred|Pane is dead/, 'an installer (anaconda) crash'),
+  builtIn(/VFS: Unable to mount root fs/, 'the kernel failing to mount its root file system (a kernel panic)'),
   builtIn(/Kernel panic/, 'a kernel panic'),
   builtIn(/No bootable device|Boot failed: (?:not a bootable disk|could not read)/, 'the firmware finding nothing to boot'),
   builtIn(/Entering emergency mode|^dracut:\/#/m, 'a dracut emergency shell'),
   builtIn(/Give root password for maintenance|You are in emergency mode/, 'a maintenance (emergency) shell'),
   builtIn(/^grub rescue>/m, "GRUB's rescue shell"),
+  // Bootloaders that could not load what the boot command named (a mistyped label or path).
+  builtIn(/Loading \S+\.{3} ?failed|Could not find kernel image: \S+/, 'the bootloader failing to load the kernel the boot command named'),
+  builtIn(/error: (?:file '[^']+' not found|you need to load the kernel first)/, 'GRUB failing to load the kernel or initrd'),
 ];
 
 /** The patterns a profile asks for: the built-ins (unless turned off) and its own regex. */

@@ -59,6 +59,8 @@ describe('findErrorPattern', () => {
     ['a dracut shell prompt', ['Generating "/run/initramfs/rdsosreport.txt"', '', 'dracut:/# '], /dracut/, 'dracut:/#'],
     ['subiquity failing', ['Sorry, there was a problem completing the installation.'], /subiquity/, 'Sorry'],
     ['GRUB rescue', ['error: unknown filesystem.', 'grub rescue> '], /GRUB/, 'grub rescue>'],
+    ['isolinux given a label it does not have', ['boot: x', 'Loading x... failed: No such file or directory', 'boot:'], /bootloader failing to load/, 'Loading x... failed'],
+    ['GRUB given a kernel path that is not there', ["error: file '/casper/vmlinuzz' not found.", 'error: you need to load the kernel first.'], /GRUB failing/, "error: file '/casper/vmlinuzz' not found"],
   ])('spots %s', (_, lines, what, text) => {
     const hit = find(lines);
     expect(hit?.pattern.what).toMatch(what);
@@ -209,7 +211,7 @@ describe('watchVm', () => {
     await run(vm, 60_000);
     const err = (await w.failed.catch((e: unknown) => e)) as StepError;
     expect(err).toBeInstanceOf(StepError);
-    expect(err.message.split('\n')[0]).toBe(`the VM's screen shows a kernel panic: "[    2.5] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)" — it will not get to SSH from here`);
+    expect(err.message.split('\n')[0]).toBe(`the VM's screen shows the kernel failing to mount its root file system (a kernel panic): "[    2.5] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)" — it will not get to SSH from here`);
     expect(err.message).toContain('the screen shows:\n  | vmbench tiny ISO');
     expect(err.hint).toMatch(/ssh_watch_default_patterns: false/);
     // Seen at the first poll after it appeared.

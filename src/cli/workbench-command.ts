@@ -83,6 +83,7 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string}
       }
     },
     createPainter: (g) => createScreenPainter(graphics, {...g, colorMode, ...(probe.cellWidth && probe.cellHeight ? {cellWidth: probe.cellWidth, cellHeight: probe.cellHeight} : {})}),
+    colorMode,
     tracker: inkOut.tracker,
   });
 

@@ -15,7 +15,10 @@
 import React, {useCallback, useEffect, useRef, useState} from 'react';
 import {Box, Text, useInput, useStdin, useStdout} from 'ink';
 import {BuildScreen} from './BuildScreen.js';
+import type {ScreenViewStatus} from '../render/screen-view.js';
 import type {ConsolePane} from './console-pane.js';
+import {diagnosisLines} from './ErrorPrompt.js';
+import {pasteLines, timelineRows} from './installer-view.js';
 import {BUILD_ICON, fit, formatBytes, formatClock, sanitizeLine} from './format.js';
 import {ProfilePicker} from './ProfilePicker.js';
 import type {ProfileEntry} from './profiles-data.js';
@@ -91,6 +94,7 @@ export function App(props: AppProps): React.ReactElement {
   const [run, setRun] = useState<BuildRun | undefined>();
   const [view, setView] = useState<BuildViewState>(() => initialState(''));
   const [captured, setCaptured] = useState(false);
+  const [consoleStatus, setConsoleStatus] = useState<ScreenViewStatus | undefined>();
   const quitAfterBuild = useRef(false);
   const resultAt = useRef(0);
   /** The profile built last: the picker comes back with it selected. */
@@ -137,6 +141,8 @@ export function App(props: AppProps): React.ReactElement {
       flushTimer.current ??= setTimeout(flush, propsRef.current.flushMs ?? 33);
     });
     pane?.setFrames(() => controller.frames());
+    pane?.setTextSource(() => controller.readText());
+    pane?.setStatusListener(setConsoleStatus);
     pane?.setNotice((m) => note(m));
     controller.done.then(
       (outcome) => {
@@ -161,6 +167,7 @@ export function App(props: AppProps): React.ReactElement {
     return () => {
       live = false;
       unsubscribe();
+      pane?.setStatusListener(undefined);
       if (flushTimer.current) clearTimeout(flushTimer.current);
       flushTimer.current = undefined;
       pending.current = [];
@@ -209,6 +216,15 @@ export function App(props: AppProps): React.ReactElement {
         case 'next-tab':
         case 'help':
           pane?.setRect(undefined);
+          return;
+        case 'console-mode':
+          pane?.cycleMode();
+          return;
+        case 'console-zoom':
+          pane?.toggleZoom();
+          return;
+        case 'console-pan':
+          pane?.pan(cmd.dx, cmd.dy);
           return;
         case 'console-interactive': {
           if (!pane) return note('no console in this terminal: keys cannot be passed to the VM');
@@ -289,6 +305,7 @@ export function App(props: AppProps): React.ReactElement {
       height={rows}
       onCommand={onCommand}
       consoleSlot={pane ? (r) => pane.setRect(r ? {row: r.row + 1, col: r.col + 1, width: r.width, height: r.height} : undefined) : undefined}
+      consoleStatus={consoleStatus}
       keyboardCaptured={captured}
       clock={props.clock}
     />
@@ -301,10 +318,21 @@ function ResultView({run, state, width, height, now, leave}: {run: BuildRun; sta
   const color = status === 'done' ? 'green' : status === 'cancelled' ? 'yellow' : 'red';
   const took = state.startedAt !== undefined ? formatClock((state.endedAt ?? now) - state.startedAt) : '';
   const failed = state.steps.find((s) => s.status === 'failed');
-  const head: {text: string; color?: string; dim?: boolean}[] = [];
-  head.push({text: ` ${BUILD_ICON[status === 'done' || status === 'failed' || status === 'cancelled' ? status : 'failed']} ${run.entry.name}: build ${status}${took ? ` after ${took}` : ''}`, color});
+  const head: {text: string; color?: string; dim?: boolean; bold?: boolean}[] = [];
+  head.push({text: ` ${BUILD_ICON[status === 'done' || status === 'failed' || status === 'cancelled' ? status : 'failed']} ${run.entry.name}: build ${status}${took ? ` after ${took}` : ''}`, color, bold: true});
   if (failed) head.push({text: `   failed at ${failed.id}: ${(failed.error ?? state.reason ?? '').split('\n')[0]}`, color: 'red'});
   else if (status !== 'done' && state.reason) head.push({text: `   ${state.reason.split('\n')[0]}`, color});
+  // The named cause first, then its evidence, the hint and the screenshot.
+  if (state.diagnosis && status !== 'done') for (const l of diagnosisLines(state.diagnosis, 6)) head.push({text: `   ${l.text}`, color: l.color, bold: l.bold});
+  const stage = timelineRows(state.installer, state.status, now).findLast((r) => r.duration !== undefined);
+  if (stage) head.push({text: `   installer: ${stage.icon} ${stage.text}${stage.duration !== undefined ? ` (${formatClock(stage.duration)})` : ''} — the last of ${state.installer.timeline.filter((e) => e.kind === 'stage').length} stages seen`, dim: true});
+  const paste = pasteLines(state.installer.answers);
+  if (paste.preseed.length || paste.boot.length) {
+    head.push({text: `   your answers in the Console, ready to paste (v, then 5: the Preseed pane):`});
+    for (const l of paste.preseed.slice(0, 5)) head.push({text: `     ${l}`, color: 'cyan'});
+    if (paste.preseed.length > 5) head.push({text: `     … ${paste.preseed.length - 5} more in the Preseed pane`, dim: true});
+    if (paste.boot.length) head.push({text: `     boot_command: ${paste.boot.join(' ')}`, color: 'yellow'});
+  }
   if (run.outcome?.kept) {
     const facts = state.facts;
     head.push({text: `   kept: the VM and its files stay${facts['QEMU pid'] ? ` (QEMU pid ${facts['QEMU pid']})` : ''}${facts.ssh ? ` · ${facts.ssh}` : ''}`, color: 'yellow'});
@@ -321,7 +349,7 @@ function ResultView({run, state, width, height, now, leave}: {run: BuildRun; sta
   return (
     <Box flexDirection="column" width={width} height={height}>
       {head.map((l, i) => (
-        <Text key={`h${i}`} color={l.color} dimColor={l.dim} bold={i === 0}>
+        <Text key={`h${i}`} color={l.color} dimColor={l.dim} bold={l.bold}>
           {fit(l.text, width)}
         </Text>
       ))}

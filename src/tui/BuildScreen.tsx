@@ -16,19 +16,23 @@
  */
 import {Box, Text, useInput, type Key} from 'ink';
 import {useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState} from 'react';
-import {ERROR_PROMPT_HEIGHT, ErrorPrompt, QUIT_PROMPT_HEIGHT, QuitPrompt} from './ErrorPrompt.js';
+import {describeView, type ScreenViewStatus} from '../render/screen-view.js';
+import {ANSWER_PROMPT_HEIGHT, AnswerPrompt, APPEND_PROMPT_HEIGHT, AppendPrompt} from './AnswerPrompt.js';
+import {errorPromptHeight, ErrorPrompt, QUIT_PROMPT_HEIGHT, QuitPrompt} from './ErrorPrompt.js';
 import {fit} from './format.js';
 import {helpGeometry, helpLines, HelpOverlay} from './HelpOverlay.js';
 import {InfoPane} from './InfoPane.js';
+import {InstallerTimeline} from './InstallerTimeline.js';
 import {activeContexts, helpRows, hints, resolveKey, type KeyContext, type KeyState} from './keymap.js';
 import {LogViews} from './log-ring.js';
 import {LogPane} from './LogPane.js';
+import {PreseedPane} from './PreseedPane.js';
 import {SectionsPane} from './SectionsPane.js';
 import {StatusBar} from './StatusBar.js';
 import {StepList} from './StepList.js';
 import {Tabs} from './Tabs.js';
 import type {BuildViewState, UiCommand} from './types.js';
-import {applyKeyAction, initialView, screenLayout, sectionRows, selectedStepIndex, typeIntoSearch, type Rect, type ViewContext, type ViewResult, type ViewState} from './view-state.js';
+import {applyKeyAction, initialView, offeredAnswer, screenLayout, sectionRows, selectedStepIndex, typeIntoSearch, type Rect, type ViewContext, type ViewResult, type ViewState} from './view-state.js';
 
 export interface BuildScreenProps {
   state: BuildViewState;
@@ -43,6 +47,8 @@ export interface BuildScreenProps {
   keyboardCaptured?: boolean;
   /** The VM has a screen to paint (default: a VNC address is known and the build runs). */
   consoleLive?: boolean;
+  /** What the Console's painter shows (text or pixels, the window of a large text screen). */
+  consoleStatus?: ScreenViewStatus;
   /** Terminal position of the screen's top-left corner (default 0,0). */
   origin?: {row: number; col: number};
   /** Time source for elapsed times (tests pass a fixed one). */
@@ -86,8 +92,20 @@ export function BuildScreen(props: BuildScreenProps) {
   useTick(state.status === 'running');
   const now = clock();
 
-  const promptH = view.quitPrompt ? QUIT_PROMPT_HEIGHT : state.errorPrompt ? ERROR_PROMPT_HEIGHT : 0;
-  const L = screenLayout(width, height, promptH);
+  const answers = state.installer.answers;
+  const confirming = view.appendConfirm !== undefined ? answers[view.appendConfirm] : undefined;
+  // The offer is not shown over the Preseed pane, which lists every answer anyway.
+  const offered = view.pane !== 'preseed' ? offeredAnswer(view, state) : undefined;
+  const promptH = view.quitPrompt
+    ? QUIT_PROMPT_HEIGHT
+    : confirming
+      ? APPEND_PROMPT_HEIGHT
+      : state.errorPrompt
+        ? errorPromptHeight(state.diagnosis, state.errorPrompt.hint)
+        : offered !== undefined
+          ? ANSWER_PROMPT_HEIGHT
+          : 0;
+  const L = screenLayout(width, height, promptH, {timeline: state.installer.timeline.length > 0, stepCount: state.steps.length});
   const ring = state.logs;
   const logRows = Math.max(1, L.pane.height - 1);
   const list = views.list(ring, view.log.source);
@@ -101,7 +119,7 @@ export function BuildScreen(props: BuildScreenProps) {
   const rows = sectionRows(state.sections.length, view.sections.expanded, sectionLines, droppedBefore);
 
   const help = useMemo(() => helpLines(helpRows()), []);
-  const helpInner = {width: Math.max(0, width - 2), height: Math.max(0, L.steps.height - 2)};
+  const helpInner = {width: Math.max(0, width - 2), height: Math.max(0, L.panel.height - 2)};
   const helpGeo = helpGeometry(help.length, helpInner.width, helpInner.height);
 
   const ctx: ViewContext = {
@@ -123,8 +141,10 @@ export function BuildScreen(props: BuildScreenProps) {
     paused: !!state.pause,
     focus: view.focus,
     pane: view.pane,
+    appendConfirm: !!confirming,
+    answerOffer: offered !== undefined,
   });
-  const keyState: KeyState = {searching: !!view.log.query, canKeep: !!(state.pause || state.errorPrompt)};
+  const keyState: KeyState = {searching: !!view.log.query, canKeep: !!(state.pause || state.errorPrompt), consolePannable: view.pane === 'console' && !!props.consoleStatus?.pannable};
   const live = useRef({ctx, contexts, keyState, onCommand: props.onCommand});
   live.current = {ctx, contexts, keyState, onCommand: props.onCommand};
 
@@ -159,6 +179,18 @@ export function BuildScreen(props: BuildScreenProps) {
   }, [slotKey]);
   useLayoutEffect(() => () => reportSlot.current?.(undefined), []);
 
+  // The installer asks a question and the build paused for it: the answer goes in the Console.
+  const questionPause = state.pause?.kind === 'installer-question' ? state.pause : undefined;
+  useEffect(() => {
+    if (!questionPause) return;
+    const v = viewRef.current;
+    if (v.pane === 'console' && v.focus === 'pane') return;
+    const next = {...v, pane: 'console' as const, focus: 'pane' as const};
+    viewRef.current = next;
+    setView(next);
+    live.current.onCommand({type: 'tab', pane: 'console'});
+  }, [questionPause]);
+
   const selectedStep = selectedStepIndex(view, state);
   const cursor = Math.min(view.sections.cursor, Math.max(0, rows.length - 1));
   const paneFocused = view.focus === 'pane';
@@ -190,24 +222,39 @@ export function BuildScreen(props: BuildScreenProps) {
     case 'info':
       pane = <InfoPane facts={state.facts} artifacts={state.artifacts} profile={state.profile} width={L.pane.width} height={L.pane.height} />;
       break;
+    case 'preseed':
+      pane = <PreseedPane installer={state.installer} cursor={view.preseed.cursor} focused={paneFocused} width={L.pane.width} height={L.pane.height} />;
+      break;
   }
+  const consoleNote = view.pane === 'console' && props.consoleStatus ? describeView(props.consoleStatus) : undefined;
 
   return (
     <Box flexDirection="column" width={width} height={L.rows}>
       {view.help ? (
-        <HelpOverlay lines={help} scroll={view.helpScroll} width={width} height={L.steps.height} />
+        <HelpOverlay lines={help} scroll={view.helpScroll} width={width} height={L.panel.height} />
       ) : (
-        <Box flexDirection="row" width={width} height={L.steps.height}>
-          <StepList steps={state.steps} selected={selectedStep} focused={!paneFocused} pause={state.pause} width={L.steps.width} height={L.steps.height} now={now} />
+        <Box flexDirection="row" width={width} height={L.panel.height}>
+          <Box flexDirection="column" width={L.steps.width} height={L.panel.height}>
+            <StepList steps={state.steps} selected={selectedStep} focused={!paneFocused} pause={state.pause} width={L.steps.width} height={L.steps.height} now={now} />
+            {L.timeline ? <InstallerTimeline installer={state.installer} build={state.status} width={L.timeline.width} height={L.timeline.height} now={now} /> : null}
+          </Box>
           <Box flexDirection="column" width={L.panel.width} height={L.panel.height}>
-            <Tabs active={view.pane} width={L.panel.width} focused={paneFocused} />
+            <Tabs active={view.pane} width={L.panel.width} focused={paneFocused} extra={consoleNote} />
             <Box borderStyle="round" borderTop={false} borderColor={paneFocused ? 'green' : 'gray'} width={L.panel.width} height={Math.max(0, L.panel.height - 1)}>
               {pane}
             </Box>
           </Box>
         </Box>
       )}
-      {!L.prompt ? null : view.quitPrompt ? <QuitPrompt canKeep={keyState.canKeep} width={width} /> : state.errorPrompt ? <ErrorPrompt prompt={state.errorPrompt} width={width} /> : null}
+      {!L.prompt ? null : view.quitPrompt ? (
+        <QuitPrompt canKeep={keyState.canKeep} width={width} />
+      ) : confirming ? (
+        <AppendPrompt answer={confirming} width={width} />
+      ) : state.errorPrompt ? (
+        <ErrorPrompt prompt={state.errorPrompt} diagnosis={state.diagnosis} width={width} />
+      ) : offered !== undefined && answers[offered] ? (
+        <AnswerPrompt answer={answers[offered]!} width={width} />
+      ) : null}
       <StatusBar state={state} hints={hints(contexts, keyState)} width={width} now={now} keyboardCaptured={keyboardCaptured} />
     </Box>
   );

@@ -12,7 +12,7 @@ import React, {useMemo, useRef, useState} from 'react';
 import path from 'node:path';
 import os from 'node:os';
 import {Box, Text, useInput} from 'ink';
-import {PICKER_KEYMAP, pickerHints, resolvePickerKey} from './keymap.js';
+import {PICKER_KEYMAP, pickerHints, resolvePickerKey} from './picker-keymap.js';
 import {ago, matchesFilter, type LastBuild, type ProfileEntry} from './profiles-data.js';
 
 export interface ProfilePickerProps {

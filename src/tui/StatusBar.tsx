@@ -10,7 +10,7 @@ import {BUILD_ICON, displayWidth, formatClock, formatCount, truncate} from './fo
 import type {BuildViewState} from './types.js';
 
 export interface StatusBarProps {
-  state: Pick<BuildViewState, 'status' | 'steps' | 'currentStep' | 'startedAt' | 'endedAt' | 'pause' | 'errorPrompt' | 'debug' | 'progress' | 'reason'>;
+  state: Pick<BuildViewState, 'status' | 'steps' | 'currentStep' | 'startedAt' | 'endedAt' | 'pause' | 'errorPrompt' | 'debug' | 'progress' | 'reason'> & {diagnosis?: BuildViewState['diagnosis']};
   hints: readonly string[];
   width: number;
   now: number;
@@ -33,11 +33,13 @@ export function statusLine(state: StatusBarProps['state'], now: number): string 
   if (step) parts.push(`step ${i + 1}/${state.steps.length} ${step.title}`);
   if (state.startedAt !== undefined) parts.push(`⏱ ${formatClock((state.endedAt ?? now) - state.startedAt)}`);
   if (state.progress && state.progress.step === state.currentStep) parts.push(progressText(state.progress));
-  const dbg = [state.debug.pauseBefore && 'before', state.debug.pauseAfter && 'after'].filter(Boolean);
+  const dbg = [state.debug.pauseBefore && 'before', state.debug.pauseAfter && 'after', state.debug.pauseQuestions && 'questions'].filter(Boolean);
   const bps = state.steps.filter((s) => s.breakpoint).length;
   if (dbg.length) parts.push(`pause ${dbg.join('+')}`);
   if (bps) parts.push(`● ${bps}`);
-  if (state.status !== 'running' && state.reason) parts.push(state.reason.split('\n')[0]!);
+  // The named cause of a stop says more than the failed step's own error.
+  if (state.diagnosis && (state.status === 'failed' || state.errorPrompt)) parts.push(state.diagnosis.cause);
+  else if (state.status !== 'running' && state.reason) parts.push(state.reason.split('\n')[0]!);
   return parts.join(' · ');
 }
 
@@ -49,6 +51,8 @@ export const StatusBar = memo(function StatusBar({state, hints, width, now, keyb
   else if (state.errorPrompt) {
     banner = ` ✖ ${state.errorPrompt.title} failed — answer below `;
     bannerColor = 'red';
+  } else if (state.pause?.kind === 'installer-question') {
+    banner = ` ? the installer asks: ${state.pause.label ?? 'a question'} — answer in the Console (i), then c `;
   } else if (state.pause) {
     const where = state.pause.phase === 'checkpoint' ? `at "${state.pause.label ?? 'a pause point'}" in` : state.pause.phase;
     banner = ` ⏸ paused ${where} ${state.pause.title} `;

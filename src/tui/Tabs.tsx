@@ -7,8 +7,8 @@ import {memo} from 'react';
 import {displayWidth, truncate} from './format.js';
 import type {PaneId} from './types.js';
 
-export const PANE_TITLES: Record<PaneId, string> = {log: 'Log', console: 'Console', sections: 'Sections', info: 'Info'};
-const ORDER: readonly PaneId[] = ['log', 'console', 'sections', 'info'];
+export const PANE_TITLES: Record<PaneId, string> = {log: 'Log', console: 'Console', sections: 'Sections', info: 'Info', preseed: 'Preseed'};
+const ORDER: readonly PaneId[] = ['log', 'console', 'sections', 'info', 'preseed'];
 
 export interface TabsProps {
   active: PaneId;
@@ -24,11 +24,13 @@ export const Tabs = memo(function Tabs({active, width, focused, extra}: TabsProp
   const inner = Math.max(0, width - 2);
   const parts: {text: string; active: boolean}[] = [];
   let used = 1;
+  // The extra text (the Console's view, say) keeps its room: inactive tabs shrink to numbers first.
+  const reserve = extra ? Math.min(displayWidth(extra) + 2, Math.floor(inner / 2)) : 0;
   for (const [i, pane] of ORDER.entries()) {
     const label = ` ${i + 1} ${PANE_TITLES[pane]} `;
     // Narrow terminals: the tab number is enough for inactive tabs.
     const short = ` ${i + 1} `;
-    const text = used + displayWidth(label) + 1 <= inner - 2 ? label : short;
+    const text = pane === active || used + displayWidth(label) + 1 <= inner - 2 - reserve ? label : short;
     if (used + displayWidth(text) + 1 > inner) break;
     parts.push({text, active: pane === active});
     used += displayWidth(text) + 1;

@@ -30,10 +30,15 @@
  *    cells and the tracker replays ink's own last bytes for those rows, so ink's picture is
  *    back without ink knowing anything happened (ink would not redraw rows it thinks unchanged).
  *
+ * What goes in the box — the screen as terminal text when it reads as text, pixels otherwise,
+ * zoom and pan — is src/render/screen-view.ts's ScreenView, shared with `vmbench build --console`.
+ *
  * Keyboard passthrough: while captured, raw terminal bytes go through src/vnc/term-keys.ts to
  * the VM (sequentially, so modifiers and keys arrive in order) until Ctrl-].
  */
+import type {ColorMode} from '../render/halfblock.js';
 import type {ScreenPainter} from '../render/pane.js';
+import {ScreenView, type ScreenTextRead, type ScreenViewStatus, type TextMode} from '../render/screen-view.js';
 import type {PixelSource, Rect} from '../vnc/framebuffer.js';
 import type {KeySender} from '../vnc/key-sender.js';
 import {OrderedKeys} from '../vnc/key-sender.js';
@@ -67,12 +72,16 @@ export interface ConsolePaneOptions {
   write: (data: Buffer | string) => void;
   /** Makes the painter for a box (createScreenPainter with the probed graphics mode, usually). */
   createPainter: (geometry: {cols: number; rows: number; originRow: number; originCol: number}) => ScreenPainter;
+  /** Colours of the text view (detectColorMode). Default 'truecolor'. */
+  colorMode?: ColorMode;
   /** ink's row tracker, to put ink's rows back when the box moves or goes away. */
   tracker?: TerminalRowTracker;
   /** Most frames per second the timer paints (default 30). */
   fps?: number;
   /** Problems sending keys, etc., for a status line. */
   onNotice?: (message: string) => void;
+  /** Text read between two text reads at least (default 300 ms). */
+  readIntervalMs?: number;
 }
 
 /**
@@ -82,11 +91,13 @@ export interface ConsolePaneOptions {
  */
 export class ConsolePane {
   private rect: CellRect | undefined;
-  private painter: ScreenPainter | undefined;
+  private view: ScreenView | undefined;
   private frames: () => ConsoleFrames | undefined = () => undefined;
+  private readText: (() => Promise<ScreenTextRead | undefined>) | undefined;
+  private mode: TextMode = 'auto';
+  private statusKey = '';
+  private onStatus: ((status: ScreenViewStatus) => void) | undefined;
   private feed: ConsoleFrames | undefined;
-  private lastVersion = -1;
-  private lastFb: ConsoleFrames['framebuffer'] | undefined;
   private timer: NodeJS.Timeout | undefined;
   private parser: TermKeyParser | undefined;
   private armed = false;
@@ -109,12 +120,13 @@ export class ConsolePane {
     if (old) this.vacate(old);
     this.rect = r;
     if (r) {
-      if (!this.painter) this.painter = this.o.createPainter({cols: r.width, rows: r.height, originRow: r.row, originCol: r.col});
-      else {
-        this.painter.resize(r.width, r.height);
-        this.painter.moveTo(r.row, r.col);
+      if (!this.view) {
+        const geometry = {cols: r.width, rows: r.height, originRow: r.row, originCol: r.col};
+        this.view = new ScreenView({...geometry, pixels: this.o.createPainter(geometry), colorMode: this.o.colorMode ?? 'truecolor', readText: this.readText, mode: this.mode, readIntervalMs: this.o.readIntervalMs});
+      } else {
+        this.view.resize(r.width, r.height);
+        this.view.moveTo(r.row, r.col);
       }
-      this.lastVersion = -1;
       this.start();
       this.tick();
     } else this.stopTimer();
@@ -128,7 +140,43 @@ export class ConsolePane {
   setFrames(frames: () => ConsoleFrames | undefined): void {
     this.frames = frames;
     this.feed = undefined;
-    this.lastVersion = -1;
+    this.view?.invalidate();
+  }
+
+  /** Where the screen's text comes from (the controller's readText()), for the text view. */
+  setTextSource(readText: (() => Promise<ScreenTextRead | undefined>) | undefined): void {
+    this.readText = readText;
+    this.view?.setTextSource(readText);
+  }
+
+  /** Told whenever what the box shows changes (text or pixels, zoom, the window of the text). */
+  setStatusListener(onStatus: ((status: ScreenViewStatus) => void) | undefined): void {
+    this.onStatus = onStatus;
+    this.statusKey = '';
+  }
+
+  /** Text / pixels / automatic, in turn; returns the new mode. */
+  cycleMode(): TextMode {
+    this.mode = this.view ? this.view.cycleMode() : this.mode === 'auto' ? 'text' : this.mode === 'text' ? 'pixels' : 'auto';
+    this.tick();
+    return this.mode;
+  }
+
+  /** Pixels fit ↔ 1:1 (text is always 1:1: this centres it again). */
+  toggleZoom(): void {
+    this.view?.toggleZoom();
+    this.tick();
+  }
+
+  /** One pan step (−1, 0, 1 each way). */
+  pan(dx: number, dy: number): void {
+    this.view?.pan(dx, dy);
+    this.tick();
+  }
+
+  /** What the box shows now. */
+  get status(): ScreenViewStatus | undefined {
+    return this.view?.status();
   }
 
   /** Where problems sending keys are reported (replaces the constructor's onNotice). */
@@ -138,8 +186,7 @@ export class ConsolePane {
 
   /** Something else drew over the box: the next paint repaints all of it. */
   invalidate(): void {
-    this.painter?.invalidate();
-    this.lastVersion = -1;
+    this.view?.invalidate();
   }
 
   /** InkStdout's afterFrame: if ink wrote any row of the box, the full repaint to append. */
@@ -159,28 +206,21 @@ export class ConsolePane {
   /** Bytes bringing the box up to date (empty when nothing changed). */
   paintBytes(): Buffer | string {
     const r = this.rect;
-    if (!r || !this.painter) return '';
+    if (!r || !this.view) return '';
     const feed = this.safeFrames();
     const fb = feed && feed.framebuffer.width > 0 && feed.framebuffer.height > 0 ? feed.framebuffer : undefined;
     // No screen yet: the box is ink's (BuildScreen shows its own note there) until one exists.
     if (!fb) return '';
-    if (fb !== this.lastFb) {
-      this.lastFb = fb;
-      this.lastVersion = -1;
-    }
-    if (fb.version === this.lastVersion) return '';
-    const full = this.lastVersion < 0;
-    const damage = fb.takeDamage();
-    this.lastVersion = fb.version;
-    const buf = this.painter.render(fb, full ? undefined : damage);
+    const buf = this.view.render(fb);
     if (buf.length) {
       this.stats.paints++;
       this.stats.bytes += buf.length;
     }
+    this.report();
     return buf;
   }
 
-  /** Stop painting and give the box back (leaving the build screen). */
+    /** Stop painting and give the box back (leaving the build screen). */
   stop(): void {
     this.release();
     this.setRect(undefined);
@@ -260,12 +300,21 @@ export class ConsolePane {
     return this.feed;
   }
 
+  private report(): void {
+    const st = this.view?.status();
+    if (!st || !this.onStatus) return;
+    const t = st.text;
+    const key = `${st.showing} ${st.mode} ${st.zoom} ${st.pannable} ${t ? `${t.cols}x${t.rows}@${t.view.x},${t.view.y}` : ''}`;
+    if (key === this.statusKey) return;
+    this.statusKey = key;
+    this.onStatus(st);
+  }
+
   /** Give a box back: erase what the painter drew there and put ink's rows back. */
   private vacate(r: CellRect): void {
     const parts: Buffer[] = [];
-    if (this.painter) parts.push(this.painter.clear());
+    if (this.view) parts.push(this.view.clear());
     if (this.o.tracker) parts.push(Buffer.from(this.o.tracker.replay(r.row, r.row + r.height - 1), 'utf8'));
-    this.lastVersion = -1;
     if (parts.some((p) => p.length)) this.o.write(Buffer.concat([Buffer.from(BSU), ...parts, Buffer.from(ESU)]));
   }
 

@@ -6,20 +6,31 @@
  * announces the pause as a ControlEvent, and resolves it when a command arrives. The VM keeps
  * running while paused, so the console stays live. On a failed step with on-error=ask the
  * question goes to the UI the same way; nothing is decided without the user.
+ *
+ * The installer's questions: in debug mode the engine calls a checkpoint of kind
+ * 'installer-question' when the installer on screen asks something. The controller pauses there
+ * while "pause on installer questions" is on (default: on in debug mode; toggled by a key) and
+ * answers 'pass' otherwise. The user answers in the Console; the engine reports the answer with
+ * its preseed line, which `append-answer` adds to the answer file the guest fetched (inside the
+ * profile's http directory only, see preseed-file.ts) and `copy-answer` puts in the log.
  * No react/ink here: the controller is plain TypeScript and unit-tested with a fake build.
  */
-import type {BuildEvent} from '../engine/events.js';
+import path from 'node:path';
+import type {BuildEvent, InstallerEvent} from '../engine/events.js';
 import type {ErrorDecision, ErrorPolicy, GateDecision, GatePhase} from '../engine/runner.js';
 import {liveFrames, readScreen} from '../engine/screen.js';
-import {StepError} from '../engine/step.js';
+import {StepError, type CheckpointKind} from '../engine/step.js';
 import type {LoadedProfile} from '../profiles/loader.js';
 import {BuildSession, type SessionRequest} from '../cli/build-session.js';
+import {appendPreseedLine} from './preseed-file.js';
 import type {BuildController, ControlEvent, UiCommand, WorkbenchEvent} from './types.js';
 
 export interface ControllerOptions {
   loaded: LoadedProfile;
   /** Pause before every step (`--debug`, or toggled in the picker). */
   debug?: boolean;
+  /** Pause when the installer asks a question; default: as `debug`. */
+  pauseQuestions?: boolean;
   /** Default `ask`: a failed step waits for the user, whose default choice keeps everything. */
   onError?: ErrorPolicy;
   force?: boolean;
@@ -44,6 +55,9 @@ export class WorkbenchController implements BuildController {
   private logCount = 0;
   private pauseBefore: boolean;
   private pauseAfter = false;
+  private pauseQuestions: boolean;
+  /** The installer's answers so far (engine events), addressed by index by append/copy. */
+  private readonly answers: Extract<InstallerEvent, {kind: 'answer'}>[] = [];
   private stepOnce = false;
   private readonly breakpoints = new Set<string>();
   private pending?: {kind: 'gate'; phase: GatePhase; resolve: (d: GateDecision) => void} | {kind: 'ask'; resolve: (d: ErrorDecision) => void};
@@ -51,6 +65,7 @@ export class WorkbenchController implements BuildController {
 
   constructor(opts: ControllerOptions) {
     this.pauseBefore = !!opts.debug;
+    this.pauseQuestions = opts.pauseQuestions ?? !!opts.debug;
     this.session = new BuildSession({
       loaded: opts.loaded,
       emit: (e) => this.onEngineEvent(e),
@@ -82,9 +97,8 @@ export class WorkbenchController implements BuildController {
     return liveFrames(this.session.state);
   }
 
-  async readText(): ReturnType<BuildController['readText']> {
-    const screen = await readScreen(this.session.state);
-    return screen ? {lines: screen.lines, confidence: screen.confidence} : undefined;
+  readText(): ReturnType<BuildController['readText']> {
+    return readScreen(this.session.state);
   }
 
   command(cmd: UiCommand): void {
@@ -117,6 +131,17 @@ export class WorkbenchController implements BuildController {
       case 'toggle-pause-after':
         this.pauseAfter = !this.pauseAfter;
         return this.publishDebugMode();
+      case 'toggle-pause-questions':
+        this.pauseQuestions = !this.pauseQuestions;
+        return this.publishDebugMode();
+      case 'append-answer':
+        return void this.appendAnswer(cmd.index);
+      case 'copy-answer': {
+        const a = this.answers[cmd.index];
+        if (!a) return;
+        if (a.bootParameter) return this.log('info', `boot parameter for boot_command (asked before the answer file was read): ${a.bootParameter}`);
+        return this.log('info', `preseed line: ${a.preseedLine}`);
+      }
       case 'screenshot':
         void this.session.screenshot('workbench').then(
           (f) => this.log(f ? 'info' : 'warn', f ? `screenshot saved: ${f}` : 'no VM screen to save yet'),
@@ -137,18 +162,44 @@ export class WorkbenchController implements BuildController {
     }
   }
 
-  private gate(phase: GatePhase, step: {id: string; title: string; label?: string}): Promise<GateDecision> {
+  private gate(phase: GatePhase, step: {id: string; title: string; label?: string; kind?: CheckpointKind}): Promise<GateDecision> {
+    const question = phase === 'checkpoint' && step.kind === 'installer-question';
     const pause =
       this.stepOnce ||
       (phase === 'before' && (this.pauseBefore || this.breakpoints.has(step.id))) ||
       (phase === 'after' && this.pauseAfter) ||
-      (phase === 'checkpoint' && (this.pauseBefore || this.breakpoints.has(step.id)));
+      (question ? this.pauseQuestions : phase === 'checkpoint' && (this.pauseBefore || this.breakpoints.has(step.id)));
     if (!pause) return Promise.resolve('pass');
     this.stepOnce = false;
     return new Promise<GateDecision>((resolve) => {
       this.pending = {kind: 'gate', phase, resolve};
-      this.publish({type: 'pause', time: Date.now(), phase, stepId: step.id, title: step.title, label: step.label});
+      this.publish({type: 'pause', time: Date.now(), phase, stepId: step.id, title: step.title, label: step.label, ...(step.kind ? {kind: step.kind} : {})});
     });
+  }
+
+  /** The profile's http directory: the only place an answer may be written. */
+  private httpDir(): string | undefined {
+    const {profile, profileDir} = this.session.state;
+    return profile.http_directory ? path.resolve(profileDir, profile.http_directory) : undefined;
+  }
+
+  private async appendAnswer(index: number): Promise<void> {
+    const a = this.answers[index];
+    if (!a) return;
+    const saved = (ok: boolean, file: string, message: string): void => {
+      this.log(ok ? 'info' : 'warn', message);
+      this.publish({type: 'answer-saved', time: Date.now(), index, file, line: a.preseedLine, ok, message});
+    };
+    const dir = this.httpDir();
+    if (a.bootParameter) return saved(false, '', `this question comes before the answer file is read: add \`${a.bootParameter}\` to boot_command instead`);
+    if (!a.preseedFile) return saved(false, '', 'the guest fetched no answer file over HTTP: nothing to append to');
+    if (!dir) return saved(false, a.preseedFile, 'the profile has no http_directory: nothing is appended');
+    try {
+      const r = await appendPreseedLine({file: a.preseedFile, line: a.preseedLine, httpDir: dir});
+      saved(true, r.file, r.appended ? `preseed line ${r.message}: ${a.preseedLine}` : r.message);
+    } catch (err) {
+      saved(false, a.preseedFile, `preseed line not appended: ${(err as Error).message}`);
+    }
   }
 
   private ask(step: {id: string; title: string}, error: Error): Promise<ErrorDecision> {
@@ -175,6 +226,7 @@ export class WorkbenchController implements BuildController {
   }
 
   private onEngineEvent(e: BuildEvent): void {
+    if (e.type === 'installer' && e.kind === 'answer') this.answers.push(e);
     this.publish(e);
     if (e.type === 'step' && e.id === 'start-vm' && e.status === 'done') {
       const {state} = this.session;
@@ -196,7 +248,7 @@ export class WorkbenchController implements BuildController {
   }
 
   private publishDebugMode(): void {
-    this.publish({type: 'debug-mode', time: Date.now(), pauseBefore: this.pauseBefore, pauseAfter: this.pauseAfter, breakpoints: [...this.breakpoints]});
+    this.publish({type: 'debug-mode', time: Date.now(), pauseBefore: this.pauseBefore, pauseAfter: this.pauseAfter, breakpoints: [...this.breakpoints], pauseQuestions: this.pauseQuestions});
   }
 
   private publish(e: WorkbenchEvent | ControlEvent): void {

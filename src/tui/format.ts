@@ -2,10 +2,10 @@
  * Pure formatters for the workbench panes: terminal cell widths, truncation (the panes never
  * wrap), log-line sanitising, icons, clocks, and the Info pane's facts. No react/ink here.
  */
-import type {LogSource, StepStatus} from '../engine/events.js';
+import type {StepStatus} from '../engine/events.js';
 import {codePointWidth, displayWidth} from '../util/cell-width.js';
 import {findAll} from './log-ring.js';
-import type {BuildViewState, SectionView} from './types.js';
+import type {BuildViewState, LineSource, SectionView} from './types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Cell widths (the rule itself lives in util/cell-width.ts: the screen's text painter uses it too)
@@ -88,8 +88,9 @@ export function highlight(text: string, query: string | undefined): {text: strin
 }
 
 /** Four-cell tags so the text column lines up. */
-export const SOURCE_TAG: Record<LogSource, string> = {
+export const SOURCE_TAG: Record<LineSource, string> = {
   vmbench: 'vmb ',
+  installer: 'inst',
   qemu: 'qemu',
   serial: 'ser ',
   http: 'http',
@@ -98,8 +99,9 @@ export const SOURCE_TAG: Record<LogSource, string> = {
   vnc: 'vnc ',
 };
 
-export const SOURCE_COLOR: Record<LogSource, string> = {
+export const SOURCE_COLOR: Record<LineSource, string> = {
   vmbench: 'gray',
+  installer: 'red',
   qemu: 'magenta',
   serial: 'cyan',
   http: 'blue',
@@ -109,7 +111,7 @@ export const SOURCE_COLOR: Record<LogSource, string> = {
 };
 
 /** Source filters in the order `F` cycles through them. */
-export const SOURCE_FILTERS: readonly ('all' | LogSource)[] = ['all', 'qemu', 'serial', 'http', 'ssh', 'provisioner', 'vnc', 'vmbench'];
+export const SOURCE_FILTERS: readonly ('all' | LineSource)[] = ['all', 'qemu', 'serial', 'http', 'ssh', 'provisioner', 'vnc', 'installer', 'vmbench'];
 
 // ---------------------------------------------------------------------------------------------
 // Icons, numbers, times

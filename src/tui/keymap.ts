@@ -20,8 +20,11 @@ export type KeyContext =
   | 'search'
   | 'sections'
   | 'console'
+  | 'preseed'
+  | 'answer'
   | 'paused'
   | 'error-prompt'
+  | 'append-confirm'
   | 'quit-prompt'
   | 'help';
 
@@ -56,7 +59,12 @@ export type ViewAction =
   | {type: 'expand'}
   | {type: 'first-failed'}
   | {type: 'help-close'}
-  | {type: 'console-interactive'};
+  | {type: 'console-interactive'}
+  /** Append an answer's preseed line (asks first): the offered answer, or the Preseed pane's selected one. */
+  | {type: 'append-ask'; from: 'offer' | 'selected'}
+  | {type: 'copy-answer'; from: 'offer' | 'selected'}
+  | {type: 'dismiss-answer'}
+  | {type: 'append-confirm'; yes: boolean};
 
 export type KeyAction = {command: UiCommand} | {view: ViewAction};
 
@@ -66,6 +74,8 @@ export interface KeyState {
   searching: boolean;
   /** The build waits at a pause or a question, where it can stop and keep the VM. */
   canKeep: boolean;
+  /** The Console shows more than fits (a large text screen, or pixels at 1:1): the pan keys pan. */
+  consolePannable?: boolean;
 }
 
 export interface Binding {
@@ -83,7 +93,8 @@ export interface Binding {
 // ---------------------------------------------------------------------------------------------
 // Key matchers
 
-const plain = (key: Key): boolean => !key.ctrl && !key.meta;
+/** No Ctrl or Meta held. */
+export const plain = (key: Key): boolean => !key.ctrl && !key.meta;
 
 /** A printable character (`j`, `G`, `?`, `1`). */
 export function char(c: string, display = c): KeySpec {
@@ -95,7 +106,7 @@ export function ctrl(c: string): KeySpec {
   return {id: `C-${c}`, display: `Ctrl-${c.toUpperCase()}`, match: (input, key) => key.ctrl && input === c};
 }
 
-type NamedKey = 'upArrow' | 'downArrow' | 'leftArrow' | 'rightArrow' | 'pageUp' | 'pageDown' | 'home' | 'end' | 'return' | 'escape' | 'tab';
+export type NamedKey = 'upArrow' | 'downArrow' | 'leftArrow' | 'rightArrow' | 'pageUp' | 'pageDown' | 'home' | 'end' | 'return' | 'escape' | 'tab';
 const NAMED: Record<NamedKey, {id: string; display: string}> = {
   upArrow: {id: '<up>', display: '↑'},
   downArrow: {id: '<down>', display: '↓'},
@@ -117,7 +128,7 @@ export function named(name: NamedKey): KeySpec {
 }
 
 const shiftTab: KeySpec = {id: '<S-tab>', display: 'Shift-Tab', match: (_i, key) => key.tab && key.shift};
-const backspace: KeySpec = {id: '<bs>', display: 'Backspace', match: (_i, key) => key.backspace || key.delete};
+export const backspace: KeySpec = {id: '<bs>', display: 'Backspace', match: (_i, key) => key.backspace || key.delete};
 const space: KeySpec = {id: ' ', display: 'Space', match: (input, key) => input === ' ' && plain(key)};
 
 // ---------------------------------------------------------------------------------------------
@@ -127,7 +138,7 @@ const cmd = (command: UiCommand): KeyAction => ({command});
 const view = (v: ViewAction): KeyAction => ({view: v});
 const tab = (pane: PaneId): KeyAction => cmd({type: 'tab', pane});
 
-function movement(context: 'steps' | 'log' | 'sections' | 'help', what: string): Binding[] {
+function movement(context: 'steps' | 'log' | 'sections' | 'preseed' | 'help', what: string): Binding[] {
   const b: Binding[] = [
     {id: `${context}.down`, context, keys: [char('j'), named('downArrow')], description: `${what} down`, action: view({type: 'move', by: 1})},
     {id: `${context}.up`, context, keys: [char('k'), named('upArrow')], description: `${what} up`, action: view({type: 'move', by: -1})},
@@ -138,6 +149,25 @@ function movement(context: 'steps' | 'log' | 'sections' | 'help', what: string):
   ];
   if (context === 'log' || context === 'sections') b[0]!.hint = 'j/k scroll';
   return b;
+}
+
+/** The Console's pan keys: only while there is more to see than fits (else h / l move the focus). */
+function pan(): Binding[] {
+  const dirs: [string, NamedKey, string, number, number][] = [
+    ['left', 'leftArrow', 'h', -1, 0],
+    ['down', 'downArrow', 'j', 0, 1],
+    ['up', 'upArrow', 'k', 0, -1],
+    ['right', 'rightArrow', 'l', 1, 0],
+  ];
+  return dirs.map(([dir, arrow, letter, dx, dy], i) => ({
+    id: `console.pan-${dir}`,
+    context: 'console' as const,
+    keys: [char(letter), named(arrow)],
+    description: `pan ${dir} (a text screen larger than the pane, or pixels at 1:1)`,
+    ...(i === 0 ? {hint: 'hjkl pan'} : {}),
+    action: cmd({type: 'console-pan', dx, dy}),
+    when: (s: KeyState) => !!s.consolePannable,
+  }));
 }
 
 /** Every binding of the build screen, in help order. */
@@ -162,7 +192,7 @@ export const KEYMAP: readonly Binding[] = [
   {id: 'log.next', context: 'log', keys: [char('n')], description: 'next match', hint: 'n/N match', action: view({type: 'search-next', dir: 1}), when: (s) => s.searching},
   {id: 'log.prev', context: 'log', keys: [char('N')], description: 'previous match', action: view({type: 'search-next', dir: -1}), when: (s) => s.searching},
   {id: 'log.follow', context: 'log', keys: [char('f')], description: 'follow new lines on / off', hint: 'f follow', action: view({type: 'follow'})},
-  {id: 'log.source', context: 'log', keys: [char('F')], description: 'filter by source: all, qemu, serial, http, ssh, provisioner, vnc, vmbench', hint: 'F source', action: view({type: 'cycle-source'})},
+  {id: 'log.source', context: 'log', keys: [char('F')], description: 'filter by source: all, qemu, serial, http, ssh, provisioner, vnc, installer, vmbench', hint: 'F source', action: view({type: 'cycle-source'})},
   {id: 'log.clear', context: 'log', keys: [named('escape')], description: 'clear the search, then the source filter', action: view({type: 'clear'})},
   ...movement('log', 'scroll'),
 
@@ -171,6 +201,20 @@ export const KEYMAP: readonly Binding[] = [
   ...movement('sections', 'cursor'),
 
   {id: 'console.type', context: 'console', keys: [named('return')], description: 'type into the VM (Ctrl-] leaves)', hint: 'Enter/i type into VM', action: view({type: 'console-interactive'})},
+  {id: 'console.mode', context: 'console', keys: [char('t')], description: 'the screen as text / as pixels / automatic (text whenever it can be read)', hint: 't text/pixels', action: cmd({type: 'console-mode'})},
+  {id: 'console.zoom', context: 'console', keys: [char('z')], description: 'pixels: zoom 1:1 or fit (text is 1:1: z centres it again)', hint: 'z zoom', action: cmd({type: 'console-zoom'})},
+  ...pan(),
+
+  {id: 'preseed.append', context: 'preseed', keys: [char('p')], description: "append the selected answer's line to the preseed file (asks first)", hint: 'p append to preseed', action: view({type: 'append-ask', from: 'selected'})},
+  {id: 'preseed.copy', context: 'preseed', keys: [char('y')], description: "copy the selected answer's line into the log", hint: 'y copy to log', action: view({type: 'copy-answer', from: 'selected'})},
+  ...movement('preseed', 'selection'),
+
+  {id: 'answer.append', context: 'answer', keys: [char('p')], description: "append the answer's preseed line to the preseed file (asks first)", hint: 'p append to preseed', action: view({type: 'append-ask', from: 'offer'})},
+  {id: 'answer.copy', context: 'answer', keys: [char('y')], description: "copy the answer's line into the log", hint: 'y copy to log', action: view({type: 'copy-answer', from: 'offer'})},
+  {id: 'answer.dismiss', context: 'answer', keys: [named('escape')], description: 'put the offer away (the Preseed pane keeps every answer)', hint: 'Esc dismiss', action: view({type: 'dismiss-answer'})},
+
+  {id: 'append.yes', context: 'append-confirm', keys: [char('y')], description: 'append the line', hint: 'y append', action: view({type: 'append-confirm', yes: true})},
+  {id: 'append.no', context: 'append-confirm', keys: [char('n'), named('escape')], description: 'do not append (the default)', hint: 'n/Esc no', action: view({type: 'append-confirm', yes: false})},
 
   ...movement('steps', 'selection'),
 
@@ -189,11 +233,13 @@ export const KEYMAP: readonly Binding[] = [
   {id: 'global.tab-console', context: 'global', keys: [char('2')], description: 'Console pane (the VM screen)', action: tab('console')},
   {id: 'global.tab-sections', context: 'global', keys: [char('3')], description: 'Sections pane', action: tab('sections')},
   {id: 'global.tab-info', context: 'global', keys: [char('4')], description: 'Info pane (VNC address, ssh command, paths)', action: tab('info')},
+  {id: 'global.tab-preseed', context: 'global', keys: [char('5')], description: "Preseed pane (the installer's questions and your answers, ready to paste)", action: tab('preseed')},
   {id: 'global.focus-steps', context: 'global', keys: [char('h'), named('leftArrow')], description: 'focus the step list', action: view({type: 'focus', to: 'steps'})},
   {id: 'global.focus-pane', context: 'global', keys: [char('l'), named('rightArrow')], description: 'focus the pane', action: view({type: 'focus', to: 'pane'})},
   {id: 'global.breakpoint', context: 'global', keys: [char('b')], description: 'breakpoint on the selected step on / off', hint: 'b breakpoint', action: view({type: 'toggle-breakpoint'})},
   {id: 'global.pause-before', context: 'global', keys: [char('B')], description: 'pause before every step on / off', action: cmd({type: 'toggle-pause-before'})},
   {id: 'global.pause-after', context: 'global', keys: [char('A')], description: 'pause after every step on / off', action: cmd({type: 'toggle-pause-after'})},
+  {id: 'global.pause-questions', context: 'global', keys: [char('Q')], description: 'pause when the installer asks a question on / off (on in debug mode)', action: cmd({type: 'toggle-pause-questions'})},
   {id: 'global.screenshot', context: 'global', keys: [char('S')], description: 'screenshot of the VM screen (PNG next to the build log)', action: cmd({type: 'screenshot'})},
   {id: 'global.console-interactive', context: 'global', keys: [char('i')], description: 'type into the VM (opens the Console; Ctrl-] leaves)', action: view({type: 'console-interactive'})},
 ];
@@ -209,21 +255,27 @@ export interface ScreenModes {
   paused: boolean;
   focus: 'steps' | 'pane';
   pane: PaneId;
+  /** "Append this line to the preseed file?" is asked. */
+  appendConfirm?: boolean;
+  /** An answer's preseed line is offered (below the panes). */
+  answerOffer?: boolean;
 }
 
-const PANE_CONTEXT: Record<PaneId, KeyContext | undefined> = {log: 'log', console: 'console', sections: 'sections', info: undefined};
+const PANE_CONTEXT: Record<PaneId, KeyContext | undefined> = {log: 'log', console: 'console', sections: 'sections', info: undefined, preseed: 'preseed'};
 
 /**
- * The contexts in effect, highest priority first. Overlays (help, the quit question, typing a
- * search) take every key; otherwise a failed step's question, then the focused area, then a
- * debug pause, then the global keys.
+ * The contexts in effect, highest priority first. Overlays (help, the quit question, the
+ * append question, typing a search) take every key; otherwise a failed step's question, an
+ * offered answer, then the focused area, then a debug pause, then the global keys.
  */
 export function activeContexts(m: ScreenModes): KeyContext[] {
   if (m.help) return ['help'];
   if (m.quitPrompt) return ['quit-prompt'];
+  if (m.appendConfirm) return ['append-confirm'];
   if (m.searchEditing) return ['search'];
   const out: KeyContext[] = [];
   if (m.errorPrompt) out.push('error-prompt');
+  if (m.answerOffer) out.push('answer');
   const area = m.focus === 'steps' ? 'steps' : PANE_CONTEXT[m.pane];
   if (area) out.push(area);
   if (m.paused) out.push('paused');
@@ -272,11 +324,14 @@ export const CONTEXT_TITLES: Record<KeyContext, string> = {
   search: 'Typing a search (/)',
   sections: 'Sections pane',
   console: 'Console pane',
+  preseed: 'Preseed pane',
+  answer: 'When the installer got an answer (its preseed line is offered)',
+  'append-confirm': 'Append to the preseed file? (asked first)',
   'quit-prompt': 'Quit question (a build is running)',
   help: 'This help',
 };
 
-const CONTEXT_ORDER: readonly KeyContext[] = ['global', 'paused', 'error-prompt', 'steps', 'log', 'search', 'sections', 'console', 'quit-prompt', 'help'];
+const CONTEXT_ORDER: readonly KeyContext[] = ['global', 'paused', 'error-prompt', 'steps', 'log', 'search', 'sections', 'console', 'preseed', 'answer', 'append-confirm', 'quit-prompt', 'help'];
 
 export interface HelpRow {
   context: KeyContext;
@@ -301,74 +356,4 @@ export function markdownKeyTable(table: readonly Binding[] = KEYMAP): string {
     out.push(`| ${cell(CONTEXT_TITLES[r.context])} | ${cell(keys)} | ${cell(r.description)} |`);
   }
   return out.join('\n');
-}
-
-// ---------------------------------------------------------------------------------------------
-// The profile picker (added by the picker's author; a table of its own so the build screen's
-// contexts, actions and help stay exactly as they are)
-
-/** What a key does in the profile picker. */
-export type PickerAction =
-  | {type: 'move'; by: number}
-  | {type: 'top'}
-  | {type: 'bottom'}
-  | {type: 'build'}
-  | {type: 'filter-start'}
-  /** An unbound printable key: starts the filter with that text. */
-  | {type: 'filter-type'}
-  | {type: 'filter-clear'}
-  | {type: 'filter-backspace'}
-  | {type: 'toggle-debug'}
-  | {type: 'reload'}
-  | {type: 'help'}
-  | {type: 'quit'};
-
-/** 'picker-filter' while typing a filter (printable keys are text then), 'picker' otherwise. */
-export type PickerContext = 'picker' | 'picker-filter';
-
-export interface PickerBinding {
-  id: string;
-  context: PickerContext;
-  keys: KeySpec[];
-  description: string;
-  hint?: string;
-  action: PickerAction;
-}
-
-/** Any printable text that is not bound (letters, digits, . _ -): it starts the filter. */
-const filterText: KeySpec = {id: '<text>', display: 'a–z 0–9', match: (input, key) => plain(key) && /^[\p{L}\p{N}._-]+$/u.test(input)};
-
-/** Every key of the profile picker, in help order; the first match in the active context wins. */
-export const PICKER_KEYMAP: readonly PickerBinding[] = [
-  {id: 'picker-filter.clear', context: 'picker-filter', keys: [named('escape')], description: 'clear the filter', hint: 'Esc clear', action: {type: 'filter-clear'}},
-  {id: 'picker-filter.backspace', context: 'picker-filter', keys: [backspace], description: 'delete a character (on an empty filter: stop filtering)', action: {type: 'filter-backspace'}},
-  {id: 'picker-filter.down', context: 'picker-filter', keys: [named('downArrow')], description: 'next profile', hint: '↑↓ move', action: {type: 'move', by: 1}},
-  {id: 'picker-filter.up', context: 'picker-filter', keys: [named('upArrow')], description: 'previous profile', action: {type: 'move', by: -1}},
-  {id: 'picker-filter.build', context: 'picker-filter', keys: [named('return')], description: 'build the selected profile', hint: 'Enter build', action: {type: 'build'}},
-  {id: 'picker-filter.quit', context: 'picker-filter', keys: [ctrl('c')], description: 'quit', action: {type: 'quit'}},
-
-  {id: 'picker.down', context: 'picker', keys: [char('j'), named('downArrow')], description: 'next profile', hint: '↑↓/jk move', action: {type: 'move', by: 1}},
-  {id: 'picker.up', context: 'picker', keys: [char('k'), named('upArrow')], description: 'previous profile', action: {type: 'move', by: -1}},
-  {id: 'picker.page-down', context: 'picker', keys: [named('pageDown')], description: 'ten profiles down', action: {type: 'move', by: 10}},
-  {id: 'picker.page-up', context: 'picker', keys: [named('pageUp')], description: 'ten profiles up', action: {type: 'move', by: -10}},
-  {id: 'picker.top', context: 'picker', keys: [char('g'), named('home')], description: 'first profile', action: {type: 'top'}},
-  {id: 'picker.bottom', context: 'picker', keys: [char('G'), named('end')], description: 'last profile', action: {type: 'bottom'}},
-  {id: 'picker.build', context: 'picker', keys: [named('return')], description: 'build the selected profile', hint: 'Enter build', action: {type: 'build'}},
-  {id: 'picker.debug', context: 'picker', keys: [char('d')], description: 'debug mode for the next build: pause before each step', hint: 'd debug', action: {type: 'toggle-debug'}},
-  {id: 'picker.filter', context: 'picker', keys: [char('/')], description: 'filter by name, distro, method or description', hint: 'type or / filter', action: {type: 'filter-start'}},
-  {id: 'picker.clear', context: 'picker', keys: [named('escape')], description: 'clear the filter', action: {type: 'filter-clear'}},
-  {id: 'picker.reload', context: 'picker', keys: [ctrl('r')], description: 'read the profiles again (after editing one)', action: {type: 'reload'}},
-  {id: 'picker.help', context: 'picker', keys: [char('?')], description: 'help: every key', hint: '? help', action: {type: 'help'}},
-  {id: 'picker.quit', context: 'picker', keys: [char('q'), ctrl('c')], description: 'quit', hint: 'q quit', action: {type: 'quit'}},
-  {id: 'picker.type', context: 'picker', keys: [filterText], description: 'any other letter starts the filter with it', action: {type: 'filter-type'}},
-];
-
-/** The picker binding for a key, or undefined (in 'picker-filter', printable text is the caller's). */
-export function resolvePickerKey(input: string, key: Key, context: PickerContext, table: readonly PickerBinding[] = PICKER_KEYMAP): PickerBinding | undefined {
-  return table.find((b) => b.context === context && b.keys.some((k) => k.match(input, key)));
-}
-
-/** Status-bar hints for the picker in `context`. */
-export function pickerHints(context: PickerContext, table: readonly PickerBinding[] = PICKER_KEYMAP): string[] {
-  return table.filter((b) => b.context === context && b.hint).map((b) => b.hint!);
 }

@@ -5,7 +5,7 @@
  * Every other field is replaced, never mutated, so `===` tells a pane whether its slice changed;
  * `logTotal` is the ring's version.
  */
-import type {GatePhase} from '../engine/runner.js';
+import {answerSaved, emptyInstaller, endInstaller, reduceInstaller} from './installer-view.js';
 import {DEFAULT_LOG_CAPACITY, LogRing} from './log-ring.js';
 import type {BuildViewState, SectionView, StepView, WorkbenchEvent} from './types.js';
 
@@ -13,7 +13,7 @@ export interface InitialStateOptions {
   /** Lines the Log pane keeps in memory (default 10,000). */
   logCapacity?: number;
   /** Debug mode already chosen (e.g. `--debug`); a later 'debug-mode' event overrides it. */
-  debug?: {pauseBefore?: boolean; pauseAfter?: boolean; breakpoints?: string[]};
+  debug?: {pauseBefore?: boolean; pauseAfter?: boolean; breakpoints?: string[]; pauseQuestions?: boolean};
 }
 
 /** The state before any event: no steps, an empty ring. */
@@ -33,7 +33,10 @@ export function initialState(profile: string, opts: InitialStateOptions = {}): B
       pauseBefore: opts.debug?.pauseBefore ?? false,
       pauseAfter: opts.debug?.pauseAfter ?? false,
       breakpoints: [...(opts.debug?.breakpoints ?? [])],
+      // Debug mode pauses on the installer's questions unless told otherwise.
+      pauseQuestions: opts.debug?.pauseQuestions ?? !!opts.debug?.pauseBefore,
     },
+    installer: emptyInstaller(),
   };
 }
 
@@ -45,6 +48,11 @@ function ring(state: BuildViewState): LogRing {
 
 function pushLog(state: BuildViewState, e: Extract<WorkbenchEvent, {type: 'log'}>): void {
   ring(state).push(e);
+}
+
+/** The installer's own log (its console 4, read at a stop): one Log pane line each, source 'installer'. */
+function pushInstallerLog(state: BuildViewState, e: {time: number; lines: string[]}): void {
+  for (const line of e.lines) ring(state).push({time: e.time, source: 'installer', stream: 'stdout', line});
 }
 
 function updateStep(steps: StepView[], id: string, patch: (s: StepView) => StepView, title = id): StepView[] {
@@ -113,9 +121,11 @@ export function reduce(state: BuildViewState, event: WorkbenchEvent): BuildViewS
           pause: undefined,
           errorPrompt: undefined,
           progress: undefined,
+          installer: emptyInstaller(),
+          diagnosis: undefined,
         };
       }
-      return {...state, status: event.status, endedAt: event.time, reason: event.reason, pause: undefined, errorPrompt: undefined, progress: undefined};
+      return {...state, status: event.status, endedAt: event.time, reason: event.reason, pause: undefined, errorPrompt: undefined, progress: undefined, installer: endInstaller(state.installer, event.time)};
     case 'step': {
       const e = event;
       const steps = updateStep(
@@ -140,7 +150,9 @@ export function reduce(state: BuildViewState, event: WorkbenchEvent): BuildViewS
       );
       const current = e.status === 'running' || e.status === 'paused' || e.status === 'failed' ? e.id : state.currentStep;
       const progress = state.progress?.step === e.id && e.status !== 'running' && e.status !== 'paused' ? undefined : state.progress;
-      return {...state, steps, currentStep: current, progress};
+      // A step running again (a retry, the next step) makes an earlier diagnosis history.
+      const diagnosis = e.status === 'running' && state.steps.find((s) => s.id === e.id)?.status !== 'paused' ? undefined : state.diagnosis;
+      return {...state, steps, currentStep: current, progress, diagnosis};
     }
     case 'section':
       return {...state, sections: sectionEvent(state, event)};
@@ -153,8 +165,9 @@ export function reduce(state: BuildViewState, event: WorkbenchEvent): BuildViewS
     case 'facts':
       return {...state, facts: {...state.facts, ...event.facts}};
     case 'pause': {
-      const pause: {phase: GatePhase; stepId: string; title: string; label?: string} = {phase: event.phase, stepId: event.stepId, title: event.title};
+      const pause: NonNullable<BuildViewState['pause']> = {phase: event.phase, stepId: event.stepId, title: event.title};
       if (event.label !== undefined) pause.label = event.label;
+      if (event.kind !== undefined) pause.kind = event.kind;
       return {...state, pause, currentStep: event.stepId};
     }
     case 'resumed':
@@ -169,9 +182,23 @@ export function reduce(state: BuildViewState, event: WorkbenchEvent): BuildViewS
     case 'debug-mode':
       return {
         ...state,
-        debug: {pauseBefore: event.pauseBefore, pauseAfter: event.pauseAfter, breakpoints: [...event.breakpoints]},
+        debug: {pauseBefore: event.pauseBefore, pauseAfter: event.pauseAfter, breakpoints: [...event.breakpoints], pauseQuestions: event.pauseQuestions ?? state.debug.pauseQuestions},
         steps: withBreakpoints(state.steps, event.breakpoints),
       };
+    case 'installer':
+      if (event.kind === 'log') {
+        pushInstallerLog(state, event);
+        return {...state, logTotal: state.logs.total};
+      }
+      return {...state, installer: reduceInstaller(state.installer, event)};
+    case 'diagnosis': {
+      const diagnosis: NonNullable<BuildViewState['diagnosis']> = {time: event.time, cause: event.cause, evidence: [...event.evidence]};
+      if (event.hint !== undefined) diagnosis.hint = event.hint;
+      if (event.screenshot !== undefined) diagnosis.screenshot = event.screenshot;
+      return {...state, diagnosis};
+    }
+    case 'answer-saved':
+      return {...state, installer: answerSaved(state.installer, event.index, {ok: event.ok, file: event.file, message: event.message})};
     default:
       return state;
   }
@@ -188,6 +215,9 @@ export function reduceBatch(state: BuildViewState, events: readonly WorkbenchEve
   for (const e of events) {
     if (e.type === 'log') {
       pushLog(s, e);
+      pushed = true;
+    } else if (e.type === 'installer' && e.kind === 'log') {
+      pushInstallerLog(s, e);
       pushed = true;
     } else {
       s = reduce(s, e);

@@ -7,25 +7,34 @@
  */
 import type {BuildEvent, LogSource, LogStream, StepStatus} from '../engine/events.js';
 import type {ErrorDecision, GatePhase} from '../engine/runner.js';
+import type {CheckpointKind} from '../engine/step.js';
+import type {ScreenTextRead} from '../render/screen-view.js';
 import type {FrameSource} from '../vnc/frame-source.js';
 
 /** Events the controller adds to the engine's own: pauses and questions the UI must answer. */
 export type ControlEvent =
-  | {type: 'pause'; time: number; phase: GatePhase; stepId: string; title: string; label?: string}
+  /** `kind` 'installer-question': the installer asks something (answer it in the Console). */
+  | {type: 'pause'; time: number; phase: GatePhase; stepId: string; title: string; label?: string; kind?: CheckpointKind}
   | {type: 'resumed'; time: number}
   | {type: 'ask-error'; time: number; stepId: string; title: string; message: string; hint?: string}
   | {type: 'answered'; time: number}
-  | {type: 'debug-mode'; time: number; pauseBefore: boolean; pauseAfter: boolean; breakpoints: string[]}
+  /** `pauseQuestions`: pause when the installer asks a question (on by default in debug mode). */
+  | {type: 'debug-mode'; time: number; pauseBefore: boolean; pauseAfter: boolean; breakpoints: string[]; pauseQuestions?: boolean}
+  /** What became of `append-answer` for answer `index` (the installer's answers in order, from 0). */
+  | {type: 'answer-saved'; time: number; index: number; file: string; line: string; ok: boolean; message: string}
   /** Facts for the Info pane (ports, VNC address, ssh command line, output and log paths). */
   | {type: 'facts'; time: number; facts: Record<string, string>};
 
 export type WorkbenchEvent = BuildEvent | ControlEvent;
 
+/** Where a Log pane line came from: the engine's sources, and the installer's own log (its console 4). */
+export type LineSource = LogSource | 'installer';
+
 /** One line in the Log pane. `seq` counts from 1 over the whole build (also lines dropped from the ring). */
 export interface LogLine {
   seq: number;
   time: number;
-  source: LogSource;
+  source: LineSource;
   stream: LogStream;
   line: string;
   step?: string;
@@ -79,7 +88,43 @@ export interface SectionView {
   lastSeq?: number;
 }
 
-export type PaneId = 'log' | 'console' | 'sections' | 'info';
+export type PaneId = 'log' | 'console' | 'sections' | 'info' | 'preseed';
+
+/** One row of the installer timeline: a stage seen on screen, or a question it asked. */
+export type TimelineEntry =
+  /** `endedAt` is unset while the stage is the current one. */
+  | {kind: 'stage'; name: string; startedAt: number; endedAt?: number}
+  /** `answer`: the value the user answered with, once given (its preseed line is in `answers`). */
+  | {kind: 'question'; time: number; title: string; prompt: string; template?: string; preseedLine?: string; bootParameter?: string; answer?: string};
+
+/** An answer the user gave the installer in the Console, with the preseed line for it. */
+export interface AnswerView {
+  time: number;
+  template: string;
+  value: string;
+  preseedLine: string;
+  /** Set when the question came before the answer file: only boot_command can answer it. */
+  bootParameter?: string;
+  /** The answer file the guest fetched (absolute path), where the line could be appended. */
+  preseedFile?: string;
+  /** After `append-answer`: where it went, or why not. */
+  saved?: {ok: boolean; file: string; message: string};
+}
+
+/** What the installer on the VM's screen did (installer events), for the timeline and the Preseed pane. */
+export interface InstallerView {
+  timeline: TimelineEntry[];
+  answers: AnswerView[];
+}
+
+/** The named cause of a stop (the engine's diagnosis event). */
+export interface DiagnosisView {
+  time: number;
+  cause: string;
+  evidence: string[];
+  hint?: string;
+  screenshot?: string;
+}
 
 export interface BuildViewState {
   profile: string;
@@ -101,10 +146,13 @@ export interface BuildViewState {
   sections: SectionView[];
   facts: Record<string, string>;
   artifacts: {path: string; format: string; bytes: number}[];
-  pause?: {phase: GatePhase; stepId: string; title: string; label?: string};
+  pause?: {phase: GatePhase; stepId: string; title: string; label?: string; kind?: CheckpointKind};
   errorPrompt?: {stepId: string; title: string; message: string; hint?: string};
   /** `breakpoints`: step ids, also those announced before the build listed its steps. */
-  debug: {pauseBefore: boolean; pauseAfter: boolean; breakpoints?: string[]};
+  debug: {pauseBefore: boolean; pauseAfter: boolean; breakpoints?: string[]; pauseQuestions?: boolean};
+  installer: InstallerView;
+  /** The latest diagnosis of a stop (cleared when a step starts running again). */
+  diagnosis?: DiagnosisView;
   /** The latest progress report of the running step (cleared when that step ends). */
   progress?: {step: string; label: string; current: number; total?: number};
 }
@@ -121,6 +169,12 @@ export type UiCommand =
   | {type: 'toggle-breakpoint'; stepId: string}
   | {type: 'toggle-pause-before'}
   | {type: 'toggle-pause-after'}
+  /** Pause when the installer asks a question, on / off. */
+  | {type: 'toggle-pause-questions'}
+  /** Append answer `index`'s preseed line to the answer file the guest fetched (asked first by the UI). */
+  | {type: 'append-answer'; index: number}
+  /** Put answer `index`'s line in the log (build.log too): no clipboard needed to copy it from there. */
+  | {type: 'copy-answer'; index: number}
   | {type: 'screenshot'}
   | {type: 'interrupt'}
   // View commands (handled in the UI)
@@ -129,7 +183,11 @@ export type UiCommand =
   | {type: 'help'}
   | {type: 'quit'}
   /** Type into the VM: the App shell captures the keyboard for the Console (Ctrl-] leaves). */
-  | {type: 'console-interactive'};
+  | {type: 'console-interactive'}
+  /** The Console: text / pixels / automatic in turn; zoom; one pan step (−1, 0, 1 each way). */
+  | {type: 'console-mode'}
+  | {type: 'console-zoom'}
+  | {type: 'console-pan'; dx: number; dy: number};
 
 /** The running build as the UI sees it. Implemented over runBuild by the controller. */
 export interface BuildController {
@@ -138,8 +196,8 @@ export interface BuildController {
   command(cmd: UiCommand): void;
   /** The live VM screen and its keyboard for the Console pane, once the VM runs. */
   frames(): FrameSource | undefined;
-  /** The screen as text when it can be read (see engine/screen.ts readScreen). */
-  readText(): Promise<{lines: string[]; confidence: number} | undefined>;
+  /** The screen as text when it can be read (see engine/screen.ts readScreen), with its cell colours. */
+  readText(): Promise<ScreenTextRead | undefined>;
   /** Resolves when the build has ended and everything is cleaned up (or kept on purpose). */
   readonly done: Promise<{status: 'done' | 'failed' | 'cancelled'; kept: boolean}>;
 }

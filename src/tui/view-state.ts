@@ -7,20 +7,19 @@
  * Scroll positions are kept as log seqs, not row indices, so a paused view stays on the same
  * lines while 10,000 new ones a second arrive below.
  */
-import type {LogSource} from '../engine/events.js';
 import {SOURCE_FILTERS} from './format.js';
 import type {KeyAction, KeyContext, ViewAction} from './keymap.js';
 import type {LineList} from './log-ring.js';
-import type {BuildViewState, PaneId, UiCommand} from './types.js';
+import type {BuildViewState, LineSource, PaneId, UiCommand} from './types.js';
 
-export const PANES: readonly PaneId[] = ['log', 'console', 'sections', 'info'];
+export const PANES: readonly PaneId[] = ['log', 'console', 'sections', 'info', 'preseed'];
 
 export interface LogView {
   /** Pinned to the newest line. */
   follow: boolean;
   /** Seq of the top visible line when not following. */
   top: number;
-  source: 'all' | LogSource;
+  source: 'all' | LineSource;
   /** The active query (empty: no search). */
   query: string;
   /** Typing a query: the text so far. */
@@ -39,6 +38,12 @@ export interface ViewState {
   selectedStep: number;
   log: LogView;
   sections: {cursor: number; expanded?: number};
+  /** The Preseed pane's selected answer (index into the installer's answers). */
+  preseed: {cursor: number};
+  /** Answers put away (Esc) or acted on: the offer shows only newer ones. */
+  answersSeen: number;
+  /** Index of the answer whose line "append to the preseed file?" asks about. */
+  appendConfirm?: number;
 }
 
 export function initialView(over: Partial<ViewState> = {}): ViewState {
@@ -51,6 +56,8 @@ export function initialView(over: Partial<ViewState> = {}): ViewState {
     selectedStep: -1,
     log: {follow: true, top: 0, source: 'all', query: ''},
     sections: {cursor: 0},
+    preseed: {cursor: 0},
+    answersSeen: 0,
     ...over,
   };
 }
@@ -176,9 +183,24 @@ function moveCursor(v: ViewState, ctx: ViewContext, context: KeyContext, to: (cu
       const top = logTopIndex(v.log, ctx.logList, ctx.logRows);
       return scrollLog(v, ctx, to(top, ctx.logList.length, ctx.logRows));
     }
+    case 'preseed': {
+      const len = ctx.state.installer.answers.length;
+      return {...v, preseed: {cursor: clamp(to(v.preseed.cursor, len, ctx.sectionsHeight), 0, Math.max(0, len - 1))}};
+    }
     default:
       return v;
   }
+}
+
+/** The answer the offer shows (the newest one not put away), if any. */
+export function offeredAnswer(v: ViewState, state: BuildViewState): number | undefined {
+  const n = state.installer.answers.length;
+  return n > v.answersSeen ? n - 1 : undefined;
+}
+
+/** An answer's line can go into the answer file: the guest fetched one and the question came after it. */
+export function appendable(a: {bootParameter?: string; preseedFile?: string} | undefined): boolean {
+  return !!a && !a.bootParameter && !!a.preseedFile;
 }
 
 function movement(v: ViewState, a: ViewAction, ctx: ViewContext, context: KeyContext): ViewState {
@@ -284,6 +306,22 @@ function applyView(v: ViewState, a: ViewAction, ctx: ViewContext, context: KeyCo
       return same({...v, help: false});
     case 'console-interactive':
       return same({...v, pane: 'console', focus: 'pane'}, {type: 'tab', pane: 'console'}, {type: 'console-interactive'});
+    case 'append-ask':
+    case 'copy-answer': {
+      const answers = ctx.state.installer.answers;
+      const index = a.from === 'offer' ? offeredAnswer(v, ctx.state) : Math.min(v.preseed.cursor, answers.length - 1);
+      if (index === undefined || index < 0 || !answers[index]) return same(v);
+      if (a.type === 'copy-answer') return same(v, {type: 'copy-answer', index});
+      // Only a line that can go into the file is asked about; otherwise the controller says why not.
+      return appendable(answers[index]) ? same({...v, appendConfirm: index}) : same(v, {type: 'append-answer', index});
+    }
+    case 'dismiss-answer':
+      return same({...v, answersSeen: ctx.state.installer.answers.length});
+    case 'append-confirm': {
+      const index = v.appendConfirm;
+      const next = {...v, appendConfirm: undefined};
+      return a.yes && index !== undefined ? same(next, {type: 'append-answer', index}) : same(next);
+    }
   }
 }
 
@@ -316,46 +354,5 @@ export function typeIntoSearch(v: ViewState, text: string): ViewState {
   return clean ? {...v, log: {...v.log, draft: v.log.draft + clean}} : v;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Layout
-
-export interface Rect {
-  row: number;
-  col: number;
-  width: number;
-  height: number;
-}
-
-export interface ScreenLayout {
-  /** Rows the screen draws: one less than the terminal's, or ink clears the screen every frame. */
-  rows: number;
-  steps: Rect;
-  /** The right panel, its borders included (the tabs are in its top border). */
-  panel: Rect;
-  /** Inside the right panel's borders: where a pane draws, and the Console's box. */
-  pane: Rect;
-  /** The question box (error or quit), when one is shown. */
-  prompt?: Rect;
-  status: Rect;
-}
-
-/**
- * Where everything goes on a `width` × `height` terminal. Pure arithmetic, the same numbers the
- * components are given, so the Console's box reported to the painter is exact (no measuring).
- */
-export function screenLayout(width: number, height: number, promptHeight = 0): ScreenLayout {
-  const rows = Math.max(1, height - 1);
-  const statusH = Math.min(2, rows);
-  const promptH = Math.max(0, Math.min(promptHeight, rows - statusH - 3));
-  const mainH = Math.max(0, rows - statusH - promptH);
-  const stepsW = width < 70 ? Math.max(12, Math.min(28, Math.floor(width * 0.32))) : width >= 140 ? 36 : 28;
-  const panelW = Math.max(0, width - stepsW);
-  return {
-    rows,
-    steps: {row: 0, col: 0, width: stepsW, height: mainH},
-    panel: {row: 0, col: stepsW, width: panelW, height: mainH},
-    pane: {row: 1, col: stepsW + 1, width: Math.max(0, panelW - 2), height: Math.max(0, mainH - 2)},
-    prompt: promptH ? {row: mainH, col: 0, width, height: promptH} : undefined,
-    status: {row: mainH + promptH, col: 0, width, height: statusH},
-  };
-}
+// Layout: in layout.ts (pure arithmetic, the same numbers the components are given).
+export {screenLayout, type Rect, type ScreenLayout} from './layout.js';

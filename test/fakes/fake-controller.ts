@@ -10,6 +10,8 @@ import {createElement, useEffect, useState, type ReactElement} from 'react';
 import type {LogSource, LogStream} from '../../src/engine/events.js';
 import {BuildScreen, type BuildScreenProps} from '../../src/tui/BuildScreen.js';
 import {initialState, reduceBatch} from '../../src/tui/reducer.js';
+import type {ScreenTextRead} from '../../src/render/screen-view.js';
+import type {ConsoleFrames} from '../../src/tui/console-pane.js';
 import type {BuildController, BuildViewState, UiCommand, WorkbenchEvent} from '../../src/tui/types.js';
 
 /** The real build's steps (src/engine/steps/index.ts), so layouts are tested with real titles. */
@@ -170,8 +172,16 @@ export class FakeController implements BuildController {
   private readonly listeners = new Set<(e: WorkbenchEvent) => void>();
   private finish!: (r: {status: 'done' | 'failed' | 'cancelled'; kept: boolean}) => void;
 
-  constructor(script: readonly WorkbenchEvent[] = []) {
+  /** The VM's screen (frames()) and its text (readText()) — none unless a test sets them. */
+  screen: ConsoleFrames | undefined;
+  text: ScreenTextRead | undefined;
+  /** How many times readText() was called. */
+  textReads = 0;
+
+  constructor(script: readonly WorkbenchEvent[] = [], opts: {screen?: ConsoleFrames; text?: ScreenTextRead} = {}) {
     this.done = new Promise((r) => (this.finish = r));
+    this.screen = opts.screen;
+    this.text = opts.text;
     this.emit(...script);
   }
 
@@ -212,12 +222,13 @@ export class FakeController implements BuildController {
     if (pending?.type === 'ask-error' && (cmd.type === 'answer-error' || cmd.type === 'abort-keep' || cmd.type === 'cleanup-quit')) this.emit({type: 'answered', time});
   }
 
-  frames(): undefined {
-    return undefined;
+  frames(): ReturnType<BuildController['frames']> {
+    return this.screen as never;
   }
 
-  readText(): Promise<undefined> {
-    return Promise.resolve(undefined);
+  readText(): ReturnType<BuildController['readText']> {
+    this.textReads++;
+    return Promise.resolve(this.text);
   }
 }
 

@@ -8,7 +8,7 @@ import {describe, expect, it} from 'vitest';
 import {activeContexts, helpRows, hints, KEYMAP, markdownKeyTable, resolveKey, type Binding, type KeyContext, type KeyState} from '../../src/tui/keymap.js';
 import {LogRing, ringList} from '../../src/tui/log-ring.js';
 import {initialState, reduceBatch} from '../../src/tui/reducer.js';
-import type {BuildViewState, PaneId, UiCommand} from '../../src/tui/types.js';
+import type {BuildViewState, PaneId, UiCommand, WorkbenchEvent} from '../../src/tui/types.js';
 import {applyKeyAction, initialView, sectionRows, type ViewContext} from '../../src/tui/view-state.js';
 import {failedBuild, pausedBuild, wholeBuild} from '../fakes/fake-controller.js';
 
@@ -50,6 +50,9 @@ const ALL_COMMANDS: Record<UiCommand['type'], true> = {
   'toggle-breakpoint': true,
   'toggle-pause-before': true,
   'toggle-pause-after': true,
+  'toggle-pause-questions': true,
+  'append-answer': true,
+  'copy-answer': true,
   screenshot: true,
   interrupt: true,
   tab: true,
@@ -57,7 +60,21 @@ const ALL_COMMANDS: Record<UiCommand['type'], true> = {
   help: true,
   quit: true,
   'console-interactive': true,
+  'console-mode': true,
+  'console-zoom': true,
+  'console-pan': true,
 };
+
+/** A build whose installer asked a question, got an answer (preseed file known) and one for boot_command. */
+function answeredBuild(): WorkbenchEvent[] {
+  const time = 0;
+  return [
+    ...pausedBuild(),
+    {type: 'installer', time, kind: 'question', title: '[!] Configure the network', prompt: 'Hostname:', template: 'netcfg/get_hostname'},
+    {type: 'installer', time, kind: 'answer', template: 'netcfg/get_hostname', value: 'web1', preseedLine: 'd-i netcfg/get_hostname string web1', preseedFile: '/p/http/preseed.cfg'},
+    {type: 'installer', time, kind: 'answer', template: 'netcfg/get_domain', value: 'lan', preseedLine: 'd-i netcfg/get_domain string lan', bootParameter: 'domain=lan'},
+  ];
+}
 
 function ctxFor(state: BuildViewState): ViewContext {
   return {
@@ -97,11 +114,11 @@ describe('keymap table', () => {
   });
 
   it('reaches every UiCommand from some key', () => {
-    const states = [wholeBuild(), failedBuild(), pausedBuild()].map((evs) => reduceBatch(initialState('p'), evs));
+    const states = [wholeBuild(), failedBuild(), pausedBuild(), answeredBuild()].map((evs) => reduceBatch(initialState('p'), evs));
     const reached = new Set<string>();
     for (const b of KEYMAP) {
       for (const state of states) {
-        for (const v of [initialView(), initialView({quitPrompt: true})]) {
+        for (const v of [initialView(), initialView({quitPrompt: true}), initialView({appendConfirm: 0})]) {
           for (const c of applyKeyAction(v, b.action, ctxFor(state), b.context).commands) reached.add(c.type);
         }
       }
@@ -112,9 +129,11 @@ describe('keymap table', () => {
   it('shadows keys across simultaneously active contexts only where intended', () => {
     const shadows = new Set<string>();
     for (const focus of ['steps', 'pane'] as const) {
-      for (const pane of ['log', 'console', 'sections', 'info'] as PaneId[]) {
-        for (const [errorPrompt, paused] of [[false, false], [true, false], [false, true]]) {
-          const contexts = activeContexts({help: false, quitPrompt: false, searchEditing: false, errorPrompt: errorPrompt!, paused: paused!, focus, pane});
+      for (const pane of ['log', 'console', 'sections', 'info', 'preseed'] as PaneId[]) {
+        for (const [errorPrompt, paused, offer] of [[false, false, false], [true, false, false], [false, true, false], [false, false, true], [true, false, true], [false, true, true]]) {
+          // BuildScreen offers an answer everywhere but in the Preseed pane (which lists them all).
+          if (offer && pane === 'preseed') continue;
+          const contexts = activeContexts({help: false, quitPrompt: false, searchEditing: false, errorPrompt: errorPrompt!, paused: paused!, focus, pane, answerOffer: offer});
           const owner = new Map<string, KeyContext>();
           for (const c of contexts) {
             for (const b of KEYMAP.filter((x) => x.context === c)) {
@@ -128,7 +147,18 @@ describe('keymap table', () => {
         }
       }
     }
-    expect([...shadows].sort()).toEqual(['<enter>: error-prompt > console', '<enter>: error-prompt > sections', 'n: log > paused']);
+    expect([...shadows].sort()).toEqual([
+      // Esc puts an offered answer away before it clears a search (while the offer shows).
+      '<enter>: error-prompt > console',
+      '<enter>: error-prompt > sections',
+      '<esc>: answer > log',
+      // The Console's pan keys, only while there is something to pan (`when`); else they focus.
+      '<left>: console > global',
+      '<right>: console > global',
+      'h: console > global',
+      'l: console > global',
+      'n: log > paused',
+    ]);
   });
 });
 

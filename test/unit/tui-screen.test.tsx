@@ -25,6 +25,8 @@ async function mount(events: WorkbenchEvent[], opts: {width?: number; height?: n
   const r = render(<ControlledScreen controller={controller} width={opts.width ?? 80} height={opts.height ?? 24} clock={clock} consoleSlot={opts.consoleSlot} keyboardCaptured={opts.keyboardCaptured} consoleLive={opts.consoleLive} />);
   mounted.push(r);
   // ink subscribes to stdin after the first render; the controller's replay is applied a tick later.
+  // Wait for that frame first (a loaded machine may take longer than any fixed tick), then a tick.
+  for (let i = 0; i < 400 && !(r.lastFrame() ?? '').includes('Steps '); i++) await tick(5);
   await tick(20);
   const press = async (...keys: string[]): Promise<void> => {
     for (const k of keys) {
@@ -300,7 +302,8 @@ describe('help overlay', () => {
     const r = renderSized(<ControlledScreen controller={controller} width={200} height={60} clock={clock} />, 200, 60);
     await tick(20);
     r.stdin.write('?');
-    await tick(10);
+    // Wait for the overlay (a state, not a time: a loaded machine takes longer to draw ~100 keys).
+    for (let i = 0; i < 400 && !r.lastFrame()?.includes('Keys — '); i++) await tick(5);
     const frame = r.lastFrame()!;
     expect(frame).toContain('Keys — ? or Esc closes');
     for (const row of helpRows()) expect(frame, row.description).toContain(row.description.slice(0, 20));

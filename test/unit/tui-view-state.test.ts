@@ -188,7 +188,7 @@ describe('steps, quit, console', () => {
     const r = applyKeyAction(initialView(), {command: {type: 'next-tab'}}, ctx, 'global');
     expect([r.view.pane, r.view.focus, r.commands]).toEqual(['console', 'pane', [{type: 'next-tab'}]]);
     const p = applyKeyAction(initialView(), {view: {type: 'prev-tab'}}, ctx, 'global');
-    expect([p.view.pane, p.commands]).toEqual(['info', [{type: 'tab', pane: 'info'}]]);
+    expect([p.view.pane, p.commands]).toEqual(['preseed', [{type: 'tab', pane: 'preseed'}]]);
   });
 
   it('an empty ring is no problem for any log action', () => {

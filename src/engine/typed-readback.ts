@@ -78,11 +78,13 @@ export type EchoVerdict =
   /** The screen shows the expected text just before the cursor. */
   | {kind: 'match'; shown: string}
   /**
-   * The typed line is there, but not as typed. `shown` is what arrived, `erase` the backspaces
-   * that remove it (never more than were typed), `before` the text just before it on its row
-   * (the prompt), to check that a retyped line lands in the same place.
+   * The typed line is there, but not as typed. `shown` is what arrived; `keep` characters of
+   * the expected text arrived right before the first difference, and `erase` backspaces remove
+   * what came after them (never more than were typed): then `expected.slice(keep)` completes
+   * the line. `before` is the text just before the line on its row (the prompt), to check that
+   * a retyped line lands in the same place.
    */
-  | {kind: 'mismatch'; shown: string; erase: number; before: string; edits: number}
+  | {kind: 'mismatch'; shown: string; erase: number; keep: number; before: string; edits: number}
   /** The typed text is nowhere before the cursor (no echo, a graphical menu, no cursor…). */
   | {kind: 'absent'; why: string};
 
@@ -134,7 +136,9 @@ export function compareEcho(screen: EchoScreen, expected: string, opts: CompareE
   }
   const rowStart = tail.rowStarts.filter((s) => s <= al.start).at(-1) ?? 0;
   const before = opts.before ?? tail.text.slice(Math.max(rowStart, al.start - 12), al.start);
-  return {kind: 'mismatch', shown: shown(), erase: Math.min(shown().length, opts.maxErase), before, edits: al.cost};
+  // Erasing stops after the last right character (or sooner, at the keys typed: what is left
+  // then shows on the next read); the line is typed again from there.
+  return {kind: 'mismatch', shown: shown(), erase: Math.min(al.eraseAfterKeep, opts.maxErase), keep: al.keep, before, edits: al.cost};
 }
 
 /** The cheapest alignment of `expected` starting at one of `anchors`. */
@@ -211,15 +215,19 @@ interface Alignment {
   cost: number;
   /** Where in the tail's text the typed line begins. */
   start: number;
+  /** Characters of the line, from its start, that arrived right (up to the first edit). */
+  keep: number;
+  /** Backspaces that remove what arrived after those: the characters shown after them, plus spaces hidden by row breaks. */
+  eraseAfterKeep: number;
 }
 
 /**
  * Edit distance between all of `want` and a suffix of `tail.text`: any suffix (the start is
  * free) when `from` is 0, else the one starting at `from` (after a prompt). A space of `want`
- * at a row break costs nothing (trimmed away); an unrecognised glyph matches anything. On ties
- * the traceback prefers a missing character over an extra one, so what counts as arrived (and
- * gets erased) is as short as possible: erasing too little is retried, erasing a prompt is not
- * undone.
+ * at a row break costs nothing (trimmed away, but typed: it counts when erasing); an
+ * unrecognised glyph matches anything (but ends what is known to be right). On ties the
+ * traceback prefers a missing character over an extra one, so what counts as arrived (and gets
+ * erased) is as short as possible: erasing too little is retried, erasing a prompt is not undone.
  */
 function align(want: string, tail: Tail, from: number): Alignment {
   const m = want.length;
@@ -231,7 +239,9 @@ function align(want: string, tail: Tail, from: number): Alignment {
   // right after it are free (a prompt's space, trimmed when nothing followed it yet).
   const blanks = from > 0 ? /^ */.exec(t.slice(from))![0].length : 0;
   if (from > 0) for (let j = 0; j <= n; j++) d[j] = j < from ? 1e6 : j <= from + blanks ? 0 : j - from;
-  const del = (i: number, j: number) => (want[i - 1] === ' ' && tail.breaks.has(j) ? 0 : 1);
+  // Spaces hide at row breaks; at the end of the text only the line's trailing spaces can.
+  const trailing = want.trimEnd().length;
+  const del = (i: number, j: number) => (want[i - 1] === ' ' && tail.breaks.has(j) && (j < n || i > trailing) ? 0 : 1);
   // A wrong character costs as much as a missing plus an extra one: lost keys are the usual
   // fault, and a cheap substitution would let the alignment absorb a prompt's last letters.
   const sub = (i: number, j: number) => (want[i - 1] === t[j - 1] || t[j - 1] === UNKNOWN_CHAR ? 0 : 2);
@@ -241,18 +251,31 @@ function align(want: string, tail: Tail, from: number): Alignment {
       d[i * w + j] = Math.min(d[(i - 1) * w + j - 1]! + sub(i, j), d[(i - 1) * w + j]! + del(i, j), d[i * w + j - 1]! + 1);
     }
   }
+  // Walk back, noting the cells passed, the first character of `want` that is not known to be
+  // right (`firstEdit`), and the spaces that matched row breaks.
   let i = m;
   let j = n;
+  let firstEdit = m;
+  const cells: [number, number][] = [[i, j]];
+  const hidden: number[] = [];
   while (i > 0) {
     const here = d[i * w + j]!;
     if (j > 0 && t[j - 1] === want[i - 1] && here === d[(i - 1) * w + j - 1]!) (i--, j--);
-    else if (here === d[(i - 1) * w + j]! + del(i, j)) i--;
-    else if (j > 0 && here === d[(i - 1) * w + j - 1]! + sub(i, j)) (i--, j--);
-    else j--;
+    else if (here === d[(i - 1) * w + j]! + del(i, j)) {
+      if (del(i, j) === 0) hidden.push(i - 1);
+      else firstEdit = Math.min(firstEdit, i - 1);
+      i--;
+    } else if (j > 0 && here === d[(i - 1) * w + j - 1]! + sub(i, j)) (firstEdit = Math.min(firstEdit, i - 1)), i--, j--;
+    else (firstEdit = Math.min(firstEdit, i)), j--;
+    cells.push([i, j]);
   }
   // From a fixed start, screen text between it (and its blanks) and the first aligned
   // character arrived too.
-  return {cost: d[m * w + n]!, start: from > 0 ? Math.min(j, from + blanks) : j};
+  const start = from > 0 ? Math.min(j, from + blanks) : j;
+  if (from > 0 && j > from + blanks) firstEdit = 0;
+  // The right part ends at the leftmost cell of its last row (extra characters after it are wrong).
+  const keepEnd = firstEdit === 0 ? start : Math.min(...cells.filter(([ci]) => ci === firstEdit).map(([, cj]) => cj));
+  return {cost: d[m * w + n]!, start, keep: firstEdit, eraseAfterKeep: n - keepEnd + hidden.filter((h) => h >= firstEdit).length};
 }
 
 /**

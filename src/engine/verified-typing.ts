@@ -159,10 +159,12 @@ async function readBack(c: LineContext, line: EchoLine): Promise<TypedLine> {
   for (let retry = 1; ; retry++) {
     const wrong = v as Extract<EchoVerdict, {kind: 'mismatch'}>;
     if (retry > c.retries) return giveUp(c, expected, first.shown, wrong.shown, screen);
-    c.log('warn', `${describeMismatch(expected, wrong.shown)}: erasing ${wrong.erase} characters and typing the line again (retry ${retry} of ${c.retries})`);
+    const rest = expected.slice(wrong.keep);
+    const what = wrong.keep ? `the last ${rest.length} again` : 'the line again';
+    c.log('warn', `${describeMismatch(expected, wrong.shown)}: erasing ${wrong.erase} characters and typing ${what} (retry ${retry} of ${c.retries})`);
     await c.type(backspaceActions(wrong.erase));
-    await c.type(textActions(expected));
-    maxErase = maxErase - wrong.erase + expected.length;
+    await c.type(textActions(rest));
+    maxErase = maxErase - wrong.erase + rest.length;
     const opts = {maxErase, before: first.before};
     const next = await settle(c, (s) => compareEcho(s, expected, opts).kind === 'match');
     if (!next) {

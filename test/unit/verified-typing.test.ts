@@ -49,7 +49,7 @@ describe('typeVerified', () => {
     expect(await done).toEqual([{expected: TINY, outcome: 'retyped', retypes: 1, firstShown: 'tiny url=http://10.0.2:8123/tiny.cfg'}]);
     expect(fake.entered).toEqual([TINY]);
     expect(logs).toContain(
-      'warn: typed "url=http://10.0.2.2:8123/tiny.cfg" but the screen shows "url=http://10.0.2:8123/tiny.cfg": erasing 36 characters and typing the line again (retry 1 of 2)',
+      'warn: typed "url=http://10.0.2.2:8123/tiny.cfg" but the screen shows "url=http://10.0.2:8123/tiny.cfg": erasing 16 characters and typing the last 18 again (retry 1 of 2)',
     );
     expect(logs.some((l) => l.startsWith('info: retyped line reads back whole now'))).toBe(true);
   });

@@ -13,7 +13,12 @@
 //   node bench/render.mjs [--seconds S]     (default 1 s of frames per case, after 20 warm-up frames)
 //
 // Target (issue 3): ≥ 30 fps with under 25 % of one core, i.e. < 8.3 ms CPU per frame.
-import {closeSync, existsSync, openSync, writeSync} from 'node:fs';
+//
+// Then the text view (TextPane, issue 9): real Debian installer screens read as text — 160×50 at
+// 1280×800, 128×48 at 1024×768 with CJK — painted cell for cell into the same pane: every cell
+// repainted (invalidated each frame), one cell changing (a cursor), a progress bar row, and a
+// pan by one column per frame; anchor: every visible cell written with CUP+SGR each frame.
+import {closeSync, existsSync, openSync, readFileSync, writeSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -24,7 +29,7 @@ if (!existsSync(DIST)) {
   console.error('render: dist/render/index.js is missing — run `npx tsc -p tsconfig.json` first');
   process.exit(1);
 }
-const {HalfBlockPane, KittyPane, SixelPane, computeView, downscale} = await import(DIST);
+const {HalfBlockPane, KittyPane, SixelPane, TextPane, computeView, downscale} = await import(DIST);
 
 let seconds = 1;
 const argv = process.argv.slice(2);
@@ -194,5 +199,79 @@ for (const [w, h] of [[720, 400], [1024, 768]]) {
       row([`${w}x${h}`, work.name, name, f(m.fps, 0), f(m.cpuMs, 2), `${f(m.core30 * 100)} %`, f(m.kb)]);
     }
   }
+}
+console.log('\ntext view (TextPane): the screen read as text, one guest cell per terminal cell (128x48: the language list, CJK included):');
+row(['screen', 'load', 'painter', 'max fps', 'CPU ms/fr', 'core @30fps', 'KB/frame']);
+const fixture = (name) => readFileSync(path.join(ROOT, 'test/fixtures/installer-screens', name), 'utf8').split('\n');
+for (const [label, file, cols, rows] of [
+  ['d-i 160x50', 'di-q-mirror-hostname-1280x800.txt', 160, 50],
+  ['d-i 128x48', 'di-q-language-1024x768.txt', 128, 48],
+]) {
+  const base = fixture(file).slice(0, rows);
+  const fg = new Uint32Array(cols * rows).fill(0xffffff);
+  const bg = new Uint32Array(cols * rows).fill(0x0000aa);
+  for (let r = 1; r < rows - 2; r++) for (let c = 2; c < cols - 30; c++) [fg[r * cols + c], bg[r * cols + c]] = [0, 0xaaaaaa];
+  const textScreen = () => ({lines: base.slice(), cols, rows, fg, bg});
+  const bar = (i) => `  Progress: [${'#'.repeat(i % 60).padEnd(60)}] ${i % 100}%`;
+  const loads = [
+    {name: 'full', step: (t, _i, pane) => (pane.invalidate(), t)},
+    {name: 'cursor', step: (t, i) => ((t.lines[24] = `${base[24].slice(0, 50)}${i % 2 ? '_' : ' '}${base[24].slice(51)}`), t)},
+    {name: 'bar', step: (t, i) => ((t.lines[25] = bar(i)), t)},
+    {name: 'pan', step: (t, i, pane) => (pane.setPan({x: i % (cols - COLS + 1), y: 0}), t)},
+  ];
+  for (const work of loads) {
+    const ours = measureText(() => new TextPane({cols: COLS, rows: ROWS, mode: 'truecolor'}), textScreen, work);
+    const naive = measureText(() => naiveText(COLS, ROWS), textScreen, work);
+    for (const [name, m] of [['text 24bit', ours], ['naive (anchor)', naive]]) row([label, work.name, name, f(m.fps, 0), f(m.cpuMs, 3), `${f(m.core30 * 100, 2)} %`, f(m.kb)]);
+  }
+}
+
+/** The anchor for text: every visible cell positioned, coloured and written each frame. */
+function naiveText(cols, rows) {
+  let pan = {x: 0, y: 0};
+  return {
+    invalidate() {},
+    setPan(p) {
+      pan = p;
+    },
+    render(t) {
+      let out = '\x1b[?2026h\x1b7';
+      for (let r = 0; r < rows; r++) {
+        const chars = [...(t.lines[r + pan.y] ?? '')];
+        for (let c = 0; c < cols; c++) {
+          const i = (r + pan.y) * t.cols + c + pan.x;
+          const a = t.fg[i] ?? 0;
+          const b = t.bg[i] ?? 0;
+          out += `\x1b[${r + 1};${c + 1}H\x1b[38;2;${a >>> 16};${(a >>> 8) & 255};${a & 255};48;2;${b >>> 16};${(b >>> 8) & 255};${b & 255}m${chars[c + pan.x] ?? ' '}`;
+        }
+      }
+      return out + '\x1b[0m\x1b8\x1b[?2026l';
+    },
+  };
+}
+
+function measureText(makePainter, makeScreen, work) {
+  const painter = makePainter();
+  let t = makeScreen();
+  writeSync(nul, painter.render(t));
+  for (let i = 0; i < 20; i++) writeSync(nul, painter.render(work.step(t, i, painter)));
+  let frames = 0;
+  let bytes = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  while (frames < 30 || performance.now() - t0 < seconds * 1000) {
+    t = work.step({...t, lines: t.lines.slice()}, 20 + frames, painter);
+    const out = painter.render(t);
+    if (out.length) {
+      const buf = Buffer.from(out);
+      bytes += buf.length;
+      writeSync(nul, buf);
+    }
+    frames++;
+  }
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / frames;
+  return {fps: (frames * 1000) / wall, cpuMs, core30: (cpuMs * TARGET_FPS) / 1000, kb: bytes / frames / 1024};
 }
 closeSync(nul);

@@ -29,6 +29,8 @@ export interface TextScreen {
   /** Per cell (row-major, cols × rows) colours, 0xRRGGBB; without them the terminal's defaults. */
   readonly fg?: Uint32Array;
   readonly bg?: Uint32Array;
+  /** The guest's text cursor: drawn in reverse colours (where an answer is being typed). */
+  readonly cursor?: {row: number; col: number};
 }
 
 /** Which part of the screen the pane shows, and where in the pane. */
@@ -215,6 +217,7 @@ export class TextPane {
     // Keep the pan clamped, so panning back from past an edge moves at once.
     if (this.pan) this.pan = {x: view.x, y: view.y};
     const colour = this.colourFn();
+    const cursor = screen.cursor;
     const rowCh: string[] = new Array(cols);
     const rowFg = new Int32Array(cols);
     const rowBg = new Int32Array(cols);
@@ -236,7 +239,8 @@ export class TextPane {
         }
         let ch = cells[sc]!;
         const i = sr * screen.cols + sc;
-        const [f, b] = colour(screen.fg?.[i], screen.bg?.[i]);
+        let [f, b] = colour(screen.fg?.[i], screen.bg?.[i]);
+        if (cursor && cursor.row === sr && cursor.col === sc) [f, b] = this.mode === 'mono' ? [DEFAULT, b === INVERSE ? DEFAULT : INVERSE] : [b, f];
         // Half a wide character at an edge of the window cannot be drawn: its cell stays blank.
         if (ch === CONT && c === view.left) ch = ' ';
         else if (ch !== CONT && cells[sc + 1] === CONT && c + 1 >= view.left + view.cols) ch = ' ';

@@ -23,7 +23,7 @@ export interface StepListProps {
 const DUR = 8;
 
 function duration(s: StepView, now: number, pause: StepListProps['pause']): string {
-  if (pause?.stepId === s.id) return pause.phase === 'checkpoint' ? '⏸ point' : `⏸ ${pause.phase}`;
+  if (pause?.stepId === s.id) return pause.phase !== 'checkpoint' ? `⏸ ${pause.phase}` : pause.kind === 'installer-question' ? '⏸ asks' : '⏸ point';
   if (s.status === 'running' && s.startedAt !== undefined) return formatDuration(Math.max(0, now - s.startedAt));
   return s.durationMs !== undefined ? formatDuration(s.durationMs) : '';
 }

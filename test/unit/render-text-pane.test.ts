@@ -151,6 +151,15 @@ describe('TextPane', () => {
     expect(pane.view).toMatchObject({x: 30, y: 10});
   });
 
+  it("draws the guest's cursor in reverse colours", () => {
+    const s = {...screen(['ab'], 2, 1), cursor: {row: 0, col: 1}};
+    const vt = new VtGrid(2, 1).apply(new TextPane({cols: 2, rows: 1, mode: 'truecolor'}).render(s));
+    expect(vt.cell(1, 1)).toMatchObject({fg: WHITE, bg: BLUE});
+    expect(vt.cell(1, 2)).toMatchObject({ch: 'b', fg: BLUE, bg: WHITE});
+    const mono = new VtGrid(2, 1).apply(new TextPane({cols: 2, rows: 1, mode: 'mono'}).render(s));
+    expect(mono.cell(1, 2).inverse).toBe(true);
+  });
+
   it('clear() blanks exactly the box', () => {
     const pane = new TextPane({cols: 4, rows: 2, originRow: 2, originCol: 3, mode: 'truecolor'});
     const vt = new VtGrid(10, 5).apply(pane.render(screen(['abcd', 'efgh'], 4)));

@@ -195,13 +195,24 @@ export function exact(table: GlyphTable, mask: Uint32Array, scratch: Uint32Array
 export function dominantColour(frame: PixelSource): number {
   const counts = new Map<number, number>();
   const {pixels} = frame;
-  for (let i = 0; i < pixels.length; i += 7) {
+  // Every 29th pixel (a prime: no beat with 8- or 9-pixel cells); samples come in runs of one
+  // colour on a console, so a run is counted first and the map updated once.
+  let run = pixels[0] ?? 0;
+  let n = 0;
+  for (let i = 0; i < pixels.length; i += 29) {
     const p = pixels[i]!;
-    counts.set(p, (counts.get(p) ?? 0) + 1);
+    if (p === run) {
+      n++;
+      continue;
+    }
+    counts.set(run, (counts.get(run) ?? 0) + n);
+    run = p;
+    n = 1;
   }
+  counts.set(run, (counts.get(run) ?? 0) + n);
   let best = 0;
   let bestN = -1;
-  for (const [c, n] of counts) if (n > bestN) (best = c), (bestN = n);
+  for (const [c, k] of counts) if (k > bestN) (best = c), (bestN = k);
   return best;
 }
 

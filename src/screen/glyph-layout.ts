@@ -110,8 +110,9 @@ export function scoreLayout(frame: PixelSource, reader: CellReader, wide: WideRe
       hits++;
       glyphs.add(cell.entry);
     } else if (cell.kind === 'unknown') {
-      // Maybe half of a wide glyph (CJK): its left half here, or the cell before.
-      const w = wide?.read(frame, x0, y0) ?? wide?.read(frame, x0 - cw, y0);
+      // Maybe half of a wide glyph (CJK): its left half here, or the cell before (not looked for
+      // in cells of several colours: on a picture that doubles the search for nothing).
+      const w = cell.multi ? undefined : (wide?.read(frame, x0, y0) ?? wide?.read(frame, x0 - cw, y0));
       if (w) {
         hits++;
         glyphs.add(-1 - w.entry);

@@ -26,6 +26,8 @@ export interface CellRead {
   near: boolean;
   /** Recognised after removing an underline cursor. */
   cursor: boolean;
+  /** The cell has more than two colours (text over a picture, a shadow, or picture). */
+  multi: boolean;
 }
 
 /**
@@ -101,18 +103,18 @@ function readIn(table: GlyphTable, frame: PixelSource, x0: number, y0: number, s
   // More than two colours: is one of them drawn exactly as a glyph?
   const pal = cellPalette(frame, x0, y0, gw, gh);
   const over = overPicture(table, frame, x0, y0, pal.colours, mask, scratch);
-  if (over) return over;
+  if (over) return multi(over);
   const picture = pal.distinct >= PICTURE_COLOURS || lowContrast(pal.colours);
   if (cell.stray * 4 <= gw * gh) {
     // A few stray pixels, mapped to the nearer of the two main colours by readCell; a picture's
     // cell must be a glyph exactly, never merely near one.
     readCell(frame, x0, y0, gw, gh, screenBg, mask);
     const hit = twoColour(table, mask, scratch, saved, full, picture ? -1 : maxBits, fg, bg);
-    if (hit) return hit;
+    if (hit) return multi(hit);
   }
-  if (picture) return result('picture', fg, bg);
+  if (picture) return multi(result('picture', fg, bg));
   readCell(frame, x0, y0, gw, gh, screenBg, mask);
-  return noGlyph(mask, gw, fg, bg);
+  return multi(noGlyph(mask, gw, fg, bg));
 }
 
 /** A cell of clear colours that is no glyph: unknown, unless it is a piece of a line or box. */
@@ -121,7 +123,12 @@ function noGlyph(mask: Uint32Array, gw: number, fg: number, bg: number): CellRea
 }
 
 function result(kind: CellKind, fg: number, bg: number, entry = -1, near = false, cursor = false): CellRead {
-  return {kind, fg, bg, entry, near, cursor};
+  return {kind, fg, bg, entry, near, cursor, multi: false};
+}
+
+function multi(read: CellRead): CellRead {
+  read.multi = true;
+  return read;
 }
 
 /**

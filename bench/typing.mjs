@@ -6,11 +6,15 @@
 // rule gives for the same actions (100 ms after every key event: 200 ms a plain character,
 // 400 ms a shifted one) and the ratio. Not a test: figures only (exit 1 if a line came back wrong).
 //
-//   node bench/typing.mjs [--chars N] [--load N] [--sweep] [--packer]
+//   node bench/typing.mjs [--chars N] [--load N] [--sweep] [--readback] [--packer]
 //
 //   --chars N   line length (default 1000)
 //   --load N    run N busy-loop processes (started and killed by PID here) while typing
 //   --sweep     also type the line at other paces per backend and report what got lost
+//   --readback  also type the line the way builds do — read back from the screen (VGA text
+//               memory) before <enter>, retyped when keys were lost — at the default paces and
+//               at 0 and 1 ms/event over QMP (where keys do get lost under load), and report the
+//               keys lost on the first pass, the retypes, and what cat finally got
 //   --packer    also time Debian's packer 1.6.6 typing a short string into the same ISO's boot:
 //               prompt (over VNC), to check Packer's rule against the real thing
 //
@@ -35,6 +39,8 @@ const {waitForSsh} = await dist('ssh/index.js');
 const {parseBootCommand} = await dist('vnc/boot-command.js');
 const {QmpKeySender} = await dist('vnc/qmp-keys.js');
 const {KEY_INTERVAL_MS, typeBootCommand} = await dist('vnc/typer.js');
+const {typeVerified} = await dist('engine/verified-typing.js');
+const {readVgaText} = await dist('screen/vga-text.js');
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -44,6 +50,7 @@ const opt = (name, dflt) => {
 const CHARS = opt('--chars', 1000);
 const LOAD = opt('--load', 0);
 const SWEEP = {qmp: [0, 1, 2, 3], vnc: [5, 8, 10]};
+const READBACK = {qmp: [0, 1], vnc: []};
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Same generator as test/e2e/typing-real.test.ts: `<` is always followed by a space. */
@@ -133,8 +140,20 @@ async function bootVm(iso) {
   return {vnc, qmp, run, senders: {vnc, qmp: new QmpKeySender(qmp)}};
 }
 
-/** Type `line` into `cat > /tmp/typed` on tty1; what arrived, and how long the line took. */
-async function typeLine(vm, backend, line, keyIntervalMs) {
+/** Builds' screen reader for the read-back: tty1 is VGA text mode, read exactly from VGA memory. */
+const vgaReader = (qmp) => ({
+  async read() {
+    const v = await readVgaText(qmp).catch(() => undefined);
+    return v?.kind === 'text' ? {lines: v.lines, cols: v.cols, cursor: v.cursor, exact: true} : undefined;
+  },
+});
+
+/**
+ * Type `line` into `cat > /tmp/typed` on tty1; what arrived, and how long the line took. With
+ * `readback`, line and Enter go through typeVerified as in a build (the time then includes the
+ * read-back and any retyping), and `typed` says what happened to the line.
+ */
+async function typeLine(vm, backend, line, keyIntervalMs, readback = false) {
   const send = vm.senders[backend];
   const slow = {keyIntervalMs: KEY_INTERVAL_MS[backend]};
   await vm.run('for p in $(pidof cat); do kill $p; done; rm -f /tmp/typed');
@@ -146,16 +165,21 @@ async function typeLine(vm, backend, line, keyIntervalMs) {
   await until('cat on tty1', 10_000, async () => (await vm.run('pidof cat')).trim() !== '');
   const actions = parseBootCommand(line);
   const t0 = performance.now();
-  await typeBootCommand(send, actions, {keyIntervalMs});
+  let typed;
+  if (readback) {
+    const warns = [];
+    [typed] = await typeVerified(send, [...actions, ...parseBootCommand('<enter>')], vgaReader(vm.qmp), {keyIntervalMs, log: (stream, l) => stream === 'warn' && warns.push(l)});
+    typed = {...typed, warns};
+  } else await typeBootCommand(send, actions, {keyIntervalMs});
   const ms = performance.now() - t0;
   // Faster than QEMU's 10 ms VNC key-delay, up to 341 events still wait in QEMU (and that queue
   // may be full): let it drain, so Enter and Ctrl-D are not dropped too.
   if (backend === 'vnc' && keyIntervalMs < 10) await sleep(4000);
-  await typeBootCommand(send, parseBootCommand('<enter><leftCtrlOn>d<leftCtrlOff>'), slow);
+  await typeBootCommand(send, parseBootCommand(`${readback ? '' : '<enter>'}<leftCtrlOn>d<leftCtrlOff>`), slow);
   // A lost Enter or Ctrl-D leaves cat running: stop it and read what it got.
   await until('cat to exit', 15_000, async () => (await vm.run('pidof cat')).trim() === '').catch(() => vm.run('for p in $(pidof cat); do kill $p; done'));
   const got = Buffer.from((await vm.run('base64 /tmp/typed 2>/dev/null')).replace(/\s+/g, ''), 'base64').toString('latin1');
-  return {got, ms, actions};
+  return {got, ms, actions, typed};
 }
 
 // ------------------------------------------------------------------ Packer, for real (optional)
@@ -203,12 +227,37 @@ try {
     rows.push([backend, KEY_INTERVAL_MS[backend], true]);
     if (argv.includes('--sweep')) for (const ms of SWEEP[backend]) rows.push([backend, ms, false]);
   }
-  for (const [backend, ms, isDefault] of rows) {
-    const {got, ms: took} = await typeLine(vm, backend, line, ms);
+  if (argv.includes('--readback')) {
+    for (const backend of ['qmp', 'vnc']) {
+      rows.push([backend, KEY_INTERVAL_MS[backend], true, true]);
+      for (const ms of READBACK[backend]) rows.push([backend, ms, false, true]);
+    }
+  }
+  for (const [backend, ms, isDefault, readback] of rows) {
+    const label = (backend + (readback ? '+rb' : '')).padEnd(8);
+    let res;
+    try {
+      res = await typeLine(vm, backend, line, ms, readback);
+    } catch (err) {
+      // Read-back gives up after 2 retypes: at a pace that loses keys on every pass it must.
+      if (!readback || err.name !== 'StepError') throw err;
+      if (isDefault) failed = true;
+      console.log(`${label} ${String(ms).padStart(8)}       —        —         —  read back: FAILED after 2 retypes (${err.message.slice(0, 160)}…)${isDefault ? ' (default)' : ''}`);
+      // cat still holds a garbled line: end it, so the next row starts clean.
+      await typeBootCommand(vm.senders.qmp, parseBootCommand('<leftCtrlOn>c<leftCtrlOff>'), {keyIntervalMs: 5});
+      continue;
+    }
+    const {got, ms: took, typed} = res;
     const ok = got === `${line}\n`;
-    if (isDefault && !ok) failed = true;
-    const result = ok ? 'identical' : `LOST: ${levenshtein(got, `${line}\n`)} edits, ${got.length - 1}/${CHARS} chars arrived`;
-    console.log(`${backend.padEnd(8)} ${String(ms).padStart(8)} ${`${(took / 1000).toFixed(1)}s`.padStart(7)} ${(CHARS / (took / 1000)).toFixed(0).padStart(8)} ${`${(pk / took).toFixed(1)}×`.padStart(9)}  ${result}${isDefault ? ' (default)' : ''}`);
+    // With read-back every pace must end whole: that is its whole point.
+    if ((isDefault || readback) && !ok) failed = true;
+    let result = ok ? 'identical' : `LOST: ${levenshtein(got, `${line}\n`)} edits, ${got.length - 1}/${CHARS} chars arrived`;
+    if (typed) {
+      const lost = typed.firstShown === undefined ? 0 : levenshtein(typed.firstShown, line);
+      result += ` — read back: ${typed.outcome}${typed.retypes ? `, ${typed.retypes} retype(s) after ${lost} edit(s) on the first pass` : ''}${typed.why ? ` (${typed.why})` : ''}`;
+    }
+    console.log(`${label} ${String(ms).padStart(8)} ${`${(took / 1000).toFixed(1)}s`.padStart(7)} ${(CHARS / (took / 1000)).toFixed(0).padStart(8)} ${`${(pk / took).toFixed(1)}×`.padStart(9)}  ${result}${isDefault ? ' (default)' : ''}`);
+    for (const w of typed?.warns ?? []) console.log(`         ${w}`);
   }
   if (argv.includes('--packer')) {
     const p = await packerRealTyping(iso);

@@ -163,6 +163,16 @@ async function readBack(c: LineContext, line: EchoLine): Promise<TypedLine> {
     const what = wrong.keep ? `the last ${rest.length} again` : 'the line again';
     c.log('warn', `${describeMismatch(expected, wrong.shown)}: erasing ${wrong.erase} characters and typing ${what} (retry ${retry} of ${c.retries})`);
     await c.type(backspaceActions(wrong.erase));
+    // The screen must show the erase, or it cannot tell what the retyped line became: a Linux
+    // console's echo does not backspace across a wrapped row (the line editor does, the screen
+    // does not), so the old text stays there above the new.
+    const kept = expected.slice(0, wrong.keep);
+    const erased = await settle(c, (s) => showsErased(s, kept, first.before));
+    if (!erased || !showsErased(erased, kept, first.before)) {
+      await c.type(textActions(rest));
+      c.log('warn', `erased ${wrong.erase} characters of ${quoted}, but the screen does not show the erase (it cannot backspace across rows?): typed the rest again without checking it`);
+      return {expected, outcome: 'unverified', retypes: retry, firstShown: first.shown, why: 'the screen did not show the erase'};
+    }
     await c.type(textActions(rest));
     maxErase = maxErase - wrong.erase + rest.length;
     const opts = {maxErase, before: first.before};
@@ -181,6 +191,14 @@ async function readBack(c: LineContext, line: EchoLine): Promise<TypedLine> {
       throw new StepError(`the typed line is no longer on screen after typing it again (${v.why}): ${describeMismatch(expected, first.shown)}; the screen shows: ${screenSummary(screen.lines)}`);
     }
   }
+}
+
+/** The line's right part (`kept`, after the prompt `before`) ends at the cursor: the erase showed. */
+function showsErased(screen: EchoScreen, kept: string, before: string): boolean {
+  if (kept) return compareEcho(screen, kept, {maxErase: 0, before}).kind === 'match';
+  const {cursor, lines} = screen;
+  if (!cursor) return false;
+  return (lines[cursor.row] ?? '').slice(0, cursor.col).trimEnd().endsWith(before.trimEnd());
 }
 
 function giveUp(c: LineContext, expected: string, firstShown: string, shown: string, screen: EchoScreen): TypedLine {

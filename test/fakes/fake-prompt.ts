@@ -35,6 +35,13 @@ export class FakePrompt implements KeySender, EchoReader {
   unreadable = false;
   /** Show no cursor. */
   cursorless = false;
+  /**
+   * Draw like a Linux console instead of a line editor: characters go where the cursor is, and
+   * a backspace cannot go up to the previous row (the old text stays on screen there).
+   */
+  console = false;
+  private grid: string[] = [];
+  private at = {row: 0, col: 0};
   /** Reads so far. */
   reads = 0;
   /** Counts screen changes, like Framebuffer.version. */
@@ -47,9 +54,24 @@ export class FakePrompt implements KeySender, EchoReader {
     if (!this.ready || this.drop(index, keysym, down) || !down) return;
     this.changes++;
     if (keysym === RETURN) return this.enter();
-    if (keysym === BACKSPACE) return void (this.line = this.line.slice(0, -1));
+    if (keysym === BACKSPACE) {
+      if (this.line && this.at.col > 0) this.put(' ', -1);
+      return void (this.line = this.line.slice(0, -1));
+    }
     if (keysym >= 0xff00) return; // Shift and other non-character keys
     this.line += String.fromCodePoint(keysym);
+    this.put(String.fromCodePoint(keysym), 1);
+  }
+
+  /** Console mode: draw `ch` at the cursor (after moving back, for a backspace). */
+  private put(ch: string, move: 1 | -1): void {
+    if (!this.console) return;
+    if (this.grid.length === 0) this.grid = [...this.history, this.prompt];
+    if (this.at.row === 0 && this.at.col === 0) this.at = {row: this.grid.length - 1, col: this.prompt.length};
+    if (move < 0) this.at.col--;
+    const row = (this.grid[this.at.row] ?? '').padEnd(this.at.col);
+    this.grid[this.at.row] = row.slice(0, this.at.col) + ch + row.slice(this.at.col + 1);
+    if (move > 0 && ++this.at.col === 80) this.at = {row: this.at.row + 1, col: 0};
   }
 
   private enter(): void {
@@ -69,13 +91,19 @@ export class FakePrompt implements KeySender, EchoReader {
     this.reads++;
     if (this.unreadable) return undefined;
     const rows = [...this.history];
-    const current = this.promptLine();
-    const wrapped: string[] = [];
-    for (let i = 0; i === 0 || i < current.length; i += 80) wrapped.push(current.slice(i, i + 80));
-    rows.push(...wrapped);
+    let cursor: EchoScreen['cursor'];
+    if (this.console && this.grid.length) {
+      rows.splice(0, rows.length, ...this.grid, ...Array.from({length: this.at.row + 1 - this.grid.length}, () => ''));
+      cursor = {...this.at};
+    } else {
+      const current = this.promptLine();
+      const wrapped: string[] = [];
+      for (let i = 0; i === 0 || i < current.length; i += 80) wrapped.push(current.slice(i, i + 80));
+      rows.push(...wrapped);
+      cursor = {row: rows.length - 1, col: wrapped.at(-1)!.length};
+    }
+    if (this.cursorless) cursor = undefined;
     const lines = rows.map((r) => [...r].map((ch) => (this.exact ? ch : (this.misread[ch] ?? ch))).join('').trimEnd());
-    const last = wrapped.at(-1)!;
-    const cursor = this.cursorless ? undefined : {row: rows.length - 1, col: last.length};
     return {lines: [...lines, ...Array.from({length: Math.max(0, 25 - lines.length)}, () => '')], cols: 80, cursor, exact: this.exact};
   }
 

@@ -73,6 +73,28 @@ describe('typeVerified', () => {
     expect(fake.history).toContain('boot: tiny console=ttyS0 x=1');
   });
 
+  it('retypes only from the first wrong character, and stops checking where the screen cannot show the erase', async () => {
+    const long = `x${'abcdefghij'.repeat(20)}`; // 201 characters: three rows on an 80-column console
+    const lost = downOf(long, 20);
+    const typedOn = (fake: FakePrompt) => {
+      fake.drop = (i) => i === lost;
+      return run(fake, `${long}<enter>`);
+    };
+    // A line editor (isolinux) redraws the line: the erase shows, the retyped rest is checked.
+    const editor = new FakePrompt();
+    const a = typedOn(editor);
+    expect(await a.done).toMatchObject([{outcome: 'retyped', retypes: 1}]);
+    expect(a.logs[0]).toMatch(/^warn: typed "xabc.*" but the screen shows ".*": erasing 180 characters and typing the last 181 again \(retry 1 of 2\)$/);
+    expect(editor.entered).toEqual([long]);
+    // A Linux console cannot backspace across rows: the old text stays, so the line goes out unchecked.
+    const vt = new FakePrompt('~ # ');
+    vt.console = true;
+    const b = typedOn(vt);
+    expect(await b.done).toMatchObject([{outcome: 'unverified', retypes: 1, why: 'the screen did not show the erase'}]);
+    expect(b.logs.at(-1)).toMatch(/^warn: erased 180 characters of ".*", but the screen does not show the erase \(it cannot backspace across rows\?\): typed the rest again without checking it$/);
+    expect(vt.entered).toEqual([long]);
+  });
+
   it('fails with what arrived when the line still reads wrong after 2 retypes', async () => {
     const fake = new FakePrompt();
     fake.drop = (_i, keysym) => keysym === 0x3a; // ":" never arrives

@@ -122,6 +122,12 @@ export const LOW_CONTRAST = 24;
 
 /** Whether all `colours` lie within {@link LOW_CONTRAST} of each other in every channel. */
 export function lowContrast(colours: readonly number[]): boolean {
+  return colourSpread(colours) <= LOW_CONTRAST;
+}
+
+/** The widest range of one channel (red, green or blue) over `colours`, 0–255. */
+export function colourSpread(colours: readonly number[]): number {
+  let spread = 0;
   for (const shift of [16, 8, 0]) {
     let lo = 255;
     let hi = 0;
@@ -130,9 +136,9 @@ export function lowContrast(colours: readonly number[]): boolean {
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
-    if (hi - lo > LOW_CONTRAST) return false;
+    if (hi - lo > spread) spread = hi - lo;
   }
-  return true;
+  return spread;
 }
 
 /**

@@ -50,10 +50,16 @@ export interface GlyphScreen {
   layout: GlyphLayout;
   /**
    * Cells: all, blank (one colour), picture (no glyph, and too many colours or too little
-   * contrast to be text: read as spaces), exact, near (within maxDistance), unknown.
+   * contrast to be text, or a piece of a rule or shadow: read as spaces), shapes (the picture
+   * cells of many colours and strong contrast, which could be text we cannot read), exact, near
+   * (within maxDistance), unknown.
    */
-  stats: {cells: number; blank: number; picture: number; exact: number; near: number; unknown: number};
-  /** Recognised share of the cells that could hold text (not blank, not picture); 0 when none. */
+  stats: {cells: number; blank: number; picture: number; shapes: number; exact: number; near: number; unknown: number};
+  /**
+   * Recognised share of the cells that could hold text: those neither blank nor picture, and
+   * the picture's shapes (so a screen of anti-aliased text does not pass for a blank one, and a
+   * logo lowers it); 0 when none.
+   */
   confidence: number;
   /** A cell whose glyph was only recognised after removing an underline cursor. */
   cursor?: {row: number; col: number};
@@ -100,7 +106,7 @@ function readGrid(frame: PixelSource, {table, reader, wide}: TableReaders, layou
   const wideReader = cw === gw ? wide : undefined;
   const fg = new Uint32Array(cols * rows);
   const bg = new Uint32Array(cols * rows);
-  const stats = {cells: cols * rows, blank: 0, picture: 0, exact: 0, near: 0, unknown: 0};
+  const stats = {cells: cols * rows, blank: 0, picture: 0, shapes: 0, exact: 0, near: 0, unknown: 0};
   const fontHits: Record<string, number> = {};
   let cursor: {row: number; col: number} | undefined;
   let hits = 0;
@@ -118,6 +124,7 @@ function readGrid(frame: PixelSource, {table, reader, wide}: TableReaders, layou
       fg[i] = cell.fg;
       bg[i] = cell.bg;
       setCell(table, cell, col, kind, chars, alts, fonts);
+      if (cell.shape) stats.shapes++;
       if (cell.cursor) cursor = {row, col};
       if (cell.kind === 'glyph' && !cell.near && !table.weak[cell.entry]) hits++;
     }
@@ -154,7 +161,7 @@ function readGrid(frame: PixelSource, {table, reader, wide}: TableReaders, layou
     resolveScripts(chars, alts);
     lines.push(chars.join('').trimEnd());
   }
-  const inked = stats.cells - stats.blank - stats.picture;
+  const inked = stats.cells - stats.blank - stats.picture + stats.shapes;
   const confidence = inked === 0 ? 0 : (stats.exact + stats.near) / inked;
   return {screen: {cols, rows, lines, fg, bg, layout, stats, confidence, cursor, fontHits}, hits, misses};
 }

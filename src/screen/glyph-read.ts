@@ -10,7 +10,7 @@
  * (or a few stray pixels), never from a guess among a picture's colours.
  */
 import type {PixelSource} from '../vnc/framebuffer.js';
-import {cellPalette, colourMask, edgeRectangle, exact, fullRow, isolatedColour, lowContrast, readCell, stripCursor} from './glyph-cell.js';
+import {cellPalette, colourMask, colourSpread, edgeRectangle, exact, fullRow, isolatedColour, lowContrast, readCell, stripCursor} from './glyph-cell.js';
 import {nearestEntry, type GlyphTable} from './glyph-table.js';
 
 export type CellKind = 'blank' | 'picture' | 'glyph' | 'unknown';
@@ -28,6 +28,11 @@ export interface CellRead {
   cursor: boolean;
   /** The cell has more than two colours (text over a picture, a shadow, or picture). */
   multi: boolean;
+  /**
+   * A picture cell of many colours and strong contrast: a shaded shape such as a logo's letters,
+   * or text in an anti-aliased font we do not have. Read as a space, but it could be text.
+   */
+  shape: boolean;
 }
 
 /**
@@ -35,6 +40,9 @@ export interface CellRead {
  * has two (three with a shadow or a cursor), a splash image's gradients have many.
  */
 export const PICTURE_COLOURS = 4;
+
+/** A picture cell whose colours span more than this (in one channel) is a shape that could be text. */
+export const SHAPE_CONTRAST = 96;
 
 /** How many of a multi-coloured cell's most frequent colours are tried as the glyph's colour. */
 const CANDIDATES = 4;
@@ -112,7 +120,11 @@ function readIn(table: GlyphTable, frame: PixelSource, x0: number, y0: number, s
     const hit = twoColour(table, mask, scratch, saved, full, picture ? -1 : maxBits, fg, bg);
     if (hit) return multi(hit);
   }
-  if (picture) return multi(result('picture', fg, bg));
+  if (picture) {
+    const r = multi(result('picture', fg, bg));
+    r.shape = pal.distinct >= PICTURE_COLOURS && colourSpread(pal.colours) > SHAPE_CONTRAST;
+    return r;
+  }
   readCell(frame, x0, y0, gw, gh, screenBg, mask);
   return multi(noGlyph(mask, gw, fg, bg));
 }
@@ -123,7 +135,7 @@ function noGlyph(mask: Uint32Array, gw: number, fg: number, bg: number): CellRea
 }
 
 function result(kind: CellKind, fg: number, bg: number, entry = -1, near = false, cursor = false): CellRead {
-  return {kind, fg, bg, entry, near, cursor, multi: false};
+  return {kind, fg, bg, entry, near, cursor, multi: false, shape: false};
 }
 
 function multi(read: CellRead): CellRead {

@@ -89,7 +89,9 @@ export async function readScreenText(opts: ReadScreenTextOptions): Promise<Scree
   const screen = matchGlyphs(frame, tablesFor(fonts), {...opts.glyphs, layout: opts.layout});
   if (!screen) return unknown(`${why}no text in the fonts' glyphs on the ${frame.width}x${frame.height} frame`);
   const {lines, confidence, cols, rows, fg, bg, cursor, layout} = screen;
-  const detail = `${why}glyphs ${layout.cellWidth}x${layout.glyphHeight} (${Object.keys(screen.fontHits).join(', ')}), ${Math.round(confidence * 1000) / 10}% recognised`;
+  const {picture, shapes} = screen.stats;
+  const pictured = picture ? `; ${picture} cells of picture read as spaces${shapes ? ` (${shapes} of them shapes that could be text)` : ''}` : '';
+  const detail = `${why}glyphs ${layout.cellWidth}x${layout.glyphHeight} (${Object.keys(screen.fontHits).join(', ')}), ${Math.round(confidence * 1000) / 10}% recognised${pictured}`;
   if (confidence < minConfidence) return {...unknown(detail), cols, rows, layout};
   return {mode: 'glyphs', lines, confidence, cols, rows, fg, bg, cursor, layout, detail};
 }

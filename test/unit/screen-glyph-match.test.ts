@@ -189,6 +189,26 @@ describe('matchGlyphs on synthetic frames', () => {
     expect(s.fg[s.cols + 1]).toBe(0xffffff); // the "I"
   });
 
+  it('does not pass anti-aliased text (a font it lacks) off as a blank screen', () => {
+    // Known glyphs, but smoothed: each pixel the mean of its 3×3 neighbourhood, white on black.
+    const sharp = draw(vga, 320, 96, ['Installation step failed', '', ' <Continue>', 'Retry?'], {fg: 0xffffff, screenBg: 0});
+    const pixels = new Uint32Array(sharp.pixels.length);
+    for (let y = 0; y < 96; y++) {
+      for (let x = 0; x < 320; x++) {
+        let sum = 0;
+        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) sum += (sharp.pixels[Math.min(95, Math.max(0, y + dy)) * 320 + Math.min(319, Math.max(0, x + dx))]! & 255);
+        pixels[y * 320 + x] = Math.round(sum / 9) * 0x010101;
+      }
+    }
+    // One short word stays sharp: read, but it must not make the screen look read.
+    const word = draw(vga, 320, 96, ['', '', '', '', '', 'Debian'], {fg: 0xffffff, screenBg: 0});
+    for (let i = 5 * 16 * 320; i < pixels.length; i++) pixels[i] = word.pixels[i]!;
+    const s = matchGlyphs({width: 320, height: 96, pixels}, tables)!;
+    expect(s.lines[5]).toBe('Debian');
+    expect(s.stats.shapes).toBeGreaterThan(30);
+    expect(s.confidence).toBeLessThan(0.5);
+  });
+
   it('works with any glyph size (a made-up 10×12 PSF2 font)', () => {
     // Glyph g: a distinct pattern per row, so every glyph differs from every shift of another.
     const header = Buffer.alloc(32);

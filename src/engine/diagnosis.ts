@@ -5,7 +5,8 @@
  * {@link explainFailure} (an SSH "auth failed" after the answer file 404'd is the 404's fault).
  *
  * Rules, counted from the end of the boot command (when the guest was told where to go):
- *  - answer file not found: every request the guest made failed, for a while;
+ *  - answer file not found: every request the guest made failed, and it stopped asking (or kept
+ *    failing for long);
  *  - no network: nothing requested, and QEMU's user network could not deliver packets to the
  *    guest, or the screen says the guest has no interface / unreachable network;
  *  - boot command ignored: nothing requested, and the screen has not changed for a while.
@@ -37,21 +38,29 @@ export interface StallLimits {
   noRequestMs: number;
   /** ... and a screen still this long: default 45 s. */
   stillMs: number;
-  /** Every request failed, the first this long ago: default 20 s. */
+  /** Every request failed and the guest has asked nothing more for this long: default 20 s. */
   notFoundMs: number;
+  /** ... or it keeps retrying, and the first failure is this old: default 45 s. */
+  notFoundMaxMs: number;
 }
 
-export const STALL_LIMITS: StallLimits = {noRequestMs: 60_000, stillMs: 45_000, notFoundMs: 20_000};
+export const STALL_LIMITS: StallLimits = {noRequestMs: 60_000, stillMs: 45_000, notFoundMs: 20_000, notFoundMaxMs: 45_000};
 
 /** What a guest without a working network prints (kernel, busybox, d-i's netcfg/ethdetect, systemd). */
 const NO_NETWORK_ON_SCREEN =
-  /SIOCGIFFLAGS: No such device|SIOCGIFINDEX: No such device|Network is unreachable|No network interfaces detected|No Ethernet card was detected|Cannot find device "?eth0|no eth0|Network autoconfiguration failed/i;
+  /SIOCGIFFLAGS: No such device|SIOCGIFINDEX: No such device|Network is unreachable|No network interfaces detected|No Ethernet card was detected|Cannot find device "?eth0|Network autoconfiguration failed/i;
 
 const ok = (r: HttpRequestRecord): boolean => r.status < 400;
 
+/** "GET /a → 404 (×9), GET /b → 403": the same request retried is counted, not repeated. */
 function listRequests(requests: readonly HttpRequestRecord[], max = 4): string {
-  const shown = requests.slice(0, max).map((r) => `${r.method} ${r.path} → ${r.status}`);
-  return shown.join(', ') + (requests.length > max ? `, … (${requests.length} in all)` : '');
+  const counts = new Map<string, number>();
+  for (const r of requests) {
+    const k = `${r.method} ${r.path} → ${r.status}`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  const shown = [...counts].slice(0, max).map(([k, n]) => (n > 1 ? `${k} (×${n})` : k));
+  return shown.join(', ') + (counts.size > max ? `, … (${requests.length} requests in all)` : '');
 }
 
 function servedFiles(input: DiagnosisInput): string | undefined {
@@ -126,7 +135,11 @@ export function diagnoseStall(input: DiagnosisInput, limits: StallLimits = STALL
   const waited = now - boot.typedAt;
   if (requests.length) {
     const failed = requests.filter((r) => !ok(r));
-    if (failed.length === requests.length && now - failed[0]!.time >= limits.notFoundMs) return notFound(input, failed);
+    // A guest that still retries may yet get it (or say on screen that it gave up): wait until
+    // it stops asking, or has failed for long enough.
+    if (failed.length !== requests.length) return undefined;
+    const quiet = now - failed[failed.length - 1]!.time >= limits.notFoundMs;
+    if (quiet || now - failed[0]!.time >= limits.notFoundMaxMs) return notFound(input, failed);
     return undefined;
   }
   if (!boot.namesServer || waited < limits.noRequestMs) return undefined;
@@ -176,6 +189,6 @@ export function explainFailure(error: Error, input: DiagnosisInput): Verdict | u
 }
 
 /** The verdict as an error message: the cause on the first line, the evidence below. */
-export function verdictMessage(v: Verdict): string {
+export function verdictMessage(v: Pick<Verdict, 'cause' | 'evidence'>): string {
   return [v.cause, ...v.evidence.map((e) => `  - ${e}`)].join('\n');
 }

@@ -17,7 +17,7 @@ import {createHash} from 'node:crypto';
 import {setTimeout as sleepFor} from 'node:timers/promises';
 import type {ScreenText} from '../screen/screen-text.js';
 import {formatDuration} from '../util/duration.js';
-import type {Verdict} from './diagnosis.js';
+import {verdictMessage, type Verdict} from './diagnosis.js';
 import type {InstallerEvent, LogFn} from './events.js';
 import type {BuildEvidence} from './evidence.js';
 import type {InstallerStop, InstallerTracker} from './installer-watch.js';
@@ -304,7 +304,7 @@ export function watchVm(sources: WatchSources, opts: WatchOptions): VmWatch {
   /** A verdict as the StepError the watcher rejects with; the front ends also get it as an event. */
   const fail = (v: {cause: string; evidence: string[]; hint?: string}, hint = v.hint): StepError => {
     opts.onVerdict?.({...v, hint});
-    return new StepError([v.cause, ...v.evidence].join('\n'), hint);
+    return new StepError(verdictMessage(v), hint);
   };
 
   /** 'newt' while a d-i dialog is on screen (the tracker handles it), a StepError for a stop. */

@@ -70,13 +70,43 @@ describe('watching the VM while waiting for SSH (real QEMU)', () => {
     console.log(`[ssh-watch e2e] guest error on screen: build ${b.tookMs} ms, wait-ssh ${b.waitedMs} ms`);
   });
 
+  it('names an answer file that 404s, not SSH, when the guest has no pattern of its own to say so', {timeout: 90_000}, async () => {
+    // The guest asks for tiny.cgf, gets 404s for ~20 s, then gives up without a word the
+    // watcher knows (the profile's own error pattern is removed): the evidence names it.
+    const b = await failingBuild('out-404', (y) =>
+      y.replace(TINY_BOOT, "'<waitFor \"boot:\" 1m>tiny url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/tiny.cgf<enter>'").replace(/^ssh_watch_error_patterns:.*$/m, ''),
+    );
+    expect(b.r.exitCode, b.r.all).toBe(1);
+    expect(b.r.stderr).toMatch(/build failed at wait-ssh: the guest never got its answer file: GET \/tiny\.cgf → 404 \(×\d+\)/);
+    expect(b.failed?.error).toMatch(/\n {2}- http_directory \(http\) holds: tiny\.cfg/);
+    const diagnosis = events(b.r.stdout).find((e) => e.type === 'diagnosis') as {cause: string; evidence: string[]} | undefined;
+    expect(diagnosis?.cause).toMatch(/^the guest never got its answer file/);
+    // The guest's last try plus 20 s of silence: far below ssh_timeout (2 min).
+    expect(b.waitedMs).toBeLessThan(60_000);
+    expect(processAlive(b.qemuPid)).toBe(false);
+    console.log(`[ssh-watch e2e] answer file 404: build ${b.tookMs} ms, wait-ssh ${b.waitedMs} ms`);
+  });
+
+  it('names a guest without network within about a minute: a NIC it has no driver for', {timeout: 150_000}, async () => {
+    // The tiny guest has virtio-net only: an e1000 leaves it without a network interface.
+    const b = await failingBuild('out-no-network', (y) => y.replace('"virtio-net,netdev=user.0"', '"e1000,netdev=user.0"').replace(/^ssh_watch_error_patterns:.*$/m, ''));
+    expect(b.r.exitCode, b.r.all).toBe(1);
+    expect(b.r.stderr).toMatch(/build failed at wait-ssh: the guest has no network: nothing reached the HTTP server 1m0\ds after the boot command/);
+    expect(b.failed?.error).toMatch(/\n {2}- the guest says "Network is unreachable" \((?:screen|serial console)\)/);
+    expect(b.waitedMs).toBeGreaterThanOrEqual(60_000);
+    expect(b.waitedMs).toBeLessThan(75_000);
+    expect(b.logs.some((l) => l.source === 'http')).toBe(false);
+    expect(processAlive(b.qemuPid)).toBe(false);
+    console.log(`[ssh-watch e2e] no network: build ${b.tookMs} ms, wait-ssh ${b.waitedMs} ms`);
+  });
+
   it('fails fast on a kernel panic, with the panic on screen in the error', {timeout: 60_000}, async () => {
     // No /nonexistent in the initramfs: the kernel falls back to mounting a root= it was not
     // given and panics; panic=0 keeps the panic on screen instead of rebooting.
     const b = await failingBuild('out-panic', (y) => y.replace(TINY_BOOT, "'<waitFor \"boot:\" 1m>tiny rdinit=/nonexistent panic=0 url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/tiny.cfg<enter>'"));
     expect(b.r.exitCode, b.r.all).toBe(1);
     // The console wrapped the panic line at 80 columns: the message has it whole.
-    expect(b.r.stderr).toMatch(/build failed at wait-ssh: the VM's screen shows a kernel panic: "\[ *[\d.]+\] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block\(0,0\)" — it will not get to SSH from here/);
+    expect(b.r.stderr).toMatch(/build failed at wait-ssh: the VM's screen shows the kernel failing to mount its root file system \(a kernel panic\): "\[ *[\d.]+\] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block\(0,0\)" — it will not get to SSH from here/);
     expect(b.r.stderr).toContain('hint: fix what the screen');
     expect(b.waitedMs).toBeLessThan(20_000);
     expect(b.failed?.error).toMatch(/\nthe screen shows:\n(?: {2}\| .*\n)*? {2}\| .*Kernel panic - not syncing/);

@@ -24,9 +24,13 @@ describe('diagnoseStall', () => {
     expect(diagnoseStall(input(600_000, evidence((e) => e.screenRead(['x'], T0, true)), [req('/preseed.cfg', 200, 5000)]))).toBeUndefined();
   });
 
-  it('names an answer file that 404s once it has kept failing for 20 s, with what the directory holds', () => {
+  it('names an answer file that 404s once the guest stopped asking for 20 s (or kept failing 45 s), with what the directory holds', () => {
     const reqs = [req('/preseed.cgf', 404, 10_000)];
     expect(diagnoseStall(input(25_000, evidence(), reqs))).toBeUndefined();
+    // Still retrying every 5 s: not yet — until the first failure is 45 s old.
+    const retrying = [10_000, 15_000, 20_000, 25_000, 30_000, 35_000, 40_000, 45_000, 50_000].map((t) => req('/preseed.cgf', 404, t));
+    expect(diagnoseStall(input(52_000, evidence(), retrying))).toBeUndefined();
+    expect(diagnoseStall(input(55_000, evidence(), retrying))!.cause).toBe('the guest never got its answer file: GET /preseed.cgf → 404 (×9)');
     const v = diagnoseStall(input(31_000, evidence(), reqs))!;
     expect(v.rule).toBe('answer-file-404');
     expect(v.cause).toBe('the guest never got its answer file: GET /preseed.cgf → 404');

@@ -124,7 +124,7 @@ export class ScreenView {
     return this.modeNow;
   }
 
-  /** Pixels: fit ↔ 1:1. Text is always 1:1; the key puts its window back in the middle. */
+  /** Pixels: fit ↔ 1:1. Text is always 1:1; the key puts its window back where the content is. */
   toggleZoom(): void {
     this.zoomNow = this.zoomNow === 'fit' ? 1 : 'fit';
     this.pixels.setView({zoom: this.zoomNow, panX: this.pixelPan.x, panY: this.pixelPan.y});

@@ -5,8 +5,12 @@
  * half-block picture of a 720×400 text screen in 100×30 cells is a blur.
  *
  * One guest cell is one terminal cell (zoom 1:1). A screen larger than the pane (d-i at
- * 1280×800 is 160×50) shows a window of it that pans; until the user pans, the window is
- * centred (d-i centres its dialogs). A screen smaller than the pane is centred in it.
+ * 1280×800 is 160×50) shows a window of it that pans. Until the user pans, the window goes where
+ * it shows the most of the screen's content (cells with a character, or a background other
+ * than the screen's): d-i's centred dialog whole, a console's prompt at column 0 rather than
+ * the empty right-hand side; ties go to the middle, and the window stays put while it is
+ * nearly as good as the best (no jitter as text is typed). A screen smaller than the pane is
+ * centred in it.
  *
  * Painting is diffed like the half-block painter's (bytes for changed cells only), into a box
  * another renderer keeps free, wrapped in synchronized output and cursor save/restore. Wide
@@ -98,6 +102,53 @@ export function rowCells(line: string, cols: number): string[] {
 }
 
 /**
+ * Content per column and per row: cells holding a character, or painted in another background
+ * than the screen's (the top-left cell's, d-i's blue) — a dialog's blank inside counts.
+ */
+function contentWeights(screen: TextScreen, cell: (r: number, c: number) => string): {cols: Uint32Array; rows: Uint32Array} {
+  const cols = new Uint32Array(screen.cols);
+  const rows = new Uint32Array(screen.rows);
+  const bg = screen.bg;
+  const base = bg?.[0];
+  for (let r = 0; r < screen.rows; r++) {
+    const o = r * screen.cols;
+    for (let c = 0; c < screen.cols; c++) {
+      const ch = cell(r, c);
+      if ((ch !== ' ' && ch !== '') || (bg && bg[o + c] !== base)) {
+        cols[c]!++;
+        rows[r]!++;
+      }
+    }
+  }
+  return {cols, rows};
+}
+
+/**
+ * Where a window of `room` cells over `weights` shows the most: the best start, the middle one
+ * among equals; `keep` (the last start) stays while it shows at least 98 % of the best.
+ */
+export function bestStart(weights: ArrayLike<number>, room: number, keep?: number): number {
+  const n = weights.length;
+  const max = n - room;
+  if (max <= 0) return 0;
+  let sum = 0;
+  for (let i = 0; i < room; i++) sum += weights[i]!;
+  const sums = new Float64Array(max + 1);
+  sums[0] = sum;
+  for (let s = 1; s <= max; s++) {
+    sum += weights[s + room - 1]! - weights[s - 1]!;
+    sums[s] = sum;
+  }
+  let best = 0;
+  for (let s = 1; s <= max; s++) if (sums[s]! > sums[best]!) best = s;
+  // Among the equally good starts, the one nearest the middle.
+  const mid = max / 2;
+  for (let s = 0; s <= max; s++) if (sums[s] === sums[best] && Math.abs(s - mid) < Math.abs(best - mid)) best = s;
+  if (keep !== undefined && keep >= 0 && keep <= max && sums[keep]! >= sums[best]! * 0.98) return keep;
+  return best;
+}
+
+/**
  * Characters whose width terminals agree on. After any other non-ASCII character the painter
  * positions the cursor again, so a terminal that disagrees about a width misplaces nothing.
  */
@@ -117,6 +168,8 @@ export class TextPane {
   private originCol: number;
   private readonly sync: boolean;
   private pan: {x: number; y: number} | undefined;
+  /** Where the automatic placement put the window last (it stays while nearly as good). */
+  private autoAt: {x: number; y: number} | undefined;
   private last: TextView | undefined;
   private prevCh: string[] = [];
   private prevFg = new Int32Array(0);
@@ -180,9 +233,10 @@ export class TextPane {
     return this.close();
   }
 
-  /** Show the screen from this top-left cell on (clamped when drawn); undefined: centred. */
+  /** Show the screen from this top-left cell on (clamped when drawn); undefined: automatic. */
   setPan(pan: {x: number; y: number} | undefined): void {
     this.pan = pan ? {x: Math.max(0, Math.round(pan.x)), y: Math.max(0, Math.round(pan.y))} : undefined;
+    this.autoAt = undefined;
   }
 
   /** Move the window by cells from where the last render put it. */
@@ -191,20 +245,31 @@ export class TextPane {
     this.setPan({x: from.x + dx, y: from.y + dy});
   }
 
-  /** True when the pan is the user's (not the automatic centring). */
+  /** True when the pan is the user's (not the automatic placement). */
   get panned(): boolean {
     return !!this.pan;
   }
 
-  /** The view of a `screen` of this size in the pane, with the current pan. */
-  computeView(screen: {cols: number; rows: number}): TextView {
-    const axis = (size: number, room: number, want: number | undefined) => {
+  /** The view of `screen` in the pane, with the current pan (or the automatic placement). */
+  computeView(screen: TextScreen | {cols: number; rows: number}): TextView {
+    const over = {x: Math.max(0, screen.cols - this.cols), y: Math.max(0, screen.rows - this.rows)};
+    let want = this.pan;
+    if (!want && (over.x > 0 || over.y > 0)) {
+      const w = 'lines' in screen ? contentWeights(screen, (r, c) => this.cellsOf(r, screen)[c]!) : undefined;
+      const keep = this.autoAt;
+      want = {
+        x: w ? bestStart(w.cols, this.cols, keep?.x) : Math.floor(over.x / 2),
+        y: w ? bestStart(w.rows, this.rows, keep?.y) : Math.floor(over.y / 2),
+      };
+      if (w) this.autoAt = want;
+    }
+    const axis = (size: number, room: number, at: number | undefined) => {
       const shown = Math.min(size, room);
       const max = Math.max(0, size - room);
-      return {start: want === undefined ? Math.floor(max / 2) : clamp(want, 0, max), shown, offset: Math.floor((room - shown) / 2), pans: max > 0};
+      return {start: at === undefined ? 0 : clamp(at, 0, max), shown, offset: Math.floor((room - shown) / 2), pans: max > 0};
     };
-    const h = axis(screen.cols, this.cols, this.pan?.x);
-    const v = axis(screen.rows, this.rows, this.pan?.y);
+    const h = axis(screen.cols, this.cols, want?.x);
+    const v = axis(screen.rows, this.rows, want?.y);
     return {x: h.start, y: v.start, cols: h.shown, rows: v.shown, left: h.offset, top: v.offset, pansX: h.pans, pansY: v.pans};
   }
 

@@ -24,13 +24,15 @@ export const Tabs = memo(function Tabs({active, width, focused, extra}: TabsProp
   const inner = Math.max(0, width - 2);
   const parts: {text: string; active: boolean}[] = [];
   let used = 1;
-  // The extra text (the Console's view, say) keeps its room: inactive tabs shrink to numbers first.
-  const reserve = extra ? Math.min(displayWidth(extra) + 2, Math.floor(inner / 2)) : 0;
+  // The extra text (the Console's view, say) keeps its room: inactive tabs shrink to numbers
+  // first, all of them, when the full labels and the extra do not fit together.
+  const widthOf = (short: boolean): number => 1 + ORDER.reduce((n, p, i) => n + displayWidth(p === active || !short ? ` ${i + 1} ${PANE_TITLES[p]} ` : ` ${i + 1} `) + 1, 0);
+  const allShort = !!extra && widthOf(false) + displayWidth(extra) + 2 > inner;
   for (const [i, pane] of ORDER.entries()) {
     const label = ` ${i + 1} ${PANE_TITLES[pane]} `;
     // Narrow terminals: the tab number is enough for inactive tabs.
     const short = ` ${i + 1} `;
-    const text = pane === active || used + displayWidth(label) + 1 <= inner - 2 - reserve ? label : short;
+    const text = pane === active || (!allShort && used + displayWidth(label) + 1 <= inner - 2) ? label : short;
     if (used + displayWidth(text) + 1 > inner) break;
     parts.push({text, active: pane === active});
     used += displayWidth(text) + 1;

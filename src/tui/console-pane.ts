@@ -162,7 +162,7 @@ export class ConsolePane {
     return this.mode;
   }
 
-  /** Pixels fit ↔ 1:1 (text is always 1:1: this centres it again). */
+  /** Pixels fit ↔ 1:1 (text is always 1:1: this puts its window back on the content). */
   toggleZoom(): void {
     this.view?.toggleZoom();
     this.tick();

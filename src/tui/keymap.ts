@@ -202,7 +202,7 @@ export const KEYMAP: readonly Binding[] = [
 
   {id: 'console.type', context: 'console', keys: [named('return')], description: 'type into the VM (Ctrl-] leaves)', hint: 'Enter/i type into VM', action: view({type: 'console-interactive'})},
   {id: 'console.mode', context: 'console', keys: [char('t')], description: 'the screen as text / as pixels / automatic (text whenever it can be read)', hint: 't text/pixels', action: cmd({type: 'console-mode'})},
-  {id: 'console.zoom', context: 'console', keys: [char('z')], description: 'pixels: zoom 1:1 or fit (text is 1:1: z centres it again)', hint: 'z zoom', action: cmd({type: 'console-zoom'})},
+  {id: 'console.zoom', context: 'console', keys: [char('z')], description: 'pixels: zoom 1:1 or fit (text is always 1:1: z puts its window back on the content)', hint: 'z zoom', action: cmd({type: 'console-zoom'})},
   ...pan(),
 
   {id: 'preseed.append', context: 'preseed', keys: [char('p')], description: "append the selected answer's line to the preseed file (asks first)", hint: 'p append to preseed', action: view({type: 'append-ask', from: 'selected'})},

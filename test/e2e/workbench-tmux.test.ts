@@ -5,7 +5,7 @@
  * First run: the setup screen shows and is left with q. In the picker, d arms debug mode and
  * Enter builds tiny. Every one of the build's stages pauses before it runs and is continued by
  * hand; while the VM sits at isolinux's boot prompt the Console pane shows its screen as
- * half-block pixels; after provisioning the Sections pane shows the provisioner's sections,
+ * terminal text, and as half-block pixels on `t`; after provisioning the Sections pane shows the provisioner's sections,
  * and Enter expands one to its lines. The build ends with an image on disk whose contents the
  * test reads back, and nothing is left running.
  */
@@ -47,9 +47,14 @@ describe('the workbench under tmux', () => {
     // First run: the guided set-up; q leaves it without saving (it is offered again next time).
     await waitForScreen((s) => s.includes('vmbench setup') && s.includes('QEMU'), 'the setup screen', 30_000);
     await keys('q');
-    await waitForScreen((s) => /▶ tiny\s+busybox\s+custom\s+never built/.test(s), 'the picker listing tiny');
+    await waitForScreen((s) => /tiny\s+busybox\s+custom\s+never built/.test(s), 'the picker listing tiny');
     await keys('d');
     await waitForScreen((s) => s.includes('DEBUG: pause before each step'), 'debug mode armed');
+    // Other built-in profiles (debian-12) may come first: move down to tiny.
+    for (let i = 0; i < 10 && !/▶ tiny\s/.test(await screen()); i++) {
+      await keys('j');
+      await waitForScreen((t) => /▶ tiny\s/.test(t), 'tiny selected', 1000).catch(() => undefined);
+    }
     await keys('Enter');
 
     const pausedAt: string[] = [];
@@ -68,10 +73,17 @@ describe('the workbench under tmux', () => {
       }
       pausedAt.push(step);
       if (step === 'Type boot command') {
-        // The VM waits at isolinux's boot: prompt. Its screen shows in the Console pane as pixels.
+        // The VM waits at isolinux's boot: prompt, in VGA text mode: the Console pane shows it as
+        // terminal text (and says so in its tab line); t twice switches to pixels, once more back.
         await keys('2');
-        const c = await waitForScreen((t) => consoleRows(t).join('').replace(/[^▀▄█]/g, '').length > 200, 'VM pixels in the console pane', 20_000);
+        const c = await waitForScreen((t) => consoleRows(t).some((r) => /boot:/.test(r)) && /text 80×25/.test(t), 'the boot prompt as text in the console pane', 20_000);
         expect(c).toMatch(/2 Console/);
+        await keys('t');
+        await waitForScreen((t) => t.includes('(always text)'), 'text forced');
+        await keys('t');
+        await waitForScreen((t) => consoleRows(t).join('').replace(/[^▀▄█]/g, '').length > 200, 'VM pixels in the console pane', 20_000);
+        await keys('t');
+        await waitForScreen((t) => consoleRows(t).some((r) => /boot:/.test(r)), 'text again (automatic)', 20_000);
         sawConsole = true;
         await keys('1');
       }

@@ -5,7 +5,7 @@
  */
 import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
-import {rowCells, TextPane, type TextScreen} from '../../src/render/text-pane.js';
+import {bestStart, rowCells, TextPane, type TextScreen} from '../../src/render/text-pane.js';
 import {VtGrid} from '../support/vt-grid.js';
 
 const BLUE = 0x0000aa;
@@ -78,7 +78,28 @@ describe('TextPane', () => {
     expect(vt.written.size).toBe(30);
   });
 
-  it('shows a window of a screen larger than the pane: centred, then where the user pans (clamped)', () => {
+  it('places the window where the content is: a console prompt at column 0 rather than the empty right side', () => {
+    // isolinux at 80×25 in a 70-column pane: text from column 0, nothing past column 75.
+    const lines = ['SYSLINUX 6.04 EDD 20200816 Copyright (C) 1994-2015 H. Peter Anvin et al', 'Launch tiny ISO - type: tiny url=http://HOST:PORT/tiny.cfg', 'boot: tiny'];
+    const pane = new TextPane({cols: 70, rows: 25, mode: 'truecolor'});
+    const vt = new VtGrid(70, 25).apply(pane.render({lines, cols: 80, rows: 25}));
+    expect(pane.view).toMatchObject({x: 0, pansX: true});
+    expect(vt.text(3).startsWith('boot: tiny')).toBe(true);
+    // Typing at the prompt does not move the window (it stays while nearly as good).
+    pane.render({lines: [...lines.slice(0, 2), 'boot: tiny url=http://10.0.2.2:8000/x'], cols: 80, rows: 25});
+    expect(pane.view?.x).toBe(0);
+  });
+
+  it('bestStart: the most content, the middle among equals, the last start while nearly as good', () => {
+    expect(bestStart([5, 5, 0, 0, 0, 0], 3)).toBe(0);
+    expect(bestStart([0, 0, 0, 1, 9, 9], 3)).toBe(3);
+    expect(bestStart([1, 1, 1, 1, 1, 1, 1], 3)).toBe(2);
+    expect(bestStart([50, 50, 50, 49], 3, 1)).toBe(1);
+    expect(bestStart([10, 0, 0, 0, 99], 3, 0)).toBe(2);
+    expect(bestStart([1, 2], 5)).toBe(0);
+  });
+
+  it('shows a window of a screen larger than the pane: centred when the content is even, then where the user pans (clamped)', () => {
     const lines = Array.from({length: 50}, (_, r) => Array.from({length: 160}, (_, c) => String.fromCharCode(65 + ((r + c) % 26))).join(''));
     const s = screen(lines, 160, 50);
     const pane = new TextPane({cols: 100, rows: 30, mode: 'truecolor'});
@@ -140,15 +161,17 @@ describe('TextPane', () => {
     expect(mono.cell(1, 2)).toMatchObject({ch: 'b', inverse: true});
   });
 
-  it('a real d-i screen (1280×800, 160×50 cells) in a 100×30 pane shows its centred dialog crisply', () => {
+  it('a real d-i screen (1280×800, 160×50 cells) in a 100×30 pane shows its dialog whole', () => {
     const text = readFileSync(new URL('../fixtures/installer-screens/di-q-mirror-hostname-1280x800.txt', import.meta.url), 'utf8');
     const lines = text.split('\n').slice(0, 50);
     const pane = new TextPane({cols: 100, rows: 30, mode: 'truecolor'});
     const vt = new VtGrid(100, 30).apply(pane.render({lines, cols: 160, rows: 50}));
     const shown = Array.from({length: 30}, (_, i) => vt.text(i + 1));
     expect(shown.some((l) => l.includes('Debian archive mirror hostname:'))).toBe(true);
-    expect(shown.some((l) => l.includes('<Go Back>'))).toBe(true);
-    expect(pane.view).toMatchObject({x: 30, y: 10});
+    expect(shown.some((l) => l.includes('<Go Back>') && l.includes('<Continue>'))).toBe(true);
+    // The whole dialog is in the window: both its top corners on one row.
+    expect(shown.some((l) => /┌.*\[!!\].*┐/u.test(l))).toBe(true);
+    expect(pane.view).toMatchObject({y: 10});
   });
 
   it("draws the guest's cursor in reverse colours", () => {

@@ -10,9 +10,9 @@ import {matchTemplate, parseTemplates, refineKind, splitChoices} from '../../src
 import type {DebconfTemplate, NewtDialog} from '../../src/installer/debian/types.js';
 import {FIXTURES, fixtureScreen, haveInitrd, initrdData} from '../support/installer-fixtures.js';
 
-const INSTALLED = `Template: mirror/http/hostname
+const INSTALLED = `Template: mirror/ftp/hostname
 Type: string
-Default: deb.debian.org
+Default: mirror
 Description: Debian archive mirror hostname:
  Please enter the hostname of the mirror from which Debian will be downloaded.
  .
@@ -46,9 +46,9 @@ describe('parseTemplates', () => {
   it('reads installed *.templates: short, extended with paragraphs and verbatim lines, choices; skips translations and comments', () => {
     const [mirror, retry, iface] = parseTemplates(INSTALLED, 'choose-mirror-bin');
     expect(mirror).toEqual({
-      name: 'mirror/http/hostname',
+      name: 'mirror/ftp/hostname',
       type: 'string',
-      default: 'deb.debian.org',
+      default: 'mirror',
       short: 'Debian archive mirror hostname:',
       extended: 'Please enter the hostname of the mirror from which Debian will be downloaded.\n\nAn alternate port can be specified using the standard [hostname]:[port] format.',
       from: 'choose-mirror-bin',
@@ -90,7 +90,7 @@ describe('parseTemplates', () => {
     // usr/lib/cdebconf/debconf-loadtemplate (run with the initrd's ld.so and an /etc/cdebconf.conf
     // pointing at a scratch directory) from its var/lib/dpkg/info/*.templates; German kept to be ignored.
     const dat = parseTemplates(readFileSync(path.join(FIXTURES, '../cdebconf-templates.dat'), 'utf8'), 'templates.dat');
-    expect(dat.map((t) => t.name)).toEqual(['debconf/priority', 'localechooser/languagelist', 'mirror/http/hostname', 'netcfg/confirm_static', 'netcfg/get_domain', 'netcfg/get_hostname', 'retriever/net/error']);
+    expect(dat.map((t) => t.name)).toEqual(['debconf/priority', 'localechooser/languagelist', 'mirror/ftp/hostname', 'netcfg/confirm_static', 'netcfg/get_domain', 'netcfg/get_hostname', 'retriever/net/error']);
     const {templates} = initrdData();
     for (const t of dat) expect({...t, from: undefined}, t.name).toEqual({...templates.find((x) => x.name === t.name), from: undefined});
     // The verbatim lines and the two blanks after "host name." come through as cdebconf holds them.

@@ -315,7 +315,7 @@ const TEXTS = [
   'Setting up openssh-server (1:9.2p1-2+deb12u2) ...',
   'debconf: unable to initialize frontend: Dialog',
   '[   14.002113] EXT4-fs (vda1): mounted filesystem with ordered data mode. Quota mode: none.',
-  'Get:17 http://deb.debian.org/debian bookworm/main amd64 perl-modules-5.36 all 5.36.0-7+deb12u1 [2815 kB]',
+  'Get:17 http://mirror.example.org/debian bookworm/main amd64 perl-modules-5.36 all 5.36.0-7+deb12u1 [2815 kB]',
   'Processing triggers for man-db (2.11.2-2) ...',
   'sshd[412]: Server listening on 0.0.0.0 port 22.',
   '\tinflating: payload/usr/share/doc/\x1b[1mREADME\x1b[0m',

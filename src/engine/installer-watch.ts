@@ -69,9 +69,10 @@ export class InstallerTracker {
 
   /**
    * Feed one screen read at `now`. Returns events (stage changes, an answer the user gave) and,
-   * once a dialog has stood for {@link DIALOG_SETTLE_MS}, the stop it means.
+   * once a dialog has stood for {@link DIALOG_SETTLE_MS}, the stop it means (never with
+   * `stops: false`, used while the build is paused).
    */
-  onScreen(screen: ScreenText, now: number): {events: InstallerEvent[]; stop?: InstallerStop; newt: NewtScreen} {
+  onScreen(screen: ScreenText, now: number, opts: {stops?: boolean} = {}): {events: InstallerEvent[]; stop?: InstallerStop; newt: NewtScreen} {
     const events: InstallerEvent[] = [];
     const newt = parseNewtScreen(screen);
     const stage = stageOf(newt, this.ctx.templates);
@@ -88,6 +89,8 @@ export class InstallerTracker {
       this.answering = undefined;
     }
     if (this.answering && d) this.answering.dialog = d;
+    // Following the user's answer during a pause: stages and the answer only; stops come after it.
+    if (opts.stops === false) return {events, newt};
     if (!d || !key || (newt.kind !== 'error' && newt.kind !== 'question') || this.handled.has(key)) {
       this.candidate = undefined;
       return {events, newt};
@@ -114,6 +117,11 @@ export class InstallerTracker {
   /** The user took over this question (a debug pause): report the answer when it leaves the screen. */
   userAnswers(stop: InstallerStop): void {
     if (stop.kind === 'question' && stop.template) this.answering = {key: dialogKey(stop.dialog), dialog: stop.dialog, template: stop.template};
+  }
+
+  /** The user did not take the question after all (nobody paused): stop watching for an answer. */
+  cancelAnswering(): void {
+    this.answering = undefined;
   }
 
   /** The question event for a stop (for the timeline and the workbench). */

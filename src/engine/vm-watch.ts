@@ -219,6 +219,9 @@ export interface VmWatch {
   stop(): Promise<void>;
 }
 
+/** How often the screen is read while the user answers an installer question at a pause. */
+const FOLLOW_MS = 500;
+
 /** An unreadable screen is retried with backoff: the QMP fallback of readScreen pauses the VM. */
 const TEXT_RETRY_MIN_MS = 2000;
 const TEXT_RETRY_MAX_MS = 16_000;
@@ -315,13 +318,49 @@ export function watchVm(sources: WatchSources, opts: WatchOptions): VmWatch {
     return (await settleInstallerStop(iw, stop, screen, t)) ?? 'newt';
   };
 
+  /**
+   * A pause may outlast the watcher (SSH connected, QEMU died, the step aborted): stopping the
+   * watcher ends the wait (resolves undefined) instead of leaving stop() waiting on the user.
+   */
+  const untilStopped = <T>(p: Promise<T>): Promise<T | undefined> =>
+    ctl.signal.aborted
+      ? Promise.resolve(undefined)
+      : new Promise<T | undefined>((resolve, reject) => {
+          const onAbort = (): void => resolve(undefined);
+          ctl.signal.addEventListener('abort', onAbort, {once: true});
+          p.then(
+            (v) => (ctl.signal.removeEventListener('abort', onAbort), resolve(v)),
+            (e: unknown) => (ctl.signal.removeEventListener('abort', onAbort), reject(e)),
+          );
+        });
+
+  /** Read the screen into the tracker until stopped (the main loop waits on a pause meanwhile). */
+  const followWhilePaused = (iw: InstallerWatch): {stop: () => void; done: Promise<void>} => {
+    const halt = new AbortController();
+    const done = (async () => {
+      while (!halt.signal.aborted && !ctl.signal.aborted) {
+        await sleep(FOLLOW_MS, AbortSignal.any([halt.signal, ctl.signal])).catch(() => undefined);
+        if (halt.signal.aborted || ctl.signal.aborted) return;
+        const screen = await sources.readScreen().catch(() => undefined);
+        if (screen) for (const e of iw.tracker.onScreen(screen, now(), {stops: false}).events) iw.emit(e);
+      }
+    })();
+    return {stop: () => halt.abort(), done};
+  };
+
   /** Hand a stop to the user (debug) or turn it into the watcher's failure, with the installer's log. */
   const settleInstallerStop = async (iw: InstallerWatch, stop: InstallerStop, screen: ScreenText, t: number): Promise<StepError | undefined> => {
-    if (stop.kind === 'question') iw.emit(iw.tracker.questionEvent(stop, t));
-    if (await iw.onStop(stop)) {
+    if (stop.kind === 'question') {
+      iw.emit(iw.tracker.questionEvent(stop, t));
+      // While the build is paused the user answers in the console: keep reading the screen so
+      // the answer is seen as it is typed, and reported once the question leaves the screen.
       iw.tracker.userAnswers(stop);
-      return undefined;
-    }
+      const follow = followWhilePaused(iw);
+      const paused = await untilStopped(iw.onStop(stop)).finally(() => follow.stop());
+      await follow.done;
+      if (paused !== false) return undefined;
+      iw.tracker.cancelAnswering();
+    } else if ((await untilStopped(iw.onStop(stop))) !== false) return undefined;
     const log = await iw.log?.().catch(() => undefined);
     const evidence = [...stop.evidence, ...(iw.evidence?.() ?? [])];
     if (log?.length) {

@@ -83,3 +83,67 @@ describe.skipIf(!haveInitrd)('InstallerTracker on the real installer', () => {
     expect(events).toContainEqual({type: 'installer', time: 4000, kind: 'answer', template: 'netcfg/get_hostname', value: 'myhost', preseedLine: 'd-i netcfg/get_hostname string myhost', bootParameter: 'netcfg/get_hostname=myhost', preseedFile: '/p/http/preseed.cfg'});
   });
 });
+
+describe.skipIf(!haveInitrd)('the watcher at an installer question in debug mode', () => {
+  it('keeps reading the screen while paused, reports what the user typed, and names the next stop after the pause', async () => {
+    const {watchVm, DEFAULT_ERROR_PATTERNS} = await import('../../src/engine/vm-watch.js');
+    const tracker = new InstallerTracker({templates: initrdData().templates, answerFile: () => answer('d-i x/y string z\n')});
+    const events: unknown[] = [];
+    let shown = screen('di-q-hostname-800x600');
+    let version = 1;
+    let release!: (paused: boolean) => void;
+    const asked: string[] = [];
+    const w = watchVm(
+      {frameVersion: () => version, readScreen: async () => shown, frameHash: () => String(version), httpRequests: () => []},
+      {
+        patterns: DEFAULT_ERROR_PATTERNS,
+        stallMs: 0,
+        pollMs: 20,
+        log: () => {},
+        installer: {
+          tracker,
+          emit: (e) => events.push(e),
+          // As the build does: a question pauses (until released), an error never does.
+          onStop: (stop) => {
+            asked.push(stop.cause);
+            return stop.kind === 'question' ? new Promise<boolean>((r) => (release = r)) : Promise.resolve(false);
+          },
+        },
+      },
+    );
+    try {
+      // The question is asked: the build pauses (onStop pending).
+      await expect.poll(() => asked.length, {timeout: 10_000}).toBe(1);
+      // Meanwhile the user types another host and presses Enter: the installer moves on.
+      shown = screen('di-q-hostname-typed-800x600');
+      version++;
+      await new Promise((r) => setTimeout(r, 700));
+      shown = screen('di-err-bad-mirror-1280x800');
+      version++;
+      await expect.poll(() => events.some((e) => (e as {kind?: string}).kind === 'answer'), {timeout: 5000}).toBe(true);
+      expect(events).toContainEqual(expect.objectContaining({kind: 'answer', template: 'netcfg/get_hostname', value: 'myhost', preseedLine: 'd-i netcfg/get_hostname string myhost'}));
+      // Nothing else is named while paused; after the user goes on, the error is.
+      expect(asked).toHaveLength(1);
+      release(true);
+      const err = (await w.failed.catch((e: unknown) => e)) as Error;
+      expect(err.message.split('\n')[0]).toMatch(/^the installer stopped at an error: .*Bad archive mirror \(mirror\/bad\)$/);
+      expect(asked).toHaveLength(2);
+    } finally {
+      // Even with the pause never answered, stopping the watcher ends it.
+      await w.stop();
+    }
+  }, 30_000);
+
+  it('stopping the watcher ends a pause nobody answers', async () => {
+    const {watchVm, DEFAULT_ERROR_PATTERNS} = await import('../../src/engine/vm-watch.js');
+    const tracker = new InstallerTracker({templates: initrdData().templates, answerFile: () => undefined});
+    let asked = 0;
+    const w = watchVm(
+      {frameVersion: () => 1, readScreen: async () => screen('di-q-domain-800x600'), frameHash: () => '1', httpRequests: () => []},
+      {patterns: DEFAULT_ERROR_PATTERNS, stallMs: 0, pollMs: 20, log: () => {}, installer: {tracker, emit: () => {}, onStop: () => (asked++, new Promise<boolean>(() => {}))}},
+    );
+    await expect.poll(() => asked, {timeout: 10_000}).toBe(1);
+    await w.stop();
+    expect(await Promise.race([w.failed.then(() => 'resolved', () => 'rejected'), new Promise((r) => setTimeout(() => r('pending'), 100))])).toBe('pending');
+  }, 30_000);
+});

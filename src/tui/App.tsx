@@ -320,7 +320,8 @@ function ResultView({run, state, width, height, now, leave}: {run: BuildRun; sta
   const failed = state.steps.find((s) => s.status === 'failed');
   const head: {text: string; color?: string; dim?: boolean; bold?: boolean}[] = [];
   head.push({text: ` ${BUILD_ICON[status === 'done' || status === 'failed' || status === 'cancelled' ? status : 'failed']} ${run.entry.name}: build ${status}${took ? ` after ${took}` : ''}`, color, bold: true});
-  if (failed) head.push({text: `   failed at ${failed.id}: ${(failed.error ?? state.reason ?? '').split('\n')[0]}`, color: 'red'});
+  // With a diagnosis its cause (below) says it better than the step's own error.
+  if (failed) head.push({text: `   failed at ${failed.id}${state.diagnosis ? '' : `: ${(failed.error ?? state.reason ?? '').split('\n')[0]}`}`, color: 'red'});
   else if (status !== 'done' && state.reason) head.push({text: `   ${state.reason.split('\n')[0]}`, color});
   // The named cause first, then its evidence, the hint and the screenshot.
   if (state.diagnosis && status !== 'done') for (const l of diagnosisLines(state.diagnosis, 6)) head.push({text: `   ${l.text}`, color: l.color, bold: l.bold});

@@ -94,8 +94,9 @@ export function BuildScreen(props: BuildScreenProps) {
 
   const answers = state.installer.answers;
   const confirming = view.appendConfirm !== undefined ? answers[view.appendConfirm] : undefined;
-  // The offer is not shown over the Preseed pane, which lists every answer anyway.
-  const offered = view.pane !== 'preseed' ? offeredAnswer(view, state) : undefined;
+  // The offer is not shown over the Preseed pane, which lists every answer anyway, nor while a
+  // question (the failed step's, quitting) takes the box: its keys work only while it shows.
+  const offered = view.pane !== 'preseed' && !state.errorPrompt && !view.quitPrompt ? offeredAnswer(view, state) : undefined;
   const promptH = view.quitPrompt
     ? QUIT_PROMPT_HEIGHT
     : confirming

@@ -26,7 +26,7 @@ export function diagnosisLines(d: DiagnosisView, evidenceRows = Infinity, fallba
   const out: {text: string; color?: string; bold?: boolean}[] = [{text: `cause: ${d.cause}`, color: 'red', bold: true}];
   const ev = d.evidence.filter(Boolean);
   for (const e of ev.slice(0, evidenceRows)) out.push({text: `  · ${e.split('\n').join(' — ')}`});
-  if (ev.length > evidenceRows) out.push({text: `  · … ${ev.length - evidenceRows} more in the Log pane`, color: 'gray'});
+  if (ev.length > evidenceRows) out.push({text: `  · … ${ev.length - evidenceRows} more on the result screen and in build.log`, color: 'gray'});
   const hint = d.hint ?? fallbackHint;
   if (hint) out.push({text: `hint: ${hint}`, color: 'yellow'});
   if (d.screenshot) out.push({text: `screenshot: ${d.screenshot}`, color: 'gray'});

@@ -141,7 +141,8 @@ export function timelineRows(v: InstallerView, build: 'idle' | 'running' | 'done
   return v.timeline.map((e, i): TimelineRow => {
     if (e.kind === 'question') {
       const what = e.prompt || e.title;
-      return e.answer === undefined ? {icon: '?', color: 'yellow', text: what} : {icon: '✎', color: 'green', text: `${what} → ${e.answer}`};
+      // The answer first: the prompt is long and the column narrow.
+      return e.answer === undefined ? {icon: '?', color: 'yellow', text: what} : {icon: '✎', color: 'green', text: `${e.answer} ← ${what}`};
     }
     const running = e.endedAt === undefined;
     if (running) return {icon: '▶', color: 'cyan', text: e.name, duration: stageDuration(e, now), current: true};

@@ -171,6 +171,22 @@ describe('installer timeline and diagnosis', () => {
     expect(lines.at(-2)).toContain('the installer stopped at'); // the status line: the cause, not the step's error
   });
 
+  it("an answer's offer waits while the failed step's question is up: hidden, its keys inert; then it shows", async () => {
+    const answer: WorkbenchEvent = {type: 'installer', time: T0, kind: 'answer', template: 'netcfg/get_hostname', value: 'web1', preseedLine: 'd-i netcfg/get_hostname string web1', preseedFile: '/p/http/preseed.cfg'};
+    const c = new FakeController([...failedBuild(), answer]);
+    const r = renderSized(<ControlledScreen controller={c} width={120} height={40} clock={() => T0} />, 120, 40);
+    mounted.push(r);
+    await until(() => (r.lastFrame() ?? '').includes('answer below'), 'the question');
+    r.stdin.write('p');
+    await tick(30);
+    expect(r.lastFrame()).not.toContain('your answer as a preseed line');
+    expect(r.lastFrame()).not.toContain('Append this line');
+    expect(c.commands).toEqual([]);
+    r.stdin.write('r'); // retry: the question goes (the fake answers it), the offer shows
+    await until(() => (r.lastFrame() ?? '').includes('your answer as a preseed line: d-i netcfg/get_hostname string web1'), 'the offer');
+    expect(c.commands).toEqual([{type: 'answer-error', decision: 'retry'}]);
+  });
+
   it('the result screen puts the diagnosis right under the verdict', async () => {
     const s = new Script().start();
     s.run('fetch-iso', 1000).step('wait-ssh', 'running');
@@ -182,7 +198,7 @@ describe('installer timeline and diagnosis', () => {
     const {frame} = app(c);
     const f = await until(() => frame().includes('build failed') && frame(), 'the result');
     const lines = f.split('\n').map((l) => l.trim());
-    const i = lines.findIndex((l) => l.startsWith('failed at wait-ssh'));
+    const i = lines.findIndex((l) => l === 'failed at wait-ssh'); // the cause below says it better than the step's error
     expect(lines.slice(i + 1, i + 4)).toEqual(['cause: the installer could not download its components', '· screen: [!!] Download installer components', 'screenshot: /logs/s.png']);
     expect(lines[i + 4]).toMatch(/^installer: ✖ Download installer components \(00:30\)/);
   });

@@ -60,7 +60,10 @@ describe('installer timeline', () => {
     expect(s.installer.timeline.map((e) => e.kind)).toEqual(['stage', 'question', 'question']);
     expect(s.installer.timeline[1]).toMatchObject({kind: 'question', template: 'netcfg/get_hostname', answer: 'web1'});
     expect(s.installer.timeline[2]).toMatchObject({kind: 'question', prompt: 'Domain name:', answer: 'lan'});
-    expect(timelineRows(s.installer, s.status, t).slice(1).map((r) => r.icon)).toEqual(['✎', '✎']);
+    expect(timelineRows(s.installer, s.status, t).slice(1).map((r) => [r.icon, r.text])).toEqual([
+      ['✎', 'web1 ← Hostname:'],
+      ['✎', 'lan ← Domain name:'],
+    ]);
     expect(s.installer.answers).toHaveLength(2);
     expect(s.installer.answers[1]).toMatchObject({bootParameter: 'domain=lan'});
   });

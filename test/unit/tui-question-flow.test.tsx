@@ -101,7 +101,7 @@ describe('pause on an installer question, answer, append the preseed line', () =
     await press('c');
     f = await until((x) => x.includes(`your answer as a preseed line: ${LINE}`), 'the offer');
     expect(f).toContain(`p append to ${preseed}`);
-    expect(f).toMatch(/│✎ Hostname: → web1 /);
+    expect(f).toMatch(/│✎ web1 ← Hostname: /);
 
     // p asks first; n leaves the file alone.
     await press('p');

@@ -198,6 +198,7 @@ export function App(props: AppProps): React.ReactElement {
       pending.current = [];
       setNotice(undefined);
       setView(initialState(entry.name, {debug: {pauseBefore: opts.debug}}));
+      setConsoleStatus(undefined);
       setRun({entry, controller: c, phase: 'running'});
       setScreen('build');
     },

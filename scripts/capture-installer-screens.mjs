@@ -5,26 +5,31 @@
  * from the installed debian-installer-12-netboot-amd64, booted three times under QEMU (TCG), driven
  * with QMP send-key, seen through QMP screendump, with a small HTTP server on the host serving
  * preseed variants made from profiles/debian-12/http/preseed.cfg (without a mirror host, so the
- * installer asks for one):
+ * installer asks for one) and, under /debian/, the host's own apt mirror (src/profiles/host-apt.ts,
+ * read at run time) passed through: the installer's mirror is 10.0.2.2:PORT, so no frame names a
+ * package registry's host (the project's rule), only this server's address:
  *   1. `install auto=true priority=critical url=…/preseed.cfg mirror/http/directory=/debian`
- *      (1280x800): boot menu, boot: prompt, IPv6 progress, mirror hostname question → Enter →
- *      "Download installer components" error → Change mirror → a bad host → "Bad archive mirror"
- *      → Cancel → step failed → main menu → Abort → yes/no; VT4 (syslog), VT2;
+ *      (1280x800): boot menu, boot: prompt, IPv6 progress, mirror hostname question (d-i's
+ *      default erased, `mirror.example.org` typed) → 10.0.2.2:PORT typed → Enter → "Download
+ *      installer components" error (the mirror 404s .udebs) → VT4 → Change mirror → a bad host →
+ *      "Bad archive mirror" → Cancel → step failed → main menu → Abort → yes/no; VT4 (syslog), VT2;
  *   2. `… video=1024x768 url=…/missing.cfg` (1024x768): the preseed's 404 error, step failed,
  *      main menu, the language list;
  *   3. `install auto=true priority=high nomodeset url=…/nohost.cfg` (800x600): DHCP progress,
- *      hostname, domain, mirror hostname, VT4.
+ *      hostname, domain, mirror hostname (`mirror.example.org` typed as in run 1), VT4.
  * Each frame is saved as <name>-<width>x<height>.png with its text as read by vmbench (.txt) —
  * check the text by eye against the PNG before committing it as a fixture.
  *
- * Usage: node scripts/capture-installer-screens.mjs [out-dir]   (default: a new temp directory,
- * never the committed fixtures). Takes several minutes under TCG; run nothing heavy beside it.
+ * Usage: node scripts/capture-installer-screens.mjs [--runs=1,3] [out-dir]   (default: all three
+ * runs, into a new temp directory, never the committed fixtures). Takes several minutes under TCG;
+ * run nothing heavy beside it.
  * The boot lines name port 8088 as the committed frames do; when it is taken another port is used
  * (and shows in the 404 dialog's text).
  */
 import {execFileSync, spawn} from 'node:child_process';
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
@@ -37,10 +42,16 @@ const {readScreenText, findText, defaultFonts} = await load('screen/screen-text.
 const {screendump} = await load('screen/screendump.js');
 const {parseBgf} = await load('screen/bgf.js');
 const {readCpio} = await load('iso/cpio.js');
+const {hostAptMirror} = await load('profiles/host-apt.js');
 
 const INITRD = '/usr/lib/debian-installer/images/12/amd64/text/debian-installer/amd64/initrd.gz';
 const PRESEED = path.join(ROOT, 'profiles/debian-12/http/preseed.cfg');
-const out = path.resolve(process.argv[2] ?? mkdtempSync(path.join(os.tmpdir(), 'vmbench-installer-screens-')));
+const args = process.argv.slice(2);
+const runsArg = args.find((a) => a.startsWith('--runs='));
+const runs = new Set((runsArg?.slice(7) ?? '1,2,3').split(',').map(Number));
+if (![...runs].every((r) => r >= 1 && r <= 3)) throw new Error(`${runsArg}: runs are 1, 2 and 3`);
+const outArg = args.find((a) => !a.startsWith('--'));
+const out = path.resolve(outArg ?? mkdtempSync(path.join(os.tmpdir(), 'vmbench-installer-screens-')));
 mkdirSync(out, {recursive: true});
 const cache = process.env.VMBENCH_TEST_CACHE ?? path.join(os.tmpdir(), 'vmbench-test-cache');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'vmbench-capture-di-'));
@@ -61,8 +72,34 @@ const preseed = readFileSync(PRESEED, 'utf8')
   .replace(/\{\{ *user `mirror_dir` *\}\}/g, '/debian')
   .replace(/\{\{ *user `root_password` *\}\}/g, 'vmbench');
 const served = {'/preseed.cfg': preseed, '/nohost.cfg': preseed};
+
+// The installer's mirror: /debian/… passed through to the host's own apt mirror (its URL is read
+// here, never written down), so every URL d-i prints (its syslog on VT4) names 10.0.2.2:PORT.
+const MIRROR_DIR = '/debian';
+const upstream = hostAptMirror('url');
+function passThrough(req, res) {
+  const to = new URL(upstream + req.url.slice(MIRROR_DIR.length));
+  const headers = {...req.headers, host: to.host};
+  const up = (to.protocol === 'https:' ? https : http).request(to, {method: req.method, headers}, (r) => {
+    log(`HTTP ${req.method} ${req.url} → ${r.statusCode} (mirror)`);
+    const h = {...r.headers};
+    // A redirect to the mirror itself stays on this server (the guest must not see its host).
+    if (h.location?.startsWith(upstream)) h.location = MIRROR_DIR + h.location.slice(upstream.length);
+    res.writeHead(r.statusCode ?? 502, h);
+    r.pipe(res);
+  });
+  up.on('error', (err) => {
+    log(`HTTP ${req.method} ${req.url} → 502 (mirror: ${err.message})`);
+    if (!res.headersSent) res.statusCode = 502;
+    res.end();
+  });
+  req.pipe(up);
+}
+
 const server = http.createServer((req, res) => {
-  const body = served[(req.url ?? '').split('?')[0]];
+  const p = (req.url ?? '').split('?')[0];
+  if (p.startsWith(`${MIRROR_DIR}/`)) return passThrough(req, res);
+  const body = served[p];
   log(`HTTP ${req.method} ${req.url} → ${body ? 200 : 404}`);
   res.statusCode = body ? 200 : 404;
   res.end(body ?? 'not found\n');
@@ -73,6 +110,7 @@ const port = await new Promise((resolve) => {
 });
 if (port !== 8088) log(`port 8088 is taken: serving on ${port} (the 404 dialog will show it)`);
 const url = (file) => `http://10.0.2.2:${port}/${file}`;
+const MIRROR = `10.0.2.2:${port}`;
 
 const iso = execFileSync('bash', [path.join(ROOT, 'scripts/fixtures/debian-installer-iso.sh'), path.join(cache, 'di-iso')], {encoding: 'utf8'}).trim().split('\n').pop();
 
@@ -219,13 +257,24 @@ async function run(name, steps) {
 }
 
 const MIRROR_QUESTION = 'Debian archive mirror hostname:';
+/** What the mirror-hostname frames show in place of d-i's default host (a package registry's). */
+const NEUTRAL_HOST = 'mirror.example.org';
+
+/** Replace the text of the focused entry (the cursor is at its end) and wait until it shows. */
+async function retype(vm, text) {
+  for (let i = 0; i < 40; i++) await vm.key('backspace');
+  await vm.type(text);
+  return (await vm.waitFor(`${text}_`, 60_000)).screen;
+}
 
 try {
-  await run('1280x800', async (vm) => {
+  if (runs.has(1)) await run('1280x800', async (vm) => {
     await vm.boot(`install auto=true priority=critical url=${url('preseed.cfg')} mirror/http/directory=/debian`, {menu: true});
     const first = await vm.waitFor(['Attempting IPv6 autoconfiguration', MIRROR_QUESTION], 600_000);
     if (first.hit !== MIRROR_QUESTION) await vm.capture('di-progress-ipv6', first.screen);
-    await vm.capture('di-q-mirror-hostname', (await vm.waitFor(MIRROR_QUESTION)).screen);
+    await vm.waitFor(MIRROR_QUESTION);
+    await vm.capture('di-q-mirror-hostname', await retype(vm, NEUTRAL_HOST));
+    await retype(vm, MIRROR);
     await vm.key('ret');
     await vm.capture('di-err-download-components', (await vm.waitFor('Change mirror')).screen);
     await vm.key('alt', 'f4');
@@ -235,9 +284,7 @@ try {
     await vm.key('down');
     await vm.key('ret');
     await vm.waitFor(MIRROR_QUESTION);
-    for (let i = 0; i < 40; i++) await vm.key('backspace');
-    await vm.type('nosuch.invalid');
-    await vm.capture('di-q-mirror-hostname-typed', (await vm.waitFor('nosuch.invalid_')).screen);
+    await vm.capture('di-q-mirror-hostname-typed', await retype(vm, 'nosuch.invalid'));
     await vm.key('ret');
     await vm.capture('di-err-bad-mirror', (await vm.waitFor('Bad archive mirror')).screen);
     // Back out to the main menu: Continue, Go Back from the question, Cancel in the error's list.
@@ -267,7 +314,7 @@ try {
     await vm.key('alt', 'f1');
   });
 
-  await run('1024x768', async (vm) => {
+  if (runs.has(2)) await run('1024x768', async (vm) => {
     await vm.boot(`install auto=true priority=critical video=1024x768 url=${url('missing.cfg')}`);
     await vm.capture('di-err-preseed-404', (await vm.waitFor('Failed to retrieve the preconfiguration file', 600_000)).screen);
     await vm.key('ret');
@@ -279,7 +326,7 @@ try {
     await vm.capture('di-q-language', (await vm.waitFor('Select a language')).screen);
   });
 
-  await run('800x600', async (vm) => {
+  if (runs.has(3)) await run('800x600', async (vm) => {
     await vm.boot(`install auto=true priority=high nomodeset url=${url('nohost.cfg')}`);
     const dhcp = await vm.waitFor(['Configuring the network with DHCP', 'Hostname:'], 600_000);
     if (dhcp.hit !== 'Hostname:') await vm.capture('di-progress-dhcp', dhcp.screen);
@@ -290,7 +337,8 @@ try {
     await vm.key('ret');
     await vm.capture('di-q-domain', (await vm.waitFor('Domain name:')).screen);
     await vm.key('ret');
-    await vm.capture('di-q-mirror-hostname', (await vm.waitFor(MIRROR_QUESTION)).screen);
+    await vm.waitFor(MIRROR_QUESTION);
+    await vm.capture('di-q-mirror-hostname', await retype(vm, NEUTRAL_HOST));
     await vm.key('alt', 'f4');
     await vm.capture('di-vc4-syslog', (await vm.waitFor('main-menu', 30_000)).screen);
     await vm.key('alt', 'f1');

@@ -44,8 +44,8 @@ describe.skipIf(!haveInitrd)('InstallerTracker on the real installer', () => {
     const stop = t.tick(DIALOG_SETTLE_MS)!;
     expect(stop.kind).toBe('question');
     expect(stop.cause).toBe('the installer asks a question the preseed did not answer: "Debian archive mirror hostname:" in [!!] Choose a mirror of the Debian archive (mirror/http/hostname)');
-    expect(stop.preseedLine).toBe('d-i mirror/http/hostname string deb.debian.org');
-    expect(stop.hint).toBe('add to http/preseed.cfg: d-i mirror/http/hostname string deb.debian.org');
+    expect(stop.preseedLine).toBe('d-i mirror/http/hostname string mirror.example.org');
+    expect(stop.hint).toBe('add to http/preseed.cfg: d-i mirror/http/hostname string mirror.example.org');
     expect(stop.bootParameter).toBeUndefined();
     expect(t.questionEvent(stop, 5).template).toBe('mirror/http/hostname');
   });

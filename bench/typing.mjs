@@ -107,6 +107,14 @@ async function until(what, timeoutMs, check) {
   }
 }
 
+/** Builds' screen reader for the read-back: tty1 is VGA text mode, read exactly from VGA memory. */
+const vgaReader = (qmp) => ({
+  async read() {
+    const v = await readVgaText(qmp).catch(() => undefined);
+    return v?.kind === 'text' ? {lines: v.lines, cols: v.cols, cursor: v.cursor, exact: true} : undefined;
+  },
+});
+
 async function bootVm(iso) {
   const srv = http.createServer((req, res) => (req.url === '/tiny.cfg' ? res.end('hostname=tiny\nroot_password=secret\nauthorized_key=\n') : res.writeHead(404).end()));
   await new Promise((r) => srv.listen(0, '127.0.0.1', r));
@@ -128,7 +136,11 @@ async function bootVm(iso) {
   const qmp = await connectQmp(`${work}/qmp.sock`, {timeoutMs: 15_000});
   cleanups.push(() => qmp.close());
   const port = srv.address().port;
-  await typeBootCommand(vnc, parseBootCommand(`tiny url=http://10.0.2.2:${port}/tiny.cfg<enter>`), {keyIntervalMs: KEY_INTERVAL_MS.vnc});
+  // As builds do: read back before <enter> (a loaded host loses keys here too).
+  await typeVerified(vnc, parseBootCommand(`tiny url=http://10.0.2.2:${port}/tiny.cfg<enter>`), vgaReader(qmp), {
+    keyIntervalMs: KEY_INTERVAL_MS.vnc,
+    log: (stream, l) => stream === 'warn' && console.log(`boot command: ${l}`),
+  });
   const ssh = await waitForSsh({host: '127.0.0.1', port: sshPort, username: 'root', password: 'secret'}, {timeoutMs: 90_000});
   cleanups.push(() => ssh.close());
   const run = async (cmd) => {
@@ -139,14 +151,6 @@ async function bootVm(iso) {
   await until('a shell on tty1', 20_000, async () => (await run('for p in /proc/[0-9]*; do [ "$(readlink $p/fd/0 2>/dev/null)" = /dev/tty1 ] && cat $p/comm; done')).includes('sh'));
   return {vnc, qmp, run, senders: {vnc, qmp: new QmpKeySender(qmp)}};
 }
-
-/** Builds' screen reader for the read-back: tty1 is VGA text mode, read exactly from VGA memory. */
-const vgaReader = (qmp) => ({
-  async read() {
-    const v = await readVgaText(qmp).catch(() => undefined);
-    return v?.kind === 'text' ? {lines: v.lines, cols: v.cols, cursor: v.cursor, exact: true} : undefined;
-  },
-});
 
 /**
  * Type `line` into `cat > /tmp/typed` on tty1; what arrived, and how long the line took. With

@@ -11,13 +11,15 @@
  *   B  the same preseed with one answer removed (mirror/http/hostname): the question and the
  *      missing preseed line must be named.
  *   C  an answer file that answers 404: named as such, not as an SSH failure.
+ *   D  B in debug mode: the build pauses at the question, "the user" answers it through a VNC
+ *      viewer, goes on, and gets the preseed line for that answer.
  *
  * Prints the figures; exit status 1 when an expectation fails. Takes several minutes (TCG).
  */
 import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {ROOT, installerIso, readerFonts, vmbenchBuild} from './lib/installer-run.mjs';
+import {ROOT, installerIso, readerFonts, typeIntoVm, vmbenchBuild} from './lib/installer-run.mjs';
 
 const expectInstall = process.argv.includes('--expect-install');
 const keep = process.argv.includes('--keep');
@@ -35,16 +37,18 @@ console.log(`installer ISO: ${iso}`);
 const fonts = await readerFonts(iso, cache);
 const common = ['--force', '--var', `iso_url=${iso}`, '--var', 'iso_checksum=none', '--cache-dir', cache];
 
-async function scenario(name, profileDir, watch, extra = []) {
+async function scenario(name, profileDir, watch, extra = [], onPrompt) {
   console.log(`\n== ${name}`);
   const t0 = Date.now();
   const r = await vmbenchBuild(profileDir, [...common, ...extra, '--output', path.join(tmp, `out-${name}`), '--log-dir', path.join(tmp, `log-${name}`)], {
     fonts,
     watch,
+    onPrompt,
     onEvent: (e) => {
       const at = `${((e.time - t0) / 1000).toFixed(1).padStart(6)}s`;
       if (e.type === 'step' && (e.status === 'done' || e.status === 'failed')) console.log(`${at} step ${e.id}: ${e.status}`);
       if (e.type === 'installer' && e.kind === 'stage') console.log(`${at} installer: ${e.stage}`);
+      if (e.type === 'installer' && e.kind === 'answer') console.log(`${at} installer: answered ${e.template} = ${e.value} → ${e.preseedLine}`);
       if (e.type === 'installer' && e.kind === 'question') console.log(`${at} installer asks: ${e.prompt} (${e.template ?? '?'})`);
       if (e.type === 'log' && e.source === 'http') console.log(`${at} http: ${e.line}`);
       if (e.type === 'diagnosis') console.log(`${at} DIAGNOSIS: ${e.cause}\n${e.evidence.map((x) => `          - ${x}`).join('\n')}${e.hint ? `\n          hint: ${e.hint}` : ''}`);
@@ -92,6 +96,23 @@ try {
   const c = await scenario('C-preseed-404', path.join(ROOT, 'profiles/debian-12'), /\[!!?\]/, ['--var', 'preseed=missing.cfg']);
   check(/Failed to retrieve the preconfiguration file|never got its answer file/.test(c.diagnosis?.cause ?? ''), `C: the missing answer file is named: "${c.diagnosis?.cause}"`);
   check(JSON.stringify(c.diagnosis ?? {}).includes('404'), 'C: the 404 is in the evidence');
+
+  // D: B in debug mode, answered by hand.
+  let asked = 0;
+  const d = await scenario('D-debug-answer', bDir, /\[!!?\]/, ['--debug'], async (prompt, evs) => {
+    if (!/the installer asks:/.test(prompt)) return ''; // Enter at every step pause
+    asked++;
+    const vnc = evs.find((e) => e.type === 'info' && e.key === 'vnc');
+    const port = Number(/:(\d+)/.exec(vnc.value.replace(/^vnc:\/\//, ''))[1]);
+    // As a user at a VNC viewer: clear the offered host, type one, press Enter — then go on.
+    await typeIntoVm(port, `${'<bs>'.repeat(40)}mirror.example.org<enter>`);
+    return '';
+  });
+  check(asked === 1, `D: the build paused once, at the installer's question (${asked})`);
+  const answered = d.ev.find((e) => e.type === 'installer' && e.kind === 'answer');
+  check(answered?.preseedLine === 'd-i mirror/http/hostname string mirror.example.org', `D: the answer comes back as a preseed line: "${answered?.preseedLine}"`);
+  check(answered?.preseedFile?.endsWith('http/preseed.cfg'), `D: offered for the answer file the guest fetched: ${answered?.preseedFile}`);
+  check(/Bad archive mirror/.test(d.diagnosis?.cause ?? ''), `D: after the pause the next stop is named: "${d.diagnosis?.cause}"`);
 } finally {
   console.log('\nscenario              wall     typed    preseed   stop seen  named    seen→named');
   for (const r of rows) console.log(`${r.name.padEnd(20)} ${secs(r.wall).padStart(8)} ${secs(r.typed).padStart(8)} ${secs(r.fetched).padStart(9)} ${secs(r.seen).padStart(10)} ${secs(r.named).padStart(8)} ${secs(r.latency).padStart(10)}`);

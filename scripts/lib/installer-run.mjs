@@ -61,14 +61,22 @@ export async function watchScreenFor(port, fonts, pattern, pollMs = 250) {
  * `vmbench build <profile> --json` with extra args; calls onEvent for each event; resolves with
  * {code, events, stderr, wallMs}. `watch`: a screen pattern to time independently.
  */
-export async function vmbenchBuild(profile, args, {fonts, watch, onEvent} = {}) {
+export async function vmbenchBuild(profile, args, {fonts, watch, onEvent, onPrompt} = {}) {
   const started = Date.now();
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/vmbench'), 'build', profile, '--json', ...args], {stdio: ['ignore', 'pipe', 'pipe']});
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/vmbench'), 'build', profile, '--json', ...args], {stdio: [onPrompt ? 'pipe' : 'ignore', 'pipe', 'pipe']});
   const events = [];
   let stderr = '';
   let buf = '';
   let observer;
-  child.stderr.on('data', (d) => (stderr += d));
+  // --debug prompts end in "> " on stderr: hand each to onPrompt, which answers on stdin.
+  child.stderr.on('data', (d) => {
+    const before = stderr.length;
+    stderr += d;
+    if (!onPrompt) return;
+    for (const m of stderr.slice(Math.max(0, stderr.lastIndexOf('\n', before) + 1)).matchAll(/^\|\|.*> $/gm)) {
+      Promise.resolve(onPrompt(m[0], events)).then((answer) => child.stdin.write(`${answer ?? ''}\n`));
+    }
+  });
   child.stdout.on('data', (d) => {
     buf += d;
     let nl;
@@ -93,6 +101,19 @@ export async function vmbenchBuild(profile, args, {fonts, watch, onEvent} = {}) 
   obs?.stop();
   const seenAt = obs ? await Promise.race([obs.seen, new Promise((r) => setTimeout(() => r(undefined), 100))]) : undefined;
   return {code, events, stderr, wallMs: Date.now() - started, started, seenAt};
+}
+
+/** Type a boot-command-grammar string into a VM through its (shared) VNC server, like a user at a viewer. */
+export async function typeIntoVm(port, text) {
+  const {connectVnc} = await dist('vnc/vnc-client.js');
+  const {parseBootCommand} = await dist('vnc/boot-command.js');
+  const {typeBootCommand} = await dist('vnc/typer.js');
+  const vnc = await connectVnc({host: '127.0.0.1', port});
+  try {
+    await typeBootCommand(vnc, parseBootCommand(text), {keyIntervalMs: 12});
+  } finally {
+    vnc.close();
+  }
 }
 
 /** The installer's fonts for an independent reader: its own (from the ISO) then the console fonts. */

@@ -84,6 +84,14 @@ export class BuildSession {
     return takeScreenshot(this.state, label);
   }
 
+  /**
+   * An event of the front end's own (a preseed line appended, copied): into build.log and the
+   * front end's stream like the engine's, so the log tells the whole story.
+   */
+  record(e: BuildEvent): void {
+    this.emit(e);
+  }
+
   private emit = (e: BuildEvent): void => {
     this.logWriter.write(e);
     this.req.emit(e);

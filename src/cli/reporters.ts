@@ -2,7 +2,7 @@
  * Plain and JSON reporters: they only print events, which proves the engine needs no UI.
  * The build log writer is the plain reporter pointed at a file, plus serial.log and events.jsonl.
  */
-import {createWriteStream, mkdirSync, type WriteStream} from 'node:fs';
+import {appendFileSync, createWriteStream, mkdirSync, type WriteStream} from 'node:fs';
 import path from 'node:path';
 import type {BuildEvent} from '../engine/events.js';
 import {formatDuration} from '../util/duration.js';
@@ -82,14 +82,26 @@ export class BuildLogWriter {
     this.events = createWriteStream(path.join(dir, 'events.jsonl'));
   }
 
+  private closed = false;
+
   readonly write = (e: BuildEvent): void => {
-    if (e.type === 'log' && e.source === 'serial') this.serial.write(`${e.line}\n`);
-    if (e.type !== 'progress') this.events.write(`${JSON.stringify(e)}\n`);
+    if (e.type === 'progress') return;
     const line = formatEvent(e, true);
-    if (line !== undefined && e.type !== 'progress') this.log.write(`${new Date(e.time).toISOString()} ${line}\n`);
+    const text = line !== undefined ? `${new Date(e.time).toISOString()} ${line}\n` : undefined;
+    if (this.closed) {
+      // After the build (a preseed line appended from the result screen): appended directly,
+      // as a stream cannot be written after its end.
+      appendFileSync(path.join(this.dir, 'events.jsonl'), `${JSON.stringify(e)}\n`);
+      if (text) appendFileSync(path.join(this.dir, 'build.log'), text);
+      return;
+    }
+    if (e.type === 'log' && e.source === 'serial') this.serial.write(`${e.line}\n`);
+    this.events.write(`${JSON.stringify(e)}\n`);
+    if (text) this.log.write(text);
   };
 
   close(): Promise<void> {
+    this.closed = true;
     const end = (s: WriteStream): Promise<void> => new Promise((r) => s.end(r));
     return Promise.all([end(this.log), end(this.serial), end(this.events)]).then(() => undefined);
   }

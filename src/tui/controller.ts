@@ -243,8 +243,9 @@ export class WorkbenchController implements BuildController {
     }
   }
 
+  /** The controller's own messages go through the session, so build.log has them too. */
   private log(stream: 'info' | 'warn', line: string): void {
-    this.publish({type: 'log', time: Date.now(), source: 'vmbench', stream, line});
+    this.session.record({type: 'log', time: Date.now(), source: 'vmbench', stream, line});
   }
 
   private publishDebugMode(): void {

@@ -117,6 +117,8 @@ describe('answers: append to the preseed file, copy into the log', () => {
     expect(await saved).toMatchObject({type: 'answer-saved', index: 0, ok: true, file, message: `preseed line appended to ${file} (line 2): d-i netcfg/get_hostname string web1`});
     expect(readFileSync(file, 'utf8')).toBe('d-i debian-installer/locale string en_US\nd-i netcfg/get_hostname string web1\n');
     expect(c2.events.some((e) => e.type === 'log' && e.line.includes(`appended to ${file}`))).toBe(true);
+    // After the build ended too, the line is in build.log.
+    expect(readFileSync(path.join(c2.c.session.logDir, 'build.log'), 'utf8')).toMatch(/vmbench: preseed line appended to .* \(line 2\): d-i netcfg\/get_hostname string web1\n$/);
   });
 
   it('refuses a file outside the http directory, and a boot parameter (boot_command instead), changing nothing', async () => {

@@ -53,7 +53,11 @@ export interface TypedLine {
 export interface ReadbackTiming {
   /** Between screen reads. */
   pollMs: number;
-  /** A screen unchanged this long has finished echoing (under TCG the echo lags the keys). */
+  /**
+   * A screen unchanged this long has finished echoing. Under TCG on a busy host the guest can
+   * stall with keys still queued (16 bytes of PS/2 queue, more over VNC); deciding too early
+   * would type their characters twice (the next read would then erase the extras).
+   */
   quietMs: number;
   /** The longest wait for a typed line to appear whole. */
   echoMs: number;
@@ -61,7 +65,7 @@ export interface ReadbackTiming {
   changeMs: number;
 }
 
-export const READBACK_TIMING: Readonly<ReadbackTiming> = {pollMs: 100, quietMs: 600, echoMs: 3000, changeMs: 2000};
+export const READBACK_TIMING: Readonly<ReadbackTiming> = {pollMs: 100, quietMs: 1000, echoMs: 3000, changeMs: 2000};
 
 /** Runs with fewer keys are not judged by "the screen did not change" (one key may do nothing visible). */
 const MIN_KEYS_FOR_CHANGE = 4;

@@ -124,7 +124,11 @@ describe('typed lines read back from the real isolinux prompt', () => {
     expect(outcome.failedStep).toBe('type-boot-command');
     const err = outcome.error as StepError;
     expect(err).toBeInstanceOf(StepError);
-    expect(err.message).toMatch(/^the boot command was typed before the bootloader was ready: the screen did not change while 39 keys were typed; the screen shows: .*ISOLINUX 6\.04 .*H\. Peter Anvin et al$/);
+    const port = /the guest sees http:\/\/10\.0\.2\.2:(\d+)\//.exec(logs.join('\n'))![1]!;
+    const keys = `tiny url=http://10.0.2.2:${port}/tiny.cfg`.length + 1; // and <enter>
+    expect(err.message).toMatch(
+      new RegExp(`^the boot command was typed before the bootloader was ready: the screen did not change while ${keys} keys were typed; the screen shows: .*ISOLINUX 6\\.04 .*H\\. Peter Anvin et al$`),
+    );
     expect(err.hint).toMatch(/<waitFor "boot:">.*boot_wait/);
     // The check waited for the line's echo, not for the build's SSH timeout.
     expect(logs).toContainEqual(expect.stringMatching(/^vnc debug: not reading back "tiny url=.*": the screen did not change while the line was typed$/));

@@ -45,6 +45,9 @@ export function screenFonts(state: BuildState): Promise<readonly ConsoleFont[]> 
   return set.fonts;
 }
 
+/** The largest display QEMU shows for a VGA text mode (80x25 at 9x16 is 720x400; 80x30 is 720x480). */
+const TEXT_MODE_MAX = {width: 720, height: 480};
+
 /** The screen as text, or undefined when it cannot be read (yet). */
 export async function readScreen(state: BuildState): Promise<ScreenText | undefined> {
   const frames = liveFrames(state);
@@ -59,6 +62,9 @@ export async function readScreen(state: BuildState): Promise<ScreenText | undefi
       return byGlyphs;
     }
     layouts.delete(state);
+    // VGA memory only helps in a text mode (QEMU shows those at 720x400 and the like); reading
+    // it pauses the VM, so a blank graphics screen (an installer between dialogs) is not worth it.
+    if (frames.framebuffer.width > TEXT_MODE_MAX.width || frames.framebuffer.height > TEXT_MODE_MAX.height) return undefined;
   }
   if (!qmp || state.qemu?.hasExited()) return undefined;
   const exact = await readScreenText({qmp}).catch(() => undefined);

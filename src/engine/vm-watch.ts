@@ -219,12 +219,12 @@ export interface VmWatch {
   stop(): Promise<void>;
 }
 
-/** How often the screen is read while the user answers an installer question at a pause. */
-const FOLLOW_MS = 500;
+/** How often the screen is checked for a change while the user answers an installer question at a pause. */
+const FOLLOW_MS = 100;
 
 /** An unreadable screen is retried with backoff: the QMP fallback of readScreen pauses the VM. */
-const TEXT_RETRY_MIN_MS = 2000;
-const TEXT_RETRY_MAX_MS = 16_000;
+const TEXT_RETRY_MIN_MS = 1000;
+const TEXT_RETRY_MAX_MS = 4000;
 
 export function watchVm(sources: WatchSources, opts: WatchOptions): VmWatch {
   const now = opts.now ?? Date.now;
@@ -338,9 +338,15 @@ export function watchVm(sources: WatchSources, opts: WatchOptions): VmWatch {
   const followWhilePaused = (iw: InstallerWatch): {stop: () => void; done: Promise<void>} => {
     const halt = new AbortController();
     const done = (async () => {
+      let seen: number | undefined;
       while (!halt.signal.aborted && !ctl.signal.aborted) {
         await sleep(FOLLOW_MS, AbortSignal.any([halt.signal, ctl.signal])).catch(() => undefined);
         if (halt.signal.aborted || ctl.signal.aborted) return;
+        // Every change is read (a keystroke redraws the entry): the last read before the
+        // question leaves the screen holds the answer.
+        const version = sources.frameVersion();
+        if (version !== undefined && version === seen) continue;
+        seen = version;
         const screen = await sources.readScreen().catch(() => undefined);
         if (screen) for (const e of iw.tracker.onScreen(screen, now(), {stops: false}).events) iw.emit(e);
       }

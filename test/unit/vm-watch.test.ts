@@ -245,7 +245,9 @@ describe('watchVm', () => {
     expect(err.message).toMatch(/^the VM's screen has not changed for 1m00s while waiting for SSH \(ssh_watch_screen_stall 1m00s\): the guest looks stuck/);
     expect(err.message).toContain('the screen could not be read as text');
     expect(err.hint).toMatch(/raise ssh_watch_screen_stall or set it to 0/);
-    expect(vm.t).toBe(60_000);
+    // The cursor's second state is first seen at the 1 s re-read (an unreadable screen is read
+    // again after 1 s): the last change, 60 s before the stall.
+    expect(vm.t).toBe(61_000);
     expect(vm.logs).toContain("info: the VM's screen has not changed for 30.0s (ssh_watch_screen_stall 1m00s)");
   });
 

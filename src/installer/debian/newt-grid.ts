@@ -4,6 +4,7 @@
  * per-cell colours), boxes are found by their line-drawing borders, and colours are sorted into
  * the few classes newt's palettes use. Pure helpers for newt-screen.ts.
  */
+import {codePointWidth, displayWidth} from '../../util/cell-width.js';
 
 /** What parseNewtScreen reads: a ScreenText (src/screen/screen-text.ts) or anything shaped like it. */
 export interface ScreenLike {
@@ -32,25 +33,6 @@ const UNKNOWN = '\uFFFD';
 const H = new Set(['─', UNKNOWN]);
 const V = new Set(['│', UNKNOWN]);
 
-/** Is this code point drawn two cells wide on a terminal (East Asian Wide/Fullwidth, simplified)? */
-export function isWide(cp: number): boolean {
-  return (
-    (cp >= 0x1100 && cp <= 0x115f) ||
-    (cp >= 0x2e80 && cp <= 0x303e) ||
-    (cp >= 0x3041 && cp <= 0x33ff) ||
-    (cp >= 0x3400 && cp <= 0x4dbf) ||
-    (cp >= 0x4e00 && cp <= 0x9fff) ||
-    (cp >= 0xa000 && cp <= 0xa4cf) ||
-    (cp >= 0xac00 && cp <= 0xd7a3) ||
-    (cp >= 0xf900 && cp <= 0xfaff) ||
-    (cp >= 0xfe30 && cp <= 0xfe4f) ||
-    (cp >= 0xff00 && cp <= 0xff60) ||
-    (cp >= 0xffe0 && cp <= 0xffe6) ||
-    (cp >= 0x1f300 && cp <= 0x1f64f) ||
-    (cp >= 0x20000 && cp <= 0x3fffd)
-  );
-}
-
 /** The screen's text and colours, addressed by cell. */
 export class CellGrid {
   readonly rows: number;
@@ -61,7 +43,7 @@ export class CellGrid {
   private readonly bg?: Uint32Array;
 
   constructor(screen: ScreenLike) {
-    const widest = Math.max(0, ...screen.lines.map((l) => cellWidth(l)));
+    const widest = Math.max(0, ...screen.lines.map((l) => displayWidth(l)));
     this.cols = Math.max(screen.cols, widest);
     this.rows = Math.max(screen.rows, screen.lines.length);
     this.cells = [];
@@ -69,7 +51,7 @@ export class CellGrid {
       const row: string[] = [];
       for (const ch of screen.lines[r] ?? '') {
         row.push(ch);
-        if (isWide(ch.codePointAt(0)!)) row.push('');
+        if (codePointWidth(ch.codePointAt(0)!) === 2) row.push('');
       }
       while (row.length < this.cols) row.push(' ');
       this.cells.push(row);
@@ -179,13 +161,6 @@ export class CellGrid {
     }
     return undefined;
   }
-}
-
-/** How many cells a string takes on the terminal. */
-export function cellWidth(s: string): number {
-  let n = 0;
-  for (const ch of s) n += isWide(ch.codePointAt(0)!) ? 2 : 1;
-  return n;
 }
 
 /**

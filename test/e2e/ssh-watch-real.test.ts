@@ -109,7 +109,7 @@ describe('watching the VM while waiting for SSH (real QEMU)', () => {
     expect(b.r.stderr).toMatch(/build failed at wait-ssh: the VM's screen shows the kernel failing to mount its root file system \(a kernel panic\): "\[ *[\d.]+\] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block\(0,0\)" — it will not get to SSH from here/);
     expect(b.r.stderr).toContain('hint: fix what the screen');
     expect(b.waitedMs).toBeLessThan(20_000);
-    expect(b.failed?.error).toMatch(/\nthe screen shows:\n(?: {2}\| .*\n)*? {2}\| .*Kernel panic - not syncing/);
+    expect(b.failed?.error).toMatch(/\n {2}- the screen shows:\n(?: {2}\| .*\n)*? {2}\| .*Kernel panic - not syncing/);
     const shown = b.failed!.error.split('\n').filter((l) => l.startsWith('  | '));
     expect(shown.length).toBeGreaterThan(3);
     expect(shown.length).toBeLessThanOrEqual(15);

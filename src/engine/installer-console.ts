@@ -14,7 +14,7 @@ import {sleep} from '../util/sleep.js';
 import type {AnswerFile} from './installer-watch.js';
 import {liveFrames, readScreen} from './screen.js';
 import type {BuildState} from './state.js';
-import {logicalLines} from './vm-watch.js';
+import {logicalLines} from './screen-patterns.js';
 
 const SWITCH_TIMEOUT_MS = 5000;
 /** A console switch repaints in one go; this long without a change means it is done. */

@@ -19,7 +19,8 @@ import {liveFrames, readScreen} from './screen.js';
 import type {StepContext} from './step.js';
 import type {BuildState} from './state.js';
 import {buildFields} from './steps/serve-http.js';
-import {bootCommandUrls, httpWatchTimeout, profilePatterns, watchVm, type InstallerWatch, type VmWatch} from './vm-watch.js';
+import {profilePatterns} from './screen-patterns.js';
+import {bootCommandUrls, httpWatchTimeout, watchVm, type InstallerWatch, type VmWatch} from './vm-watch.js';
 
 /** The boot command as typed (templates filled in), its URLs, and whether it names the HTTP server. */
 export function bootTarget(state: BuildState): {urls: string[]; namesServer: boolean} {

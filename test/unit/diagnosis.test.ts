@@ -104,7 +104,7 @@ describe('explainFailure', () => {
 
 describe('tellingLogLines', () => {
   it('keeps the last error lines of an installer log with the URL line before them', async () => {
-    const {tellingLogLines} = await import('../../src/engine/vm-watch.js');
+    const {tellingLogLines} = await import('../../src/engine/screen-patterns.js');
     const log = [
       'Dec  6 00:53:32 anna[2835]: DEBUG: retrieving apt-mirror-setup 1:0.182',
       'Dec  6 00:53:33 anna[2835]: http://mirror.example/debian/pool/main/a/apt-setup/apt-mirror-setup_0.182_all.udeb:',

@@ -86,7 +86,8 @@ describe.skipIf(!haveInitrd)('InstallerTracker on the real installer', () => {
 
 describe.skipIf(!haveInitrd)('the watcher at an installer question in debug mode', () => {
   it('keeps reading the screen while paused, reports what the user typed, and names the next stop after the pause', async () => {
-    const {watchVm, DEFAULT_ERROR_PATTERNS} = await import('../../src/engine/vm-watch.js');
+    const {watchVm} = await import('../../src/engine/vm-watch.js');
+    const {DEFAULT_ERROR_PATTERNS} = await import('../../src/engine/screen-patterns.js');
     const tracker = new InstallerTracker({templates: initrdData().templates, answerFile: () => answer('d-i x/y string z\n')});
     const events: unknown[] = [];
     let shown = screen('di-q-hostname-800x600');
@@ -135,7 +136,8 @@ describe.skipIf(!haveInitrd)('the watcher at an installer question in debug mode
   }, 30_000);
 
   it('stopping the watcher ends a pause nobody answers', async () => {
-    const {watchVm, DEFAULT_ERROR_PATTERNS} = await import('../../src/engine/vm-watch.js');
+    const {watchVm} = await import('../../src/engine/vm-watch.js');
+    const {DEFAULT_ERROR_PATTERNS} = await import('../../src/engine/screen-patterns.js');
     const tracker = new InstallerTracker({templates: initrdData().templates, answerFile: () => undefined});
     let asked = 0;
     const w = watchVm(

@@ -10,20 +10,8 @@ import type {BuildState} from '../../src/engine/state.js';
 import {BuildEvidence} from '../../src/engine/evidence.js';
 import {StepError, type StepContext} from '../../src/engine/step.js';
 import {waitSsh} from '../../src/engine/steps/wait-ssh.js';
-import {
-  bootCommandUrls,
-  DEFAULT_ERROR_PATTERNS,
-  findErrorPattern,
-  httpHint,
-  httpWatchTimeout,
-  logicalLines,
-  profilePatterns,
-  screenExcerpt,
-  watchVm,
-  type HttpWatch,
-  type WatchOptions,
-  type WatchSources,
-} from '../../src/engine/vm-watch.js';
+import {DEFAULT_ERROR_PATTERNS, findErrorPattern, logicalLines, profilePatterns, screenExcerpt} from '../../src/engine/screen-patterns.js';
+import {bootCommandUrls, httpHint, httpWatchTimeout, watchVm, type HttpWatch, type WatchOptions, type WatchSources} from '../../src/engine/vm-watch.js';
 import {parseProfile, ProfileError} from '../../src/profiles/loader.js';
 import {reservePort, startFakeSshServer, type FakeSshServer} from '../fakes/fake-ssh-server.js';
 

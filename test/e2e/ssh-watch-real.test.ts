@@ -100,6 +100,20 @@ describe('watching the VM while waiting for SSH (real QEMU)', () => {
     console.log(`[ssh-watch e2e] no network: build ${b.tookMs} ms, wait-ssh ${b.waitedMs} ms`);
   });
 
+  it('names a boot command nobody acted on: typed at the prompt but never entered, nothing requested, a still screen', {timeout: 150_000}, async () => {
+    // The <enter> is missing: the line waits at isolinux's boot: prompt and the guest never
+    // boots. The profile's own pattern and the HTTP watch cannot see it; the evidence can.
+    const b = await failingBuild('out-not-entered', (y) => y.replace(TINY_BOOT, "'<waitFor \"boot:\" 1m>tiny url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/tiny.cfg'"));
+    expect(b.r.exitCode, b.r.all).toBe(1);
+    expect(b.r.stderr).toMatch(/build failed at wait-ssh: the guest did nothing with its boot command: nothing was requested from the HTTP server 1m0\ds after it was typed, and the screen has not changed for [\d.]+s/);
+    expect(b.failed?.error).toMatch(/\n {2}- the screen shows: .*boot: tiny url=http:\/\/10\.0\.2\.2:\d+\/tiny\.cfg/);
+    expect(b.waitedMs).toBeGreaterThanOrEqual(59_000);
+    expect(b.waitedMs).toBeLessThan(75_000);
+    expect(b.logs.some((l) => l.source === 'http')).toBe(false);
+    expect(processAlive(b.qemuPid)).toBe(false);
+    console.log(`[ssh-watch e2e] boot command never entered: build ${b.tookMs} ms, wait-ssh ${b.waitedMs} ms`);
+  });
+
   it('fails fast on a kernel panic, with the panic on screen in the error', {timeout: 60_000}, async () => {
     // No /nonexistent in the initramfs: the kernel falls back to mounting a root= it was not
     // given and panics; panic=0 keeps the panic on screen instead of rebooting.

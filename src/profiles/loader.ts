@@ -1,53 +1,18 @@
 /**
- * Loads a profile.yaml: every problem is reported with file:line:col and the field path,
- * all at once, so a user fixes a profile in one pass.
+ * Loads a profile: a vmbench profile.yaml today, through its front end (yaml-profile.ts), into
+ * the one checker (check-profile.ts). Every problem is reported with file:line:col and the
+ * field path, all at once, so a user fixes a profile in one pass.
  */
-import {readFileSync, existsSync, statSync} from 'node:fs';
+import {existsSync, readFileSync, statSync} from 'node:fs';
 import path from 'node:path';
-import {isMap, LineCounter, parseDocument} from 'yaml';
-import {parseDuration} from '../util/duration.js';
-import {closest} from '../util/suggest.js';
-import {renderTemplate, TemplateError} from './template.js';
-import {hostAptMirror, type AptSource, type MirrorPart} from './host-apt.js';
-import {BootCommandError, locateInParts, parseBootCommand} from '../vnc/boot-command.js';
-import {BUILD_FIELDS, PROFILE_DEFAULTS, PROFILE_FIELDS, PROVISIONER_TYPES, type FieldSpec, type Profile, type Provisioner} from './schema.js';
+import {checkProfile, type CheckOptions} from './check-profile.js';
+import type {Profile} from './schema.js';
+import {yamlDocument} from './yaml-profile.js';
 
-export interface ProfileIssue {
-  file: string;
-  line: number;
-  col: number;
-  field: string;
-  message: string;
-}
+export {ProfileError, type ProfileIssue} from './document.js';
+export {validateBootCommand} from './boot-check.js';
 
-export class ProfileError extends Error {
-  constructor(readonly issues: ProfileIssue[]) {
-    // In file order, as an editor would walk them.
-    issues.sort((a, b) => a.line - b.line || a.col - b.col);
-    super(issues.map((i) => `${i.file}:${i.line}:${i.col}: ${i.field ? `${i.field}: ` : ''}${i.message}`).join('\n'));
-    this.name = 'ProfileError';
-  }
-}
-
-export interface LoadOptions {
-  /** --var name=value overrides; each must name a declared variable. */
-  vars?: Record<string, string>;
-  env?: Record<string, string | undefined>;
-  /**
-   * Defaults that replace PROFILE_DEFAULTS for fields the profile does not set (the user's
-   * settings: memory, cpus, port ranges). The profile's own values always win.
-   */
-  defaults?: Partial<Profile>;
-  /** The host's apt sources for `{{ host_apt_mirror }}` (tests); default: read /etc/apt. */
-  aptSources?: readonly AptSource[];
-}
-
-const MIRROR_PARTS: readonly MirrorPart[] = ['url', 'hostname', 'directory', 'protocol'];
-function mirrorPart(part: string | undefined): MirrorPart {
-  if (part === undefined) return 'url';
-  if ((MIRROR_PARTS as readonly string[]).includes(part)) return part as MirrorPart;
-  throw new Error(`host_apt_mirror: unknown part "${part}" (one of ${MIRROR_PARTS.join(', ')})`);
-}
+export type LoadOptions = CheckOptions;
 
 export interface LoadedProfile {
   profile: Profile;
@@ -55,9 +20,6 @@ export interface LoadedProfile {
   dir: string;
   file: string;
 }
-
-type PathKey = string | number;
-const fieldName = (p: PathKey[]): string => p.map((k, i) => (typeof k === 'number' ? `[${k}]` : i ? `.${k}` : k)).join('');
 
 /** Find `profile.yaml` for a path that is the file itself or its directory. */
 export function profileFile(fileOrDir: string): string {
@@ -78,252 +40,7 @@ export function loadProfile(fileOrDir: string, opts: LoadOptions = {}): LoadedPr
   return {profile: parseProfile(text, file, path.basename(dir), opts), dir, file};
 }
 
-/** Parse and validate profile text; `file` is only used in messages. */
+/** Parse and check profile YAML text; `file` is only used in messages. */
 export function parseProfile(text: string, file: string, defaultName: string, opts: LoadOptions = {}): Profile {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, {lineCounter: lc, prettyErrors: false, uniqueKeys: true});
-  const issues: ProfileIssue[] = [];
-  const at = (offset: number | undefined, field: string, message: string): void => {
-    const {line, col} = offset === undefined ? {line: 1, col: 1} : lc.linePos(offset);
-    issues.push({file, line, col, field, message});
-  };
-  const nodeOffset = (p: PathKey[], key = false): number | undefined => {
-    const parent = p.length > 1 ? doc.getIn(p.slice(0, -1), true) : doc.contents;
-    if (key && isMap(parent)) {
-      const pair = parent.items.find((it) => (it.key as {value?: unknown} | null)?.value === p[p.length - 1]);
-      const k = pair?.key as {range?: [number, number, number]} | undefined;
-      if (k?.range) return k.range[0];
-    }
-    const n = doc.getIn(p, true) as {range?: [number, number, number]} | undefined;
-    return n?.range?.[0];
-  };
-  for (const e of doc.errors) at(e.pos[0], '', e.message.split('\n')[0] ?? e.message);
-  if (issues.length) throw new ProfileError(issues);
-  const root: unknown = doc.toJS();
-  if (!root || typeof root !== 'object' || Array.isArray(root)) {
-    throw new ProfileError([{file, line: 1, col: 1, field: '', message: 'a profile must be a YAML mapping of Packer-style options'}]);
-  }
-  const raw = root as Record<string, unknown>;
-
-  // Variables first: every other string may use them.
-  const variables: Record<string, string> = {};
-  const declared = raw.variables;
-  if (declared !== undefined && (typeof declared !== 'object' || declared === null || Array.isArray(declared))) {
-    at(nodeOffset(['variables']), 'variables', 'must be a mapping of name: default value');
-  } else if (declared) {
-    for (const [k, v] of Object.entries(declared)) {
-      if (v !== null && typeof v === 'object') at(nodeOffset(['variables', k]), `variables.${k}`, 'must be a string, number or boolean');
-      else variables[k] = v === null ? '' : String(v);
-    }
-  }
-  const env = opts.env ?? process.env;
-  const overridden = new Set<string>();
-  for (const [k, v] of Object.entries(opts.vars ?? {})) {
-    if (!(k in variables)) {
-      at(nodeOffset(['variables'], true), 'variables', `--var ${k}: the profile declares no variable "${k}" (declared: ${Object.keys(variables).join(', ') || 'none'})`);
-    } else {
-      variables[k] = v;
-      overridden.add(k);
-    }
-  }
-  // Defaults may use env and vmbench's functions (as Packer's may use env); a --var value is taken as it is.
-  const funcs = {host_apt_mirror: (part?: string) => hostAptMirror(mirrorPart(part), opts.aptSources)};
-  for (const k of Object.keys(variables)) {
-    if (overridden.has(k) || !variables[k]!.includes('{{')) continue;
-    try {
-      variables[k] = renderTemplate(variables[k]!, {fields: {}, env, funcs});
-    } catch (err) {
-      at(nodeOffset(['variables', k]), `variables.${k}`, err instanceof TemplateError ? err.message : String(err as Error));
-    }
-  }
-  /** Render user/env now; build-time fields stay as written for their own step to fill in. */
-  const render = (s: string, p: PathKey[], fields: readonly string[] = [...BUILD_FIELDS.boot, ...BUILD_FIELDS.execute]): string => {
-    try {
-      return renderTemplate(s, {fields: Object.fromEntries(fields.map((f) => [f, `{{ .${f} }}`])), user: variables, env});
-    } catch (err) {
-      at(nodeOffset(p), fieldName(p), err instanceof TemplateError ? err.message : String(err as Error));
-      return s;
-    }
-  };
-
-  const out: Record<string, unknown> = {};
-  const checkFields = (obj: Record<string, unknown>, specs: Record<string, FieldSpec>, base: PathKey[], target: Record<string, unknown>): void => {
-    for (const [key, value] of Object.entries(obj)) {
-      const p = [...base, key];
-      const spec = specs[key];
-      if (!spec) {
-        const near = closest(key, Object.keys(specs));
-        at(nodeOffset(p, true), fieldName(p), `unknown field${near ? ` (did you mean "${near}"?)` : ''}`);
-        continue;
-      }
-      if (key === 'variables' || key === 'provisioners') continue;
-      const v = convert(value, spec, p);
-      if (v !== undefined) target[key] = v;
-    }
-  };
-  const convert = (value: unknown, spec: FieldSpec, p: PathKey[]): unknown => {
-    const bad = (msg: string): undefined => (at(nodeOffset(p), fieldName(p), msg), undefined);
-    switch (spec.kind) {
-      case 'string': {
-        if (typeof value !== 'string' && typeof value !== 'number') return bad(`expected a string, got ${describe(value)}`);
-        const s = render(String(value), p);
-        if (spec.oneOf && !spec.oneOf.includes(s)) return bad(`"${s}" is not one of: ${spec.oneOf.join(', ')}`);
-        return s;
-      }
-      case 'int': {
-        const n = typeof value === 'string' && /^\d+$/.test(render(value, p)) ? Number(render(value, p)) : value;
-        if (typeof n !== 'number' || !Number.isInteger(n)) return bad(`expected a whole number, got ${describe(value)}`);
-        if (spec.min !== undefined && n < spec.min) return bad(`must be at least ${spec.min}`);
-        if (spec.max !== undefined && n > spec.max) return bad(`must be at most ${spec.max}`);
-        return n;
-      }
-      case 'regex': {
-        if (typeof value !== 'string') return bad(`expected a regular expression as a string, got ${describe(value)}`);
-        try {
-          new RegExp(value);
-        } catch (err) {
-          return bad(`not a valid regular expression: ${(err as Error).message}`);
-        }
-        return value;
-      }
-      case 'bool':
-        return typeof value === 'boolean' ? value : bad(`expected true or false, got ${describe(value)}`);
-      case 'duration': {
-        if (typeof value !== 'string') return bad(`expected a duration string like "5s" or "2m30s", got ${describe(value)}`);
-        try {
-          return parseDuration(render(value, p));
-        } catch (err) {
-          return bad((err as Error).message);
-        }
-      }
-      case 'size-mib': {
-        if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
-        const m = typeof value === 'string' ? /^(\d+)\s*([MGT])i?B?$/i.exec(render(value, p).trim()) : null;
-        if (!m) return bad(`expected MiB as a number or a size like "2G", got ${describe(value)}`);
-        return Number(m[1]) * ({M: 1, G: 1024, T: 1024 * 1024} as Record<string, number>)[m[2]!.toUpperCase()]!;
-      }
-      case 'string[]': {
-        const list = typeof value === 'string' ? [value] : value;
-        if (!Array.isArray(list)) return bad(`expected a list of strings, got ${describe(value)}`);
-        return list.map((item, i) => {
-          if (typeof item !== 'string' && typeof item !== 'number') return (bad(`[${i}] expected a string, got ${describe(item)}`), '');
-          return render(String(item), [...p, i]);
-        });
-      }
-      case 'int[]': {
-        if (!Array.isArray(value) || !value.every((n) => Number.isInteger(n))) return bad(`expected a list of whole numbers, got ${describe(value)}`);
-        return value;
-      }
-      case 'string[][]': {
-        if (!Array.isArray(value) || !value.every((a) => Array.isArray(a) && a.every((s) => typeof s === 'string' || typeof s === 'number'))) {
-          return bad('expected a list of lists of strings, e.g. [["-device", "virtio-rng-pci"]]');
-        }
-        return (value as unknown[][]).map((a, i) => a.map((s, j) => render(String(s), [...p, i, j])));
-      }
-      case 'map':
-        return value;
-    }
-  };
-  checkFields(raw, PROFILE_FIELDS, [], out);
-
-  // Provisioners: a list of typed mappings, each checked against its type's field table.
-  const provisioners: Provisioner[] = [];
-  if (raw.provisioners !== undefined) {
-    if (!Array.isArray(raw.provisioners)) at(nodeOffset(['provisioners']), 'provisioners', 'expected a list of provisioners');
-    else {
-      raw.provisioners.forEach((item, i) => {
-        const p: PathKey[] = ['provisioners', i];
-        if (!item || typeof item !== 'object' || Array.isArray(item)) return at(nodeOffset(p), fieldName(p), 'expected a mapping with a type');
-        const obj = item as Record<string, unknown>;
-        const kind = PROVISIONER_TYPES[obj.type as string];
-        if (typeof obj.type !== 'string' || !kind) {
-          return at(nodeOffset([...p, 'type']) ?? nodeOffset(p), fieldName([...p, 'type']), `unsupported provisioner type ${describe(obj.type)} (supported: ${Object.keys(PROVISIONER_TYPES).join(', ')})`);
-        }
-        const t: Record<string, unknown> = {};
-        checkFields(obj, kind.fields, p, t);
-        const {line, col} = lc.linePos(nodeOffset(p) ?? 0);
-        const built = kind.build(t, `${file}:${line}:${col}`);
-        if (typeof built === 'string') at(nodeOffset(p), fieldName(p), built);
-        else provisioners.push(built);
-      });
-    }
-  }
-
-  const profile = {
-    ...PROFILE_DEFAULTS,
-    ...opts.defaults,
-    name: defaultName,
-    iso_urls: [] as string[],
-    boot_command: [] as string[],
-    boot_steps: [] as Profile['boot_steps'],
-    qemuargs: [] as string[][],
-    ...out,
-    variables,
-    provisioners,
-  } as Profile & {iso_url?: string; ssh_wait_timeout?: number; headless?: boolean};
-  const rawSteps = (out.boot_steps as string[][] | undefined) ?? [];
-  rawSteps.forEach((pair, i) => {
-    if (pair.length < 1 || pair.length > 2) at(nodeOffset(['boot_steps', i]), `boot_steps[${i}]`, 'expected [command] or [command, description]');
-  });
-  profile.boot_steps = rawSteps.map((pair, i) => ({command: pair[0] ?? '', description: pair[1] ?? `boot step ${i + 1}`}));
-  if (profile.boot_steps.length && profile.boot_command.length) at(nodeOffset(['boot_steps'], true), 'boot_steps', 'use either boot_command or boot_steps, not both');
-  if (profile.iso_url) profile.iso_urls = [profile.iso_url, ...profile.iso_urls];
-  if (profile.ssh_wait_timeout !== undefined && out.ssh_timeout === undefined) profile.ssh_timeout = profile.ssh_wait_timeout;
-  delete profile.iso_url;
-  delete profile.ssh_wait_timeout;
-  delete profile.headless;
-  profile.output_directory ??= `output-${profile.name}`;
-  profile.vm_name ??= `${profile.name}.${profile.format}`;
-
-  const need = (cond: boolean, field: string, message: string): void => {
-    if (!cond) at(nodeOffset([field]) ?? 0, field, message);
-  };
-  need(profile.iso_urls.length > 0 || !!profile.iso_build, 'iso_url', 'missing: set iso_url (or iso_urls, or iso_build)');
-  need(typeof profile.ssh_username === 'string' && profile.ssh_username.length > 0, 'ssh_username', 'missing: the user vmbench logs in as');
-  need(profile.http_port_min <= profile.http_port_max, 'http_port_min', 'must not be above http_port_max');
-  need(profile.ssh_host_port_min <= profile.ssh_host_port_max, 'ssh_host_port_min', 'must not be above ssh_host_port_max');
-  need(profile.vnc_port_min <= profile.vnc_port_max, 'vnc_port_min', 'must not be above vnc_port_max');
-  const reportAt = (p: PathKey[]) => (column: number, message: string) => {
-    const off = nodeOffset(p);
-    // Point at the column inside the string when the scalar sits on one line after its quote.
-    const quoted = off !== undefined && (text[off] === '"' || text[off] === "'") ? 1 : 0;
-    at(off === undefined ? undefined : off + quoted + column, fieldName(p), message);
-  };
-  validateBootCommand(profile.boot_command, (index, column, message) => reportAt(['boot_command', index])(column, message));
-  profile.boot_steps.forEach((s, i) => validateBootCommand([s.command], (_, column, message) => reportAt(['boot_steps', i, 0])(column, message)));
-  if (issues.length) throw new ProfileError(issues);
-  return profile;
+  return checkProfile(yamlDocument(text, file, defaultName), opts);
 }
-
-/**
- * Check the boot command as it will be typed (Packer joins the elements, then parses), with
- * placeholder build values; an error names the element and the 0-based column inside it.
- */
-export function validateBootCommand(parts: string[], report: (index: number, column: number, message: string) => void): void {
-  const sample: Record<string, string> = {HTTPIP: '10.0.2.2', HTTPPort: '8000', Name: 'vm', SSHPublicKey: 'ssh-ed25519 AAAA'};
-  const rendered: string[] = [];
-  parts.forEach((part, i) => {
-    try {
-      rendered.push(renderTemplate(part, {fields: sample}));
-    } catch (err) {
-      report(i, err instanceof TemplateError ? err.offset : 0, (err as Error).message);
-      rendered.push('');
-    }
-  });
-  try {
-    parseBootCommand(rendered.join(''));
-  } catch (err) {
-    if (!(err instanceof BootCommandError)) throw err;
-    // Columns are exact unless a template earlier in the same element changed its length.
-    const {index, column} = locateInParts(rendered, err.offset);
-    report(index, column - 1, err.message);
-  }
-}
-
-function describe(v: unknown): string {
-  if (v === null || v === undefined) return 'nothing';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  return `${typeof v} ${JSON.stringify(v)}`;
-}
-

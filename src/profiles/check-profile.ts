@@ -8,7 +8,9 @@ import {parseDuration} from '../util/duration.js';
 import {closest} from '../util/suggest.js';
 import {fieldName, ProfileError, type PathKey, type ProfileDocument, type ProfileIssue, type SourcePos} from './document.js';
 import {hostAptMirror, type AptSource, type MirrorPart} from './host-apt.js';
-import {BUILD_FIELDS, PROFILE_DEFAULTS, PROFILE_FIELDS, PROVISIONER_TYPES, type FieldSpec, type Profile, type Provisioner} from './schema.js';
+import {POST_PROCESSOR_TYPES, type PostProcessor} from './post-processor-schema.js';
+import {PROVISIONER_TYPES, type Provisioner} from './provisioner-schema.js';
+import {BUILD_FIELDS, PROFILE_DEFAULTS, PROFILE_FIELDS, type FieldSpec, type Profile} from './schema.js';
 import {renderTemplate, TemplateError} from './template.js';
 import {validateBootCommand} from './boot-check.js';
 
@@ -23,6 +25,11 @@ export interface CheckOptions {
   defaults?: Partial<Profile>;
   /** The host's apt sources for `{{ host_apt_mirror }}` (tests); default: read /etc/apt. */
   aptSources?: readonly AptSource[];
+  /**
+   * Where warnings go: problems that do not stop the build from running as intended (a Packer
+   * field vmbench accepts but does not need). Errors are thrown; warnings are only collected.
+   */
+  warnings?: ProfileIssue[];
 }
 
 const MIRROR_PARTS: readonly MirrorPart[] = ['url', 'hostname', 'directory', 'protocol'];
@@ -43,6 +50,7 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
     issues.push({file: pos?.file ?? file, line: pos?.line ?? 1, col: pos?.col ?? 1, field, message});
   };
   const locate = (p: PathKey[], key = false): SourcePos | undefined => doc.position(p, {key});
+  for (const w of doc.warnings ?? []) opts.warnings?.push(w);
 
 
   // Variables first: every other string may use them.
@@ -96,7 +104,7 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
         at(locate(p, true), fieldName(p), `unknown field${near ? ` (did you mean "${near}"?)` : ''}`);
         continue;
       }
-      if (key === 'variables' || key === 'provisioners') continue;
+      if (key === 'variables' || key === 'provisioners' || key === 'post_processors') continue;
       const v = convert(value, spec, p);
       if (v !== undefined) target[key] = v;
     }
@@ -166,28 +174,32 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
   };
   checkFields(raw, PROFILE_FIELDS, [], out);
 
-  // Provisioners: a list of typed mappings, each checked against its type's field table.
-  const provisioners: Provisioner[] = [];
-  if (raw.provisioners !== undefined) {
-    if (!Array.isArray(raw.provisioners)) at(locate(['provisioners']), 'provisioners', 'expected a list of provisioners');
-    else {
-      raw.provisioners.forEach((item, i) => {
-        const p: PathKey[] = ['provisioners', i];
-        if (!item || typeof item !== 'object' || Array.isArray(item)) return at(locate(p), fieldName(p), 'expected a mapping with a type');
-        const obj = item as Record<string, unknown>;
-        const kind = PROVISIONER_TYPES[obj.type as string];
-        if (typeof obj.type !== 'string' || !kind) {
-          return at(locate([...p, 'type']) ?? locate(p), fieldName([...p, 'type']), `unsupported provisioner type ${describe(obj.type)} (supported: ${Object.keys(PROVISIONER_TYPES).join(', ')})`);
-        }
-        const t: Record<string, unknown> = {};
-        checkFields(obj, kind.fields, p, t);
-        const pos = locate(p);
-        const built = kind.build(t, `${pos?.file ?? file}:${pos?.line ?? 1}:${pos?.col ?? 1}`);
-        if (typeof built === 'string') at(locate(p), fieldName(p), built);
-        else provisioners.push(built);
-      });
-    }
-  }
+  // Provisioners and post-processors: lists of typed mappings, each checked against its type's table.
+  const typedList = <T>(key: string, what: string, types: Record<string, {fields: Record<string, FieldSpec>; build(f: Record<string, unknown>, source: string): T | string}>): T[] => {
+    const out: T[] = [];
+    const list = raw[key];
+    if (list === undefined) return out;
+    if (!Array.isArray(list)) return (at(locate([key]), key, `expected a list of ${what}s`), out);
+    list.forEach((item, i) => {
+      const p: PathKey[] = [key, i];
+      if (!item || typeof item !== 'object' || Array.isArray(item)) return at(locate(p), fieldName(p), 'expected a mapping with a type');
+      const obj = item as Record<string, unknown>;
+      const kind = typeof obj.type === 'string' && Object.hasOwn(types, obj.type) ? types[obj.type] : undefined;
+      if (!kind) {
+        const known = Object.keys(types);
+        return at(locate([...p, 'type']) ?? locate(p), fieldName([...p, 'type']), `unsupported ${what} type ${describe(obj.type)} (supported: ${known.join(', ') || 'none yet'})`);
+      }
+      const t: Record<string, unknown> = {};
+      checkFields(obj, kind.fields, p, t);
+      const pos = locate(p);
+      const built = kind.build(t, `${pos?.file ?? file}:${pos?.line ?? 1}:${pos?.col ?? 1}`);
+      if (typeof built === 'string') at(locate(p), fieldName(p), built);
+      else out.push(built);
+    });
+    return out;
+  };
+  const provisioners = typedList<Provisioner>('provisioners', 'provisioner', PROVISIONER_TYPES);
+  const post_processors = typedList<PostProcessor>('post_processors', 'post-processor', POST_PROCESSOR_TYPES);
 
   const profile = {
     ...PROFILE_DEFAULTS,
@@ -200,6 +212,7 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
     ...out,
     variables,
     provisioners,
+    post_processors,
   } as Profile & {iso_url?: string; ssh_wait_timeout?: number; headless?: boolean};
   const rawSteps = (out.boot_steps as string[][] | undefined) ?? [];
   rawSteps.forEach((pair, i) => {

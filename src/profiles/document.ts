@@ -31,6 +31,8 @@ export interface ProfileDocument {
   position(path: readonly PathKey[], opts?: {key?: boolean}): SourcePos | undefined;
   /** Whether the string at `path` is written with an opening quote (so a column inside it is one further). */
   quoted?(path: readonly PathKey[]): boolean;
+  /** What the front end accepted but will not use, or translated: reported, never silently dropped. */
+  warnings?: ProfileIssue[];
 }
 
 export interface ProfileIssue {

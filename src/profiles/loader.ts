@@ -1,24 +1,58 @@
 /**
- * Loads a profile: a vmbench profile.yaml today, through its front end (yaml-profile.ts), into
- * the one checker (check-profile.ts). Every problem is reported with file:line:col and the
- * field path, all at once, so a user fixes a profile in one pass.
+ * Loads what a user points vmbench at — a vmbench profile (profile.yaml or its folder), a Packer
+ * JSON template, a Packer HCL2 file or folder of *.pkr.hcl — through the matching front end into
+ * the one checker (check-profile.ts), which gives the engine the same checked Profile whatever
+ * the format. Every problem is reported with file:line:col and the field path, all at once, so
+ * a user fixes a profile in one pass; what vmbench accepts but does not use comes back as
+ * warnings, never silently dropped.
  */
-import {existsSync, readFileSync, statSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {checkProfile, type CheckOptions} from './check-profile.js';
+import {ProfileError, type ProfileDocument, type ProfileIssue} from './document.js';
+import {packerHclDocuments} from './packer-hcl.js';
+import {packerJsonDocuments} from './packer-json.js';
 import type {Profile} from './schema.js';
 import {yamlDocument} from './yaml-profile.js';
 
 export {ProfileError, type ProfileIssue} from './document.js';
 export {validateBootCommand} from './boot-check.js';
 
-export type LoadOptions = CheckOptions;
+/** Packer's build selection, in its own words (`-only`, `-except`): builder names or types. */
+export interface TemplateSelection {
+  only?: string[];
+  except?: string[];
+  /** Variable files (`-var-file`), in order; later ones win. */
+  varFiles?: string[];
+}
+
+export type LoadOptions = CheckOptions & TemplateSelection;
+
+export type ProfileFormat = 'vmbench' | 'packer-json' | 'packer-hcl2';
 
 export interface LoadedProfile {
   profile: Profile;
   /** Directory of the profile; relative paths inside it resolve against this. */
   dir: string;
   file: string;
+  format?: ProfileFormat;
+  /** What loads but is not used (or was translated): for `validate` and the picker. */
+  warnings?: ProfileIssue[];
+}
+
+/** A front end: the documents (one per build) a file or folder holds. */
+export type FrontEnd = (fileOrDir: string, opts: LoadOptions) => {format: ProfileFormat; documents: ProfileDocument[]; dir: string};
+
+/** Which front end reads `fileOrDir`, by its name and contents. */
+export function formatOf(fileOrDir: string): ProfileFormat {
+  if (existsSync(fileOrDir) && statSync(fileOrDir).isDirectory()) {
+    if (['profile.yaml', 'profile.yml'].some((n) => existsSync(path.join(fileOrDir, n)))) return 'vmbench';
+    if (readdirSync(fileOrDir).some((n) => n.endsWith('.pkr.hcl') || n.endsWith('.pkr.json'))) return 'packer-hcl2';
+    throw new Error(`${fileOrDir}: no profile.yaml and no *.pkr.hcl template in this directory`);
+  }
+  if (fileOrDir.endsWith('.pkr.hcl') || fileOrDir.endsWith('.pkr.json')) return 'packer-hcl2';
+  if (fileOrDir.endsWith('.json')) return 'packer-json';
+  return 'vmbench';
 }
 
 /** Find `profile.yaml` for a path that is the file itself or its directory. */
@@ -33,11 +67,39 @@ export function profileFile(fileOrDir: string): string {
   return fileOrDir;
 }
 
-export function loadProfile(fileOrDir: string, opts: LoadOptions = {}): LoadedProfile {
+const yamlFrontEnd: FrontEnd = (fileOrDir) => {
   const file = profileFile(fileOrDir);
-  const text = readFileSync(file, 'utf8');
   const dir = path.dirname(path.resolve(file));
-  return {profile: parseProfile(text, file, path.basename(dir), opts), dir, file};
+  return {format: 'vmbench', dir, documents: [yamlDocument(readFileSync(file, 'utf8'), file, path.basename(dir))]};
+};
+
+const FRONT_ENDS: Record<ProfileFormat, FrontEnd> = {'vmbench': yamlFrontEnd, 'packer-json': packerJsonDocuments, 'packer-hcl2': packerHclDocuments};
+
+/** Every build a profile or template defines (after -only/-except), each checked. */
+export function loadProfiles(fileOrDir: string, opts: LoadOptions = {}): LoadedProfile[] {
+  const format = formatOf(fileOrDir);
+  const {documents, dir} = FRONT_ENDS[format](fileOrDir, opts);
+  const errors: ProfileIssue[] = [];
+  const loaded: LoadedProfile[] = [];
+  for (const doc of documents) {
+    const warnings: ProfileIssue[] = [];
+    try {
+      loaded.push({profile: checkProfile(doc, {...opts, warnings}), dir, file: doc.file, format, warnings});
+    } catch (err) {
+      if (!(err instanceof ProfileError)) throw err;
+      errors.push(...err.issues);
+    }
+  }
+  if (errors.length) throw new ProfileError(errors);
+  return loaded;
+}
+
+/** The one build a profile or template defines; a template with several must be narrowed with -only. */
+export function loadProfile(fileOrDir: string, opts: LoadOptions = {}): LoadedProfile {
+  const all = loadProfiles(fileOrDir, opts);
+  if (all.length === 1) return all[0]!;
+  const names = all.map((l) => l.profile.name).join(', ');
+  throw new Error(all.length ? `${fileOrDir} defines ${all.length} builds (${names}): pick one with -only=NAME` : `${fileOrDir}: no qemu build left to run (after -only/-except)`);
 }
 
 /** Parse and check profile YAML text; `file` is only used in messages. */

@@ -31,6 +31,7 @@ describe('parseProfile', () => {
       ssh_timeout: 300_000,
       shutdown_timeout: 300_000,
       provisioners: [],
+      post_processors: [],
     });
   });
 

@@ -2,7 +2,7 @@
 import {loadSettings, profileDefaults} from '../settings/index.js';
 import {loadProfile, ProfileError} from '../profiles/loader.js';
 import type {CliValues} from './main.js';
-import {listProfileNames, resolveProfileArg} from './paths.js';
+import {listProfileNames, resolveProfileArg} from '../session/paths.js';
 
 export function parseVars(list: string[] = []): Record<string, string> {
   const vars: Record<string, string> = {};

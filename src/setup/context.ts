@@ -1,6 +1,6 @@
 /** The real CheckContext: this host's commands, disks, KVM probe and profiles. */
 import path from 'node:path';
-import {listProfileNames, resolveProfileArg} from '../cli/paths.js';
+import {listProfileNames, resolveProfileArg} from '../session/paths.js';
 import {loadProfile} from '../profiles/loader.js';
 import {probeAccelerator} from '../qemu/accel.js';
 import {defaultCacheDir, type Settings} from '../settings/schema.js';

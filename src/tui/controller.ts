@@ -21,7 +21,7 @@ import type {ErrorDecision, ErrorPolicy, GateDecision, GatePhase} from '../engin
 import {liveFrames, readScreen} from '../engine/screen.js';
 import {StepError, type CheckpointKind} from '../engine/step.js';
 import type {LoadedProfile} from '../profiles/loader.js';
-import {BuildSession, type SessionRequest} from '../cli/build-session.js';
+import {BuildSession, type SessionRequest} from '../session/build-session.js';
 import {appendPreseedLine} from './preseed-file.js';
 import type {BuildController, ControlEvent, UiCommand, WorkbenchEvent} from './types.js';
 

@@ -10,7 +10,7 @@
 import {closeSync, existsSync, openSync, readdirSync, readSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {loadProfile, ProfileError} from '../profiles/loader.js';
-import {BUILTIN_PROFILES, profileSearchDirs, stateDir, userProfilesDir} from '../cli/paths.js';
+import {BUILTIN_PROFILES, profileSearchDirs, stateDir, userProfilesDir} from '../session/paths.js';
 
 /** The newest build of a profile, as its events.jsonl tells it. */
 export interface LastBuild {

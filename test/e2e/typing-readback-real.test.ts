@@ -13,7 +13,7 @@
 import {rmSync} from 'node:fs';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {BuildSession} from '../../src/cli/build-session.js';
+import {BuildSession} from '../../src/session/build-session.js';
 import type {BuildEvent} from '../../src/engine/events.js';
 import {StepError} from '../../src/engine/step.js';
 import {describeMismatch} from '../../src/engine/typed-readback.js';

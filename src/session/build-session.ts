@@ -13,7 +13,7 @@ import {registerBuild, unregisterBuild, type BuildInfo} from '../engine/registry
 import type {BuildState} from '../engine/state.js';
 import type {LoadedProfile} from '../profiles/loader.js';
 import {cacheDir, stateDir} from './paths.js';
-import {BuildLogWriter} from './reporters.js';
+import {BuildLogWriter} from './build-log.js';
 
 export interface SessionRequest {
   loaded: LoadedProfile;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
-/** The package root (dist/cli/ or src/cli/ → ../..). */
+/** The package root (dist/session/ or src/session/ → ../..). */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUILTIN_PROFILES = path.join(PACKAGE_ROOT, 'profiles');
 

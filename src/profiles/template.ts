@@ -1,12 +1,24 @@
 /**
- * The small subset of Go's text/template that Packer templates use in boot commands and
- * other strings: `{{ .HTTPIP }}` (any `.Field`), `{{ user `name` }}`, `{{ env `NAME` }}`,
- * string literals, comments, and the `{{-` / `-}}` whitespace-trim markers. Pure.
+ * The part of Go's text/template that Packer templates use, in boot commands and every other
+ * string: `{{ .HTTPIP }}` (any `.Field`), `{{ user `name` }}`, `{{ env `NAME` }}`, Packer's
+ * functions (timestamp, isotime, uuid, template_dir, pwd, build_name, build_type, split,
+ * replace, replace_all, lower, upper) and Go's urlquery, called with arguments, parentheses and
+ * pipes (`{{ user "x" | lower }}`), string/number/bool literals, comments, and the `{{-` / `-}}`
+ * whitespace-trim markers. Pure (but for the clock, uuid and pwd).
  *
- * Anything richer (pipelines, if/range, Packer's timestamp/uuid/…) is an error naming what is
- * not supported, rather than a silent wrong render: a boot command that types the wrong URL
- * fails far from its cause.
+ * Anything richer (if/range, $variables, Vault…) is an error naming what is not supported,
+ * rather than a silent wrong render: a boot command that types the wrong URL fails far from its
+ * cause.
+ *
+ * Fields known only when the build runs (`.HTTPPort`) can be deferred: the action is kept, with
+ * what could be computed now written in as literals, for the build step to render with
+ * {@link renderBuildFields}.
  */
+import {parseSegments, TemplateError, walk, type Expr} from './template-parse.js';
+import {arityProblem, PACKER_TEMPLATE_FUNCS, typeProblem, UNSUPPORTED_PACKER_FUNCS, type PackerContext, type Value} from './template-funcs.js';
+
+export {TemplateError} from './template-parse.js';
+export type {PackerContext} from './template-funcs.js';
 
 /** Values a template can read. */
 export interface TemplateData {
@@ -16,260 +28,189 @@ export interface TemplateData {
   user?: Record<string, string>;
   /** Environment for `{{ env `NAME` }}`; pass `process.env` to read the real one. */
   env?: Record<string, string | undefined>;
+  /** false: `env` is an error here (Packer allows it only in variables' defaults). Default: allowed. */
+  allowEnv?: boolean;
   /**
    * vmbench's own functions for this render, by name: `{{ name }}` or `{{ name `arg` }}`
    * (e.g. host_apt_mirror in a variable's default). A function that throws fails the render.
    */
   funcs?: Record<string, (arg?: string) => string>;
-}
-
-/** A template that cannot be rendered; `offset`/`length` locate the culprit in the source. */
-export class TemplateError extends Error {
-  readonly offset: number;
-  readonly length: number;
-
-  constructor(message: string, offset: number, length: number) {
-    super(message);
-    this.name = 'TemplateError';
-    this.offset = offset;
-    this.length = length;
-  }
-}
-
-/** A parsed `{{ … }}` action; `at`/`len` locate the part an error should point to. */
-type Action =
-  | {kind: 'field'; name: string; at: number; len: number}
-  | {kind: 'user' | 'env'; name: string; at: number; len: number}
-  | {kind: 'call'; name: string; arg?: string; at: number; len: number}
-  | {kind: 'string'; value: string}
-  | {kind: 'comment'};
-
-type Segment = {kind: 'text'; text: string} | {kind: 'action'; action: Action};
-
-type Token =
-  | {kind: 'field' | 'ident' | 'other'; text: string; at: number}
-  | {kind: 'string'; text: string; value: string; at: number};
-
-/** Go's trim markers only eat ASCII space, tab, CR and LF. */
-const SPACE = /[ \t\r\n]/;
-const LEADING_SPACE = /^[ \t\r\n]+/;
-const TRAILING_SPACE = /[ \t\r\n]+$/;
-/** ` -}}`: whitespace, dash, close — the right trim marker (sticky: tested at one index). */
-const RIGHT_TRIM = /[ \t\r\n]+-}}/y;
-
-/** Packer template functions we recognise, to say "not supported" rather than "unknown". */
-const PACKER_FUNCS = new Set([
-  'build_name', 'build_type', 'isotime', 'strftime', 'pwd', 'split', 'template_dir', 'timestamp',
-  'uuid', 'packer_version', 'consul_key', 'vault', 'sed', 'build', 'aws_secretsmanager',
-  'aws_secretsmanager_raw', 'replace', 'replace_all', 'upper', 'lower',
-  'if', 'else', 'end', 'range', 'with', 'define', 'template', 'block', 'printf', 'print', 'len', 'index',
-]);
-
-/**
- * Render `src` with `data`. Text outside `{{ }}` passes through unchanged, including a lone
- * `{` or `}}`. An `env` variable that is not set renders as "" (as Packer's env does).
- *
- * @throws TemplateError for an unclosed `{{`, an unsupported expression, an unknown `.Field`
- *   or an undefined user variable (the message lists the known ones).
- */
-export function renderTemplate(src: string, data: TemplateData): string {
-  let out = '';
-  for (const seg of parseSegments(src)) {
-    if (seg.kind === 'text') {
-      out += seg.text;
-      continue;
-    }
-    const a = seg.action;
-    switch (a.kind) {
-      case 'field': {
-        const value = Object.hasOwn(data.fields, a.name) ? data.fields[a.name] : undefined;
-        if (value === undefined) throw unknownName('field', `.${a.name}`, Object.keys(data.fields).map((k) => `.${k}`), a);
-        out += value;
-        break;
-      }
-      case 'user': {
-        const user = data.user ?? {};
-        const value = Object.hasOwn(user, a.name) ? user[a.name] : undefined;
-        if (value === undefined) throw unknownName('user variable', a.name, Object.keys(user), a);
-        out += value;
-        break;
-      }
-      case 'env':
-        out += (data.env && Object.hasOwn(data.env, a.name) ? data.env[a.name] : undefined) ?? '';
-        break;
-      case 'string':
-        out += a.value;
-        break;
-      case 'call': {
-        const fn = data.funcs && Object.hasOwn(data.funcs, a.name) ? data.funcs[a.name] : undefined;
-        if (!fn) throw new TemplateError(`template function ${a.name} is not available here (only in variables' defaults) at offset ${a.at}`, a.at, a.len);
-        try {
-          out += fn(a.arg);
-        } catch (err) {
-          throw new TemplateError(`${(err as Error).message} (at offset ${a.at})`, a.at, a.len);
-        }
-        break;
-      }
-      case 'comment':
-        break;
-    }
-  }
-  return out;
+  /**
+   * `.Field`s only the build knows: an action using one is kept for the build to render, with
+   * everything else in it computed now. Only Packer's pure functions (lower, upper, split,
+   * replace, replace_all, urlquery) may take such a field.
+   */
+  deferFields?: readonly string[];
+  /** What Packer's functions read (build_name, template_dir, the clock); without it they say they are not available. */
+  packer?: PackerContext;
 }
 
 /** vmbench's own template functions (not Packer's): the names {@link TemplateData.funcs} may fill in. */
 export const VMBENCH_FUNCS: ReadonlySet<string> = new Set(['host_apt_mirror']);
 
+/** A computed value, or the source of an expression that waits for build-time fields. */
+type Result = {value: Value} | {deferred: string};
+
+/**
+ * Render `src` with `data`. Text outside `{{ }}` passes through unchanged, including a lone
+ * `{` or `}}`. An `env` variable that is not set renders as "" (as Packer's env does).
+ *
+ * @throws TemplateError for an unclosed `{{`, an unsupported expression, an unknown `.Field`,
+ *   an undefined user variable (the message lists the known ones) or a function that fails.
+ */
+export function renderTemplate(src: string, data: TemplateData): string {
+  let out = '';
+  for (const seg of parseSegments(src)) {
+    if (seg.kind === 'text') out += seg.text;
+    else if (seg.kind === 'action') {
+      const r = evaluate(seg.expr, data);
+      out += 'value' in r ? String(r.value) : `{{ ${r.deferred} }}`;
+    }
+  }
+  return out;
+}
+
+/**
+ * Render the build-time fields a loaded profile kept (`{{ .HTTPPort }}`, `{{ .SSHPublicKey |
+ * urlquery }}`) — what a build step calls when it knows them (qemuargs at VM start, the boot
+ * command once HTTP is up). User variables were rendered when the profile loaded.
+ */
+export function renderBuildFields(text: string, fields: Record<string, string>): string {
+  return renderTemplate(text, {fields});
+}
+
 /**
  * The fields, user variables and environment variables `src` refers to, each once, in order
  * of first use, so a profile can be validated before anything is rendered.
  *
- * @throws TemplateError for syntax errors, as {@link renderTemplate} would.
+ * @throws TemplateError for syntax errors and unsupported functions, as {@link renderTemplate} would.
  */
 export function templateReferences(src: string): {fields: string[]; user: string[]; env: string[]} {
   const refs = {fields: new Set<string>(), user: new Set<string>(), env: new Set<string>()};
   for (const seg of parseSegments(src)) {
     if (seg.kind !== 'action') continue;
-    const a = seg.action;
-    if (a.kind === 'field') refs.fields.add(a.name);
-    else if (a.kind === 'user' || a.kind === 'env') refs[a.kind].add(a.name);
+    checkCalls(seg.expr, 0);
+    for (const e of walk(seg.expr)) {
+      if (e.kind === 'field') refs.fields.add(e.name);
+      const arg = e.kind === 'call' ? e.args[0] : undefined;
+      if (e.kind === 'call' && (e.name === 'user' || e.name === 'env') && arg?.kind === 'string') refs[e.name].add(arg.value);
+    }
   }
   return {fields: [...refs.fields], user: [...refs.user], env: [...refs.env]};
+}
+
+const fail = (message: string, e: {at: number; len: number}): never => {
+  throw new TemplateError(`${message} at offset ${e.at}`, e.at, e.len);
+};
+
+/** Whether `name` is a function, and its call has as many arguments as it takes (`piped`: one more arrives through |). */
+function checkCall(e: Extract<Expr, {kind: 'call'}>, piped: number, data?: TemplateData): void {
+  const count = e.args.length + piped;
+  const nameSpan = {at: e.nameAt, len: e.name.length};
+  if (e.name === 'user' || e.name === 'env') {
+    if (count !== 1) fail(`${e.name} takes one quoted name, like {{ ${e.name} \`NAME\` }},`, e);
+    return;
+  }
+  if (VMBENCH_FUNCS.has(e.name) || (data?.funcs && Object.hasOwn(data.funcs, e.name))) {
+    if (count > 1) fail(`${e.name} takes at most one quoted argument, like {{ ${e.name} \`hostname\` }},`, e);
+    return;
+  }
+  const fn = Object.hasOwn(PACKER_TEMPLATE_FUNCS, e.name) ? PACKER_TEMPLATE_FUNCS[e.name] : undefined;
+  if (!fn) {
+    if (Object.hasOwn(UNSUPPORTED_PACKER_FUNCS, e.name)) fail(`template function ${e.name} is not supported (${UNSUPPORTED_PACKER_FUNCS[e.name]})`, nameSpan);
+    fail(`unknown template function ${e.name}`, nameSpan);
+  }
+  const problem = arityProblem(e.name, fn!, count);
+  if (problem) fail(problem, e);
+}
+
+/** Check every call in `e` (the commands after a pipe get one more argument). */
+function checkCalls(e: Expr, piped: number): void {
+  if (e.kind === 'pipe') e.cmds.forEach((c, i) => checkCalls(c, i ? 1 : 0));
+  if (e.kind !== 'call') return;
+  checkCall(e, piped);
+  for (const a of e.args) checkCalls(a, 0);
+}
+
+/** Go's quoting, for a computed value written into a kept (deferred) action. */
+const literal = (v: Value): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+const sourceOf = (r: Result, nested: boolean): string => ('value' in r ? literal(r.value) : nested && /[\s|]/.test(r.deferred) ? `(${r.deferred})` : r.deferred);
+
+function evaluate(e: Expr, data: TemplateData, piped?: Result): Result {
+  switch (e.kind) {
+    case 'string':
+    case 'number':
+    case 'bool':
+      return {value: e.value};
+    case 'field': {
+      if (Object.hasOwn(data.fields, e.name)) return {value: data.fields[e.name]!};
+      if (data.deferFields?.includes(e.name)) return {deferred: `.${e.name}`};
+      const known = [...Object.keys(data.fields), ...(data.deferFields ?? [])].map((k) => `.${k}`);
+      throw unknownName('field', `.${e.name}`, known, e);
+    }
+    case 'pipe': {
+      let prev: Result | undefined;
+      for (const cmd of e.cmds) {
+        if (prev && cmd.kind !== 'call') fail(`${cmd.kind === 'field' ? `.${cmd.name}` : 'a value'} cannot take a piped value (only a function can)`, cmd);
+        prev = evaluate(cmd, data, prev);
+      }
+      return prev!;
+    }
+    case 'call':
+      return call(e, data, piped);
+  }
+}
+
+function call(e: Extract<Expr, {kind: 'call'}>, data: TemplateData, piped?: Result): Result {
+  checkCall(e, piped ? 1 : 0, data);
+  const args = e.args.map((a) => evaluate(a, data));
+  if (piped) args.push(piped);
+  const argNodes: Array<{at: number; len: number}> = [...e.args, e];
+  const deferred = args.some((a) => 'deferred' in a);
+  if (deferred) {
+    const fn = PACKER_TEMPLATE_FUNCS[e.name];
+    if (!fn?.pure) {
+      const field = args.find((a): a is {deferred: string} => 'deferred' in a)!.deferred;
+      fail(`${e.name} cannot use ${field}: it is known only when the build runs`, e);
+    }
+    const own = `${e.name}${e.args.map((_, i) => ` ${sourceOf(args[i]!, true)}`).join('')}`;
+    return {deferred: piped ? `${sourceOf(piped, false)} | ${own}` : own};
+  }
+  const values = args.map((a) => (a as {value: Value}).value);
+  if (e.name === 'user' || e.name === 'env') {
+    const name = values[0];
+    const at = argNodes[0]!;
+    if (typeof name !== 'string') fail(`${e.name} takes a quoted name, like {{ ${e.name} \`NAME\` }},`, at);
+    if (e.name === 'env') {
+      if (data.allowEnv === false) fail('env is only allowed in the default values of variables (as in Packer); set a variable to {{ env `NAME` }} and use {{ user `variable` }} here', e);
+      return {value: (data.env && Object.hasOwn(data.env, name as string) ? data.env[name as string] : undefined) ?? ''};
+    }
+    const user = data.user ?? {};
+    const value = Object.hasOwn(user, name as string) ? user[name as string] : undefined;
+    if (value === undefined) throw unknownName('user variable', name as string, Object.keys(user), at);
+    return {value};
+  }
+  const own = data.funcs && Object.hasOwn(data.funcs, e.name) ? data.funcs[e.name] : undefined;
+  if (own || VMBENCH_FUNCS.has(e.name)) {
+    if (!own) fail(`template function ${e.name} is not available here (only in variables' defaults)`, e);
+    try {
+      return {value: own!(values[0] === undefined ? undefined : String(values[0]))};
+    } catch (err) {
+      return fail((err as Error).message, e);
+    }
+  }
+  const fn = PACKER_TEMPLATE_FUNCS[e.name]!;
+  const problem = typeProblem(e.name, fn, values);
+  if (problem) fail(problem, e);
+  try {
+    return {value: fn.run(values, data.packer ?? {})};
+  } catch (err) {
+    return fail((err as Error).message, e);
+  }
 }
 
 function unknownName(what: string, name: string, known: string[], a: {at: number; len: number}): TemplateError {
   const close = known.find((k) => k.toLowerCase() === name.toLowerCase());
   const list = known.length > 0 ? `known: ${known.join(', ')}` : `no ${what}s are defined`;
-  return new TemplateError(
-    `unknown ${what} ${name} at offset ${a.at}${close ? `; did you mean ${close}?` : ''} (${list})`,
-    a.at,
-    a.len,
-  );
-}
-
-/** Split `src` into text and actions, applying trim markers to the neighbouring text. */
-function parseSegments(src: string): Segment[] {
-  const segments: Segment[] = [];
-  let pos = 0;
-  let trimNextText = false;
-  const pushText = (text: string): void => {
-    const t = trimNextText ? text.replace(LEADING_SPACE, '') : text;
-    if (t !== '') segments.push({kind: 'text', text: t});
-  };
-  for (;;) {
-    const open = src.indexOf('{{', pos);
-    if (open < 0) break;
-    pushText(src.slice(pos, open));
-    const {action, end, trimLeft, trimRight} = parseAction(src, open);
-    if (trimLeft) {
-      // Only the text right before the action is trimmed, never an earlier action's output.
-      const last = segments.at(-1);
-      if (last?.kind === 'text') {
-        last.text = last.text.replace(TRAILING_SPACE, '');
-        if (last.text === '') segments.pop();
-      }
-    }
-    segments.push({kind: 'action', action});
-    trimNextText = trimRight;
-    pos = end;
-  }
-  pushText(src.slice(pos));
-  return segments;
-}
-
-/** Parse the action whose `{{` is at `open`; `end` is the index just past its `}}`. */
-function parseAction(
-  src: string,
-  open: number,
-): {action: Action; end: number; trimLeft: boolean; trimRight: boolean} {
-  const unclosed = (): never => {
-    throw new TemplateError(`unclosed action: {{ at offset ${open} has no matching }}`, open, 2);
-  };
-  // `{{-` trims only when a space follows: `{{-3}}` is the number -3 in Go.
-  const trimLeft = src[open + 2] === '-' && SPACE.test(src[open + 3] ?? '');
-  let i = open + (trimLeft ? 4 : 2);
-
-  // Like Go, a comment must start right after `{{` or after the trim marker's one space.
-  if (src.startsWith('/*', i)) {
-    const close = src.indexOf('*/', i);
-    if (close < 0) unclosed();
-    const after = /^(?:[ \t\r\n]+(-))?}}/.exec(src.slice(close + 2));
-    if (!after) throw new TemplateError(`comment at offset ${open} must end with */}}`, open, close + 2 - open);
-    return {action: {kind: 'comment'}, end: close + 2 + after[0].length, trimLeft, trimRight: after[1] === '-'};
-  }
-
-  const tokens: Token[] = [];
-  for (;;) {
-    if (i >= src.length) unclosed();
-    const c = src[i]!;
-    if (src.startsWith('}}', i)) break;
-    // ` -}}` is the right trim marker: whitespace, dash, close.
-    RIGHT_TRIM.lastIndex = i;
-    if (RIGHT_TRIM.test(src)) {
-      const close = src.indexOf('-}}', i);
-      return {action: toAction(tokens, open, close + 3), end: close + 3, trimLeft, trimRight: true};
-    }
-    if (SPACE.test(c)) {
-      i++;
-      continue;
-    }
-    const start = i;
-    if (c === '`') {
-      const close = src.indexOf('`', i + 1);
-      if (close < 0) unclosed();
-      tokens.push({kind: 'string', text: src.slice(start, close + 1), value: src.slice(start + 1, close), at: start});
-      i = close + 1;
-    } else if (c === '"') {
-      const m = /^"(?:[^"\\\n]|\\.)*"/.exec(src.slice(i));
-      if (!m) unclosed();
-      let value: string;
-      try {
-        value = JSON.parse(m![0]) as string;
-      } catch {
-        throw new TemplateError(`bad string ${m![0]} at offset ${start}`, start, m![0].length);
-      }
-      tokens.push({kind: 'string', text: m![0], value, at: start});
-      i += m![0].length;
-    } else {
-      const m = /^(?:\.[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*|[A-Za-z_]\w*|.)/su.exec(src.slice(i))!;
-      const kind = m[0].startsWith('.') && m[0].length > 1 ? 'field' : /^[A-Za-z_]/.test(m[0]) ? 'ident' : 'other';
-      tokens.push({kind, text: m[0], at: start});
-      i += m[0].length;
-    }
-  }
-  return {action: toAction(tokens, open, i + 2), end: i + 2, trimLeft, trimRight: false};
-}
-
-/** Turn an action's tokens into the one supported form it must be. */
-function toAction(tokens: Token[], open: number, end: number): Action {
-  const whole = {at: open, len: end - open};
-  const [first, second] = tokens;
-  const fail = (why: string, at = whole.at, len = whole.len): never => {
-    throw new TemplateError(`${why} at offset ${at}`, at, len);
-  };
-  if (!first) return fail('empty action {{ }}');
-  if (tokens.length === 1 && first.kind === 'field') {
-    if (first.text.indexOf('.', 1) > 0) fail(`nested field ${first.text} is not supported`, first.at, first.text.length);
-    return {kind: 'field', name: first.text.slice(1), at: first.at, len: first.text.length};
-  }
-  if (tokens.length === 1 && first.kind === 'string') return {kind: 'string', value: first.value};
-  if (first.kind === 'ident' && (first.text === 'user' || first.text === 'env')) {
-    if (tokens.length !== 2 || second?.kind !== 'string') {
-      fail(`${first.text} takes one quoted name, like {{ ${first.text} \`NAME\` }},`);
-    }
-    const arg = second as Extract<Token, {kind: 'string'}>;
-    return {kind: first.text, name: arg.value, at: arg.at, len: arg.text.length};
-  }
-  if (first.kind === 'ident' && VMBENCH_FUNCS.has(first.text)) {
-    if (tokens.length > 2 || (second && second.kind !== 'string')) fail(`${first.text} takes at most one quoted argument, like {{ ${first.text} \`hostname\` }},`);
-    const arg = second as Extract<Token, {kind: 'string'}> | undefined;
-    return {kind: 'call', name: first.text, arg: arg?.value, ...whole};
-  }
-  if (first.kind === 'ident') {
-    const why = PACKER_FUNCS.has(first.text)
-      ? `template function ${first.text} is not supported (only .Field, user and env are)`
-      : `unknown template function ${first.text}`;
-    fail(why, first.at, first.text.length);
-  }
-  return fail('unsupported template expression (use {{ .Field }}, {{ user `name` }} or {{ env `NAME` }})');
+  return new TemplateError(`unknown ${what} ${name} at offset ${a.at}${close ? `; did you mean ${close}?` : ''} (${list})`, a.at, a.len);
 }

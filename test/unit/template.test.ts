@@ -100,8 +100,8 @@ describe('renderTemplate', () => {
     ['x {{ user `mirror }}', 2, 2, 'unclosed action'],
     ['{{/* never closed }}', 0, 2, 'unclosed action'],
     ['{{ }}', 0, 5, 'empty action'],
-    ['a{{ .Name | upper }}', 1, 19, 'unsupported template expression'],
-    ['{{ timestamp }}', 3, 9, 'template function timestamp is not supported'],
+    ['a{{ $x := .Name }}', 4, 1, 'template variables ($x) are not supported'],
+    ['{{ consul_key `a/b` }}', 3, 10, 'template function consul_key is not supported (it reads Consul)'],
     ['{{ if .Name }}x{{ end }}', 3, 2, 'template function if is not supported'],
     ['{{ frobnicate }}', 3, 10, 'unknown template function frobnicate'],
     ['{{ user }}', 0, 10, 'user takes one quoted name'],
@@ -133,7 +133,9 @@ describe('templateReferences', () => {
 
   it('reports syntax errors like renderTemplate', () => {
     expect(() => templateReferences('{{ .Name')).toThrow(TemplateError);
-    expect(() => templateReferences('{{ uuid }}')).toThrow('template function uuid is not supported');
+    expect(() => templateReferences('{{ vault `secret/x` `key` }}')).toThrow('template function vault is not supported');
+    expect(() => templateReferences('{{ "a" | split "-" }}')).toThrow('split takes 3 arguments, got 2');
+    expect(templateReferences('{{ user `a` | lower }}{{ .SSHPublicKey | urlquery }}')).toEqual({fields: ['SSHPublicKey'], user: ['a'], env: []});
   });
 
   it('does not check names exist (that needs data)', () => {

@@ -10,9 +10,11 @@ cd "$(dirname "$0")/.."
 # provisioner (ansible-playbook over ssh to the guest). debian-installer-12-netboot-amd64 is the
 # real Debian installer the debian-12 fixture ISO is built from (scripts/fixtures/), whose fonts
 # and templates tests read; xz-utils and zstd undo the compression of installer packages (udebs).
+# mtools, dosfstools, libarchive-tools (bsdtar) and genisoimage (isoinfo) are only the tests' real
+# readers of the CD and floppy images vmbench writes itself (src/media/); builds never run them.
 PACKAGES=(qemu-system-x86 qemu-utils linux-image-amd64 busybox-static dropbear-bin isolinux
   syslinux-common xorriso openssh-sftp-server cpio console-data tmux ansible-core openssh-client
-  debian-installer-12-netboot-amd64 xz-utils zstd)
+  debian-installer-12-netboot-amd64 xz-utils zstd mtools dosfstools libarchive-tools genisoimage)
 if [ "${VMBENCH_WITH_PACKER:-0}" = 1 ]; then PACKAGES+=(packer); fi
 
 missing=()

@@ -85,7 +85,8 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
     }
   }
   /** Render user/env now; build-time fields stay as written for their own step to fill in. */
-  const render = (s: string, p: PathKey[], fields: readonly string[] = [...BUILD_FIELDS.boot, ...BUILD_FIELDS.execute]): string => {
+  const renderAt = (s: string, p: PathKey[], extra: readonly string[] = []): string => {
+    const fields = [...BUILD_FIELDS.boot, ...BUILD_FIELDS.execute, ...extra];
     try {
       return renderTemplate(s, {fields: Object.fromEntries(fields.map((f) => [f, `{{ .${f} }}`])), user: variables, env});
     } catch (err) {
@@ -104,6 +105,11 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
         at(locate(p, true), fieldName(p), `unknown field${near ? ` (did you mean "${near}"?)` : ''}`);
         continue;
       }
+      if (spec.ignored) {
+        const pos = locate(p, true);
+        opts.warnings?.push({file: pos?.file ?? file, line: pos?.line ?? 1, col: pos?.col ?? 1, field: fieldName(p), message: spec.ignored, warning: true});
+        continue;
+      }
       if (key === 'variables' || key === 'provisioners' || key === 'post_processors') continue;
       const v = convert(value, spec, p);
       if (v !== undefined) target[key] = v;
@@ -111,6 +117,7 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
   };
   const convert = (value: unknown, spec: FieldSpec, p: PathKey[]): unknown => {
     const bad = (msg: string): undefined => (at(locate(p), fieldName(p), msg), undefined);
+    const render = (s: string, q: PathKey[]): string => renderAt(s, q, spec.buildFields);
     switch (spec.kind) {
       case 'string': {
         if (typeof value !== 'string' && typeof value !== 'number') return bad(`expected a string, got ${describe(value)}`);
@@ -170,36 +177,58 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
       }
       case 'map':
         return value;
+      case 'string-map': {
+        if (!value || typeof value !== 'object' || Array.isArray(value)) return bad(`expected a mapping of names to strings, got ${describe(value)}`);
+        const out: Record<string, string> = {};
+        for (const [k, v] of Object.entries(value)) {
+          if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') bad(`${k}: expected a string, got ${describe(v)}`);
+          else out[k] = render(String(v), [...p, k]);
+        }
+        return out;
+      }
     }
   };
   checkFields(raw, PROFILE_FIELDS, [], out);
 
   // Provisioners and post-processors: lists of typed mappings, each checked against its type's table.
-  const typedList = <T>(key: string, what: string, types: Record<string, {fields: Record<string, FieldSpec>; build(f: Record<string, unknown>, source: string): T | string}>): T[] => {
-    const out: T[] = [];
+  // Post-processors may also be lists of mappings (Packer's sequences, each one chained).
+  const typedList = <T>(
+    key: string,
+    what: string,
+    types: Record<string, {fields: Record<string, FieldSpec>; build(f: Record<string, unknown>, source: string, warn: (message: string) => void): T | string}>,
+    nested = false,
+  ): T[][] => {
+    const out: T[][] = [];
     const list = raw[key];
     if (list === undefined) return out;
     if (!Array.isArray(list)) return (at(locate([key]), key, `expected a list of ${what}s`), out);
-    list.forEach((item, i) => {
-      const p: PathKey[] = [key, i];
-      if (!item || typeof item !== 'object' || Array.isArray(item)) return at(locate(p), fieldName(p), 'expected a mapping with a type');
+    const one = (item: unknown, p: PathKey[]): T | undefined => {
+      if (!item || typeof item !== 'object' || Array.isArray(item)) return void at(locate(p), fieldName(p), nested ? 'expected a mapping with a type, or a list of them' : 'expected a mapping with a type');
       const obj = item as Record<string, unknown>;
       const kind = typeof obj.type === 'string' && Object.hasOwn(types, obj.type) ? types[obj.type] : undefined;
       if (!kind) {
         const known = Object.keys(types);
-        return at(locate([...p, 'type']) ?? locate(p), fieldName([...p, 'type']), `unsupported ${what} type ${describe(obj.type)} (supported: ${known.join(', ') || 'none yet'})`);
+        return void at(locate([...p, 'type']) ?? locate(p), fieldName([...p, 'type']), `unsupported ${what} type ${describe(obj.type)} (supported: ${known.join(', ') || 'none yet'})`);
       }
       const t: Record<string, unknown> = {};
       checkFields(obj, kind.fields, p, t);
       const pos = locate(p);
-      const built = kind.build(t, `${pos?.file ?? file}:${pos?.line ?? 1}:${pos?.col ?? 1}`);
-      if (typeof built === 'string') at(locate(p), fieldName(p), built);
-      else out.push(built);
+      const warn = (message: string): void => void opts.warnings?.push({file: pos?.file ?? file, line: pos?.line ?? 1, col: pos?.col ?? 1, field: fieldName(p), message, warning: true});
+      const built = kind.build(t, `${pos?.file ?? file}:${pos?.line ?? 1}:${pos?.col ?? 1}`, warn);
+      if (typeof built !== 'string') return built;
+      at(locate(p), fieldName(p), built);
+      return undefined;
+    };
+    list.forEach((item, i) => {
+      const items = nested && Array.isArray(item) ? item.map((sub, j) => one(sub, [key, i, j])) : [one(item, [key, i])];
+      if (nested && Array.isArray(item) && !item.length) at(locate([key, i]), fieldName([key, i]), `an empty sequence of ${what}s`);
+      const seq = items.filter((x): x is T => x !== undefined);
+      if (seq.length) out.push(seq);
     });
     return out;
   };
-  const provisioners = typedList<Provisioner>('provisioners', 'provisioner', PROVISIONER_TYPES);
-  const post_processors = typedList<PostProcessor>('post_processors', 'post-processor', POST_PROCESSOR_TYPES);
+  const provisioners = typedList<Provisioner>('provisioners', 'provisioner', PROVISIONER_TYPES).flat();
+  const post_processors = typedList<PostProcessor>('post_processors', 'post-processor', POST_PROCESSOR_TYPES, true);
 
   const profile = {
     ...PROFILE_DEFAULTS,

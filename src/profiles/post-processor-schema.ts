@@ -1,18 +1,136 @@
 /**
  * Post-processors: steps run after the image is converted (Packer's `post-processors`), their
  * typed shapes and field tables, checked like provisioners (check-profile.ts).
+ *
+ * The raw `post_processors` list holds mappings and lists of mappings, as Packer JSON's
+ * `post-processors` does: a list is a sequence whose post-processors each get the previous one's
+ * artifact; a lone mapping is a sequence of one. Each sequence starts from the build's image.
+ * (HCL2's `post-processors { … }` block is a sequence, a lone `post-processor` one of one.)
  */
+import {GENERATED_FIELDS, SHELL_LOCAL_FIELDS, shellLocalConfig, type ShellLocalConfig} from './provisioner-schema.js';
+import {compressFormat} from './compress-format.js';
 import type {FieldSpec} from './schema.js';
 
-/** One post-processor as the engine runs it. */
-export type PostProcessor = {type: string; name?: string; source: string};
+/** What every post-processor has: Packer's keep_input_artifact, unset meaning the type's default. */
+interface PostProcessorBase {
+  name?: string;
+  /** Where it stands in the profile, for messages. */
+  source: string;
+  /** Keep the artifact it was given; unset: the type decides (compress: no; the others: yes, always). */
+  keep_input_artifact?: boolean;
+}
+
+/** Packer's `checksum`: one file per checksum type, `<hex>\t<file name>` per artifact file, appended. */
+export interface ChecksumPostProcessor extends PostProcessorBase {
+  type: 'checksum';
+  checksum_types: ChecksumType[];
+  /** Path template ({{.BuildName}}, {{.BuilderType}}, {{.ChecksumType}}), relative to the working directory. */
+  output: string;
+}
+
+/** Packer's `manifest`: a JSON record of the build's artifacts, appended to across runs. */
+export interface ManifestPostProcessor extends PostProcessorBase {
+  type: 'manifest';
+  output: string;
+  strip_path: boolean;
+  strip_time: boolean;
+  custom_data?: Record<string, string>;
+}
+
+/** Packer's `compress`: the artifact's files into one archive, the format read from the output's extensions. */
+export interface CompressPostProcessor extends PostProcessorBase {
+  type: 'compress';
+  output: string;
+  /** Packer's `format`: extensions that decide the format instead of output's (`tar.gz`). */
+  format?: string;
+  /** Packer's: -1 or 0 is the default; values above 9 are 9. */
+  compression_level: number;
+}
+
+export interface ShellLocalPostProcessor extends PostProcessorBase, ShellLocalConfig {
+  type: 'shell-local';
+}
+
+export type PostProcessor = ChecksumPostProcessor | ManifestPostProcessor | CompressPostProcessor | ShellLocalPostProcessor;
+
+export const CHECKSUM_TYPES = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'] as const;
+export type ChecksumType = (typeof CHECKSUM_TYPES)[number];
+
+/** Packer's default output paths. */
+export const DEFAULT_OUTPUT = {
+  checksum: 'packer_{{.BuildName}}_{{.BuilderType}}_{{.ChecksumType}}.checksum',
+  manifest: 'packer-manifest.json',
+  compress: 'packer_{{.BuildName}}_{{.BuilderType}}',
+} as const;
 
 /** One post-processor type: its fields, and how checked fields become the typed post-processor. */
 export interface PostProcessorType {
   fields: Record<string, FieldSpec>;
-  /** Returns the post-processor, or a message for the whole mapping. */
-  build(fields: Record<string, unknown>, source: string): PostProcessor | string;
+  /** Returns the post-processor, or a message for the whole mapping; `warn` names what it does differently. */
+  build(fields: Record<string, unknown>, source: string, warn: (message: string) => void): PostProcessor | string;
 }
 
-/** The post-processor types vmbench runs (none yet). */
-export const POST_PROCESSOR_TYPES: Record<string, PostProcessorType> = {};
+const PP_FIELDS = ['BuildName', 'BuilderType', ...GENERATED_FIELDS];
+
+const COMMON_FIELDS: Record<string, FieldSpec> = {
+  type: {kind: 'string', doc: 'post-processor type'},
+  name: {kind: 'string', doc: 'name shown in logs'},
+  keep_input_artifact: {kind: 'bool', doc: 'keep the artifact this post-processor was given (compress removes it by default)'},
+  only: {kind: 'string[]', doc: 'builds it runs for (Packer templates)', ignored: 'only selects builds in a Packer template; a vmbench profile is one build, so it has no effect here'},
+  except: {kind: 'string[]', doc: 'builds it skips (Packer templates)', ignored: 'except selects builds in a Packer template; a vmbench profile is one build, so it has no effect here'},
+};
+
+/** The post-processor types vmbench runs. */
+export const POST_PROCESSOR_TYPES: Record<string, PostProcessorType> = {
+  checksum: {
+    fields: {
+      ...COMMON_FIELDS,
+      checksum_types: {kind: 'string[]', doc: `checksums to write, any of ${CHECKSUM_TYPES.join(', ')} (default md5)`},
+      output: {kind: 'string', buildFields: [...PP_FIELDS, 'ChecksumType'], doc: `file to write, per type (default ${DEFAULT_OUTPUT.checksum})`},
+    },
+    build(t, source) {
+      const types = (t.checksum_types as string[] | undefined) ?? ['md5'];
+      const bad = types.filter((x) => !(CHECKSUM_TYPES as readonly string[]).includes(x));
+      if (bad.length) return `checksum_types: unknown checksum type ${bad.map((b) => JSON.stringify(b)).join(', ')} (known: ${CHECKSUM_TYPES.join(', ')})`;
+      return {...(t as Partial<ChecksumPostProcessor>), type: 'checksum', checksum_types: types as ChecksumType[], output: (t.output as string | undefined) || DEFAULT_OUTPUT.checksum, source};
+    },
+  },
+  manifest: {
+    fields: {
+      ...COMMON_FIELDS,
+      output: {kind: 'string', buildFields: PP_FIELDS, doc: `file to write (default ${DEFAULT_OUTPUT.manifest}); an existing one is added to`},
+      strip_path: {kind: 'bool', doc: 'write only the file names of artifacts, without their directories'},
+      strip_time: {kind: 'bool', doc: 'leave build_time out'},
+      custom_data: {kind: 'string-map', buildFields: PP_FIELDS, doc: 'more data recorded with the build: name: value'},
+    },
+    build(t, source) {
+      return {strip_path: false, strip_time: false, ...(t as Partial<ManifestPostProcessor>), type: 'manifest', output: (t.output as string | undefined) || DEFAULT_OUTPUT.manifest, source};
+    },
+  },
+  compress: {
+    fields: {
+      ...COMMON_FIELDS,
+      output: {kind: 'string', buildFields: PP_FIELDS, doc: `archive to write; its extensions choose the format: .tar, .zip, .gz, .tar.gz, .bzip2, .xz, .lz4, .zst (default ${DEFAULT_OUTPUT.compress}: a tar.gz)`},
+      format: {kind: 'string', doc: 'extensions that choose the format instead of output’s, e.g. "tar.gz"'},
+      compression_level: {kind: 'int', min: -1, doc: 'compression level, 1 (fast) to 9 (small); -1 or 0: the default'},
+    },
+    build(t, source, warn) {
+      const pp: CompressPostProcessor = {compression_level: -1, ...(t as Partial<CompressPostProcessor>), type: 'compress', output: (t.output as string | undefined) || DEFAULT_OUTPUT.compress, source};
+      const f = compressFormat(pp.output, pp.format);
+      if (f.note) warn(f.note);
+      return f.error ?? pp;
+    },
+  },
+  'shell-local': {
+    fields: {...COMMON_FIELDS, ...SHELL_LOCAL_FIELDS, execute_command: {...SHELL_LOCAL_FIELDS.execute_command!, buildFields: ['Vars', 'Script', 'Command', ...PP_FIELDS]}},
+    build(t, source) {
+      const {keep_input_artifact, ...rest} = t;
+      const exec = rest.execute_command as string[] | undefined;
+      // Packer's post-processor took execute_command as one string once: run through sh -c, as it still is.
+      if (exec?.length === 1) rest.execute_command = ['sh', '-c', exec[0]!];
+      const c = shellLocalConfig(rest, source, {execute_command: ['/bin/sh', '-c', '{{.Vars}} {{.Script}}']});
+      if (typeof c === 'string') return c;
+      return {...c, type: 'shell-local', ...(keep_input_artifact === undefined ? {} : {keep_input_artifact: keep_input_artifact as boolean})};
+    },
+  },
+};

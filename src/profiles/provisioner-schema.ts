@@ -4,7 +4,30 @@
  */
 import type {FieldSpec} from './schema.js';
 
-export interface ShellProvisioner {
+/**
+ * Packer's options for every provisioner (packer/provisioner.go wraps each one): retried up to
+ * max_retries more times, each attempt first paused for pause_before and bounded by timeout
+ * (the pause counts against it, as in Packer). Absent means 0: no pause, no retry, no limit.
+ */
+export interface ProvisionerCommon {
+  /** Milliseconds to wait before each attempt. */
+  pause_before?: number;
+  /** How many times a failed provisioner runs again. */
+  max_retries?: number;
+  /** Milliseconds an attempt may take; then what it runs is stopped and the attempt fails. */
+  timeout?: number;
+}
+
+/**
+ * Packer's generated data (packer-plugin-sdk's PopulateProvisionHookData): what a shell-local
+ * command or a post-processor's template may read as `{{ .Name }}` when it runs.
+ */
+export const GENERATED_FIELDS = [
+  'ID', 'Host', 'Port', 'User', 'Password', 'ConnType', 'PackerRunUUID', 'PackerHTTPIP', 'PackerHTTPPort', 'PackerHTTPAddr',
+  'SSHPublicKey', 'SSHPrivateKey', 'SSHPrivateKeyFile', 'SSHAgentAuth', 'WinRMPassword',
+] as const;
+
+export interface ShellProvisioner extends ProvisionerCommon {
   type: 'shell';
   /** A name for logs and sections; defaults to the script's base name. */
   name?: string;
@@ -27,7 +50,7 @@ export interface ShellProvisioner {
  * Packer's `file` provisioner: copies files or directory trees to the guest (upload) or from it
  * (download) over SSH; see SshSession.uploadPath for the trailing-slash rules.
  */
-export interface FileProvisioner {
+export interface FileProvisioner extends ProvisionerCommon {
   type: 'file';
   /** A name for logs; defaults to "file". */
   name?: string;
@@ -50,7 +73,7 @@ export interface FileProvisioner {
  * Packer's remote `ansible` provisioner: runs ansible-playbook on the host against the VM,
  * straight to its forwarded SSH port (Packer's `use_proxy: false`).
  */
-export interface AnsibleProvisioner {
+export interface AnsibleProvisioner extends ProvisionerCommon {
   type: 'ansible';
   name?: string;
   /** Relative to the profile's directory. */
@@ -68,7 +91,123 @@ export interface AnsibleProvisioner {
   source: string;
 }
 
-export type Provisioner = ShellProvisioner | FileProvisioner | AnsibleProvisioner;
+/**
+ * Packer's `shell-local` (packer-plugin-sdk/shell-local), shared by the provisioner and the
+ * post-processor: commands run on this host, not in the guest.
+ */
+export interface ShellLocalConfig {
+  name?: string;
+  /** The inline lines (Packer's deprecated `command` becomes one), written to a temporary script. */
+  inline: string[];
+  /** Script files (`script` is the first), relative to the profile; empty when inline is used. */
+  scripts: string[];
+  /** NAME=value pairs passed through {{ .Vars }}. */
+  environment_vars: string[];
+  /** More variables; they win over environment_vars of the same name. */
+  env: Record<string, string>;
+  /** How one variable is written into {{ .Vars }} (Go's %s for name, then value): `%s='%s' `. */
+  env_var_format: string;
+  /** The argv run for each script; `{{ .Vars }}`, `{{ .Script }}` are filled in. */
+  execute_command: string[];
+  /** The `#!` line of the inline script (without `#!`). */
+  inline_shebang: string;
+  /** Runtime OSes (Go's names) to run on; elsewhere it is skipped. Empty: everywhere. */
+  only_on: string[];
+  /** The inline script's file extension, without the dot. */
+  tempfile_extension: string;
+  valid_exit_codes: number[];
+  source: string;
+}
+
+export interface ShellLocalProvisioner extends ShellLocalConfig, ProvisionerCommon {
+  type: 'shell-local';
+}
+
+/** Packer's `breakpoint`: a pause with a note, until the user goes on; `disable` turns it off. */
+export interface BreakpointProvisioner extends ProvisionerCommon {
+  type: 'breakpoint';
+  name?: string;
+  note?: string;
+  disable: boolean;
+  source: string;
+}
+
+export type Provisioner = ShellProvisioner | FileProvisioner | AnsibleProvisioner | ShellLocalProvisioner | BreakpointProvisioner;
+
+/** The options every provisioner accepts (Packer's provisioner wrappers and the template's selection). */
+export const COMMON_FIELDS: Record<string, FieldSpec> = {
+  pause_before: {kind: 'duration', doc: 'wait this long before running it (each attempt), e.g. "10s"'},
+  max_retries: {kind: 'int', min: 0, doc: 'run it again up to this many times when it fails'},
+  timeout: {kind: 'duration', doc: 'stop it (killing what it runs) and fail the attempt after this long, e.g. "5m"'},
+  only: {kind: 'string[]', doc: 'builds it runs for (Packer templates)', ignored: 'only selects builds in a Packer template; a vmbench profile is one build, so it has no effect here'},
+  except: {kind: 'string[]', doc: 'builds it skips (Packer templates)', ignored: 'except selects builds in a Packer template; a vmbench profile is one build, so it has no effect here'},
+  override: {kind: 'map', doc: 'per-build settings (Packer JSON templates)', ignored: 'override sets options per build in a Packer JSON template; a vmbench profile is one build, so it has no effect here'},
+};
+
+const RUN_FIELDS = ['Vars', 'Script', 'Command', ...GENERATED_FIELDS];
+/** Go's runtime.GOOS names shell-local's only_on accepts. */
+const SHELL_LOCAL_OSES = ['darwin', 'freebsd', 'linux', 'openbsd', 'solaris', 'windows'];
+
+/** shell-local's fields, for the provisioner and the post-processor alike. */
+export const SHELL_LOCAL_FIELDS: Record<string, FieldSpec> = {
+  type: {kind: 'string', doc: 'provisioner type'},
+  name: {kind: 'string', doc: 'name shown in logs'},
+  command: {kind: 'string', doc: 'one command (Packer’s deprecated form of inline)'},
+  inline: {kind: 'string[]', buildFields: GENERATED_FIELDS, doc: 'commands written to a temporary script run on this host'},
+  script: {kind: 'string', doc: 'script file run on this host (relative to the profile)'},
+  scripts: {kind: 'string[]', doc: 'script files run in order on this host'},
+  environment_vars: {kind: 'string[]', buildFields: GENERATED_FIELDS, doc: 'NAME=value pairs, passed through {{ .Vars }}'},
+  env: {kind: 'string-map', buildFields: GENERATED_FIELDS, doc: 'NAME: value mapping; wins over environment_vars'},
+  env_var_format: {kind: 'string', doc: "how one variable is written in {{ .Vars }} (default \"%s='%s' \")"},
+  execute_command: {kind: 'string[]', buildFields: RUN_FIELDS, doc: 'the command run for each script (default ["/bin/sh", "-c", "{{.Vars}} {{.Script}}"])'},
+  inline_shebang: {kind: 'string', doc: 'interpreter line of the inline script (default "/bin/sh -e")'},
+  only_on: {kind: 'string[]', doc: `run only on these OSes (${SHELL_LOCAL_OSES.join(', ')})`},
+  tempfile_extension: {kind: 'string', doc: 'file extension of the inline script'},
+  valid_exit_codes: {kind: 'int[]', doc: 'exit codes that count as success (default [0])'},
+  use_linux_pathing: {kind: 'bool', doc: 'Windows (WSL) only', ignored: 'use_linux_pathing is for Packer on Windows (WSL); vmbench runs on Linux, where it has no effect'},
+};
+
+/**
+ * shell-local's checks (packer-plugin-sdk shell-local Validate): exactly one of command, inline,
+ * script, scripts; `NAME=value` variables; known OS names. Returns the config or the problems.
+ */
+export function shellLocalConfig(t: Record<string, unknown>, source: string, defaults: {execute_command: string[]}): ShellLocalConfig | string {
+  const {command, script, type: _, ...rest} = t as {command?: string; script?: string; type?: string};
+  const c: ShellLocalConfig = {
+    inline: [],
+    scripts: [],
+    environment_vars: [],
+    env: {},
+    env_var_format: "%s='%s' ",
+    execute_command: defaults.execute_command,
+    inline_shebang: '/bin/sh -e',
+    only_on: [],
+    tempfile_extension: '',
+    valid_exit_codes: [0],
+    ...(rest as Partial<ShellLocalConfig>),
+    source,
+  };
+  const problems: string[] = [];
+  const given = [command !== undefined, 'inline' in t, script !== undefined, 'scripts' in t].filter(Boolean).length;
+  if (given === 0) problems.push('shell-local needs one of command, inline, script or scripts');
+  else if (given > 1) problems.push('shell-local takes only one of command, inline, script or scripts');
+  if (command !== undefined) c.inline = [command];
+  if (script !== undefined) c.scripts = [script];
+  // As Packer: an empty value means the default.
+  if (!c.execute_command.length) c.execute_command = defaults.execute_command;
+  if (!c.inline_shebang) c.inline_shebang = '/bin/sh -e';
+  if (!c.env_var_format) c.env_var_format = "%s='%s' ";
+  c.tempfile_extension = c.tempfile_extension.replace(/^\./, '');
+  const badVar = c.environment_vars.find((v) => !/^[^=]+=/.test(v));
+  if (badVar !== undefined) problems.push(`environment_vars: ${JSON.stringify(badVar)} is not NAME=value`);
+  const badOs = c.only_on.find((o) => !SHELL_LOCAL_OSES.includes(o));
+  if (badOs !== undefined) problems.push(`only_on: ${JSON.stringify(badOs)} is not an OS name (${SHELL_LOCAL_OSES.join(', ')})`);
+  if ((c.env_var_format.match(/%s/g) ?? []).length !== 2) problems.push(`env_var_format ${JSON.stringify(c.env_var_format)} needs two %s: the name, then the value`);
+  return problems.length ? problems.join('; ') : c;
+}
+
+/** Packer's default shell-local command on a Unix host. */
+const SHELL_LOCAL_EXECUTE = ['/bin/sh', '-c', '{{.Vars}} {{.Script}}'];
 
 export const SHELL_FIELDS: Record<string, FieldSpec> = {
   type: {kind: 'string', doc: 'provisioner type'},
@@ -118,7 +257,7 @@ export interface ProvisionerType {
 
 export const PROVISIONER_TYPES: Record<string, ProvisionerType> = {
   shell: {
-    fields: SHELL_FIELDS,
+    fields: {...SHELL_FIELDS, ...COMMON_FIELDS},
     build(t, source) {
       const shell: ShellProvisioner = {
         type: 'shell',
@@ -138,7 +277,7 @@ export const PROVISIONER_TYPES: Record<string, ProvisionerType> = {
     },
   },
   file: {
-    fields: FILE_FIELDS,
+    fields: {...FILE_FIELDS, ...COMMON_FIELDS},
     build(t, source) {
       const {source: path, sources, use_proxy: _, ...rest} = t as {source?: string; sources?: string[]; use_proxy?: unknown};
       const file: FileProvisioner = {
@@ -162,7 +301,7 @@ export const PROVISIONER_TYPES: Record<string, ProvisionerType> = {
     },
   },
   ansible: {
-    fields: ANSIBLE_FIELDS,
+    fields: {...ANSIBLE_FIELDS, ...COMMON_FIELDS},
     build(t, source) {
       const {use_proxy: _, ...rest} = t;
       const ansible: AnsibleProvisioner = {
@@ -186,6 +325,30 @@ export const PROVISIONER_TYPES: Record<string, ProvisionerType> = {
       if (badGroup !== undefined) problems.push(`groups: ${JSON.stringify(badGroup)} is not a valid inventory group name`);
       if (!ansible.command) problems.push('command must not be empty');
       return problems.length ? problems.join('; ') : ansible;
+    },
+  },
+  'shell-local': {
+    fields: {...SHELL_LOCAL_FIELDS, ...COMMON_FIELDS},
+    build(t, source) {
+      const exec = t.execute_command as string[] | undefined;
+      // Packer runs execute_command as an argv: one string names a program, which is never meant.
+      if (exec?.length === 1 && /\s/.test(exec[0]!)) {
+        return `execute_command is a list of arguments for shell-local, e.g. ["/bin/sh", "-c", ${JSON.stringify(exec[0])}]; as one string it names a program`;
+      }
+      const c = shellLocalConfig(t, source, {execute_command: SHELL_LOCAL_EXECUTE});
+      return typeof c === 'string' ? c : {...c, type: 'shell-local'};
+    },
+  },
+  breakpoint: {
+    fields: {
+      type: {kind: 'string', doc: 'provisioner type'},
+      name: {kind: 'string', doc: 'name shown in logs'},
+      note: {kind: 'string', doc: 'shown when the build pauses here'},
+      disable: {kind: 'bool', doc: 'go on without pausing'},
+      ...COMMON_FIELDS,
+    },
+    build(t, source) {
+      return {disable: false, ...(t as Partial<BreakpointProvisioner>), type: 'breakpoint', source};
     },
   },
 };

@@ -89,11 +89,15 @@ export interface Profile {
   section_end: string;
 
   provisioners: Provisioner[];
-  /** Run after the image is converted, in order (Packer's post-processors; nested lists flattened into sequences). */
-  post_processors: PostProcessor[];
+  /**
+   * Run after the image is converted (Packer's post-processors): a list of sequences, each
+   * starting from the build's image and handing its artifact on to the next in the sequence. A
+   * lone post-processor is a sequence of one.
+   */
+  post_processors: PostProcessor[][];
 }
 
-export type FieldKind = 'string' | 'int' | 'bool' | 'duration' | 'size-mib' | 'string[]' | 'string[][]' | 'int[]' | 'map' | 'regex';
+export type FieldKind = 'string' | 'int' | 'bool' | 'duration' | 'size-mib' | 'string[]' | 'string[][]' | 'int[]' | 'map' | 'string-map' | 'regex';
 
 export interface FieldSpec {
   kind: FieldKind;
@@ -102,6 +106,10 @@ export interface FieldSpec {
   min?: number;
   max?: number;
   doc: string;
+  /** `{{ .Field }}`s the step fills in when it runs (besides BUILD_FIELDS.boot and .execute), kept as written at load. */
+  buildFields?: readonly string[];
+  /** Accepted but meaningless here: a warning with this reason, and the value is dropped. */
+  ignored?: string;
 }
 
 /** Every top-level field a profile may have (Packer names), with defaults below. */
@@ -160,8 +168,8 @@ export const PROFILE_FIELDS: Record<string, FieldSpec> = {
   section_end: {kind: 'regex', doc: 'regex for a section’s last line (default END{name})'},
   shutdown_command: {kind: 'string', doc: 'command run over SSH to power the guest off (empty: hard stop)'},
   shutdown_timeout: {kind: 'duration', doc: 'how long to wait for the guest to power off'},
-  provisioners: {kind: 'map', doc: 'list of provisioners (type: shell, file or ansible)'},
-  post_processors: {kind: 'map', doc: 'list of post-processors run after the image is written'},
+  provisioners: {kind: 'map', doc: 'list of provisioners (type: shell, shell-local, file, ansible or breakpoint)'},
+  post_processors: {kind: 'map', doc: 'list of post-processors (checksum, manifest, compress, shell-local) run after the image is written; a nested list is a sequence, each handing its artifact to the next'},
 };
 
 export const PROFILE_DEFAULTS = {

@@ -4,6 +4,7 @@
  * against its spec and converted (durations, sizes, lists), provisioners against their type's
  * table, and the fields checked against each other. Front ends only parse and locate.
  */
+import path from 'node:path';
 import {parseDuration} from '../util/duration.js';
 import {closest} from '../util/suggest.js';
 import {fieldName, ProfileError, type PathKey, type ProfileDocument, type ProfileIssue, type SourcePos} from './document.js';
@@ -11,7 +12,7 @@ import {hostAptMirror, type AptSource, type MirrorPart} from './host-apt.js';
 import {POST_PROCESSOR_TYPES, type PostProcessor} from './post-processor-schema.js';
 import {PROVISIONER_TYPES, type Provisioner} from './provisioner-schema.js';
 import {BUILD_FIELDS, PROFILE_DEFAULTS, PROFILE_FIELDS, type FieldSpec, type Profile} from './schema.js';
-import {renderTemplate, TemplateError} from './template.js';
+import {renderTemplate, templateReferences, TemplateError, type PackerContext} from './template.js';
 import {validateBootCommand} from './boot-check.js';
 
 export interface CheckOptions {
@@ -51,6 +52,13 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
   };
   const locate = (p: PathKey[], key = false): SourcePos | undefined => doc.position(p, {key});
   for (const w of doc.warnings ?? []) opts.warnings?.push(w);
+  issues.push(...(doc.issues ?? []));
+  // What Packer's functions read: the build and template this document comes from.
+  const packer: PackerContext = {
+    buildName: doc.template?.buildName ?? doc.defaultName,
+    buildType: doc.template?.buildType ?? 'qemu',
+    templateDir: doc.template?.templateDir ?? path.dirname(path.resolve(file)),
+  };
 
 
   // Variables first: every other string may use them.
@@ -76,19 +84,33 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
   }
   // Defaults may use env and vmbench's functions (as Packer's may use env); a --var value is taken as it is.
   const funcs = {host_apt_mirror: (part?: string) => hostAptMirror(mirrorPart(part), opts.aptSources)};
-  for (const k of Object.keys(variables)) {
-    if (overridden.has(k) || !variables[k]!.includes('{{')) continue;
+  // A default may use other variables (as Packer's may): those are rendered first; a cycle is an error.
+  const done = new Set(overridden);
+  const resolving: string[] = [];
+  const resolveVar = (k: string): void => {
+    if (done.has(k) || !variables[k]!.includes('{{')) return;
+    if (resolving.includes(k)) throw new Error(`variables ${[...resolving.slice(resolving.indexOf(k)), k].join(' → ')} refer to each other`);
+    resolving.push(k);
     try {
-      variables[k] = renderTemplate(variables[k]!, {fields: {}, env, funcs});
+      for (const dep of templateReferences(variables[k]!).user) if (Object.hasOwn(variables, dep)) resolveVar(dep);
+      variables[k] = renderTemplate(variables[k]!, {fields: {}, env, funcs, user: variables, packer});
+    } finally {
+      resolving.pop();
+      done.add(k);
+    }
+  };
+  for (const k of Object.keys(variables)) {
+    try {
+      resolveVar(k);
     } catch (err) {
       at(locate(['variables', k]), `variables.${k}`, err instanceof TemplateError ? err.message : String(err as Error));
     }
   }
   /** Render user/env now; build-time fields stay as written for their own step to fill in. */
   const renderAt = (s: string, p: PathKey[], extra: readonly string[] = []): string => {
-    const fields = [...BUILD_FIELDS.boot, ...BUILD_FIELDS.execute, ...extra];
+    const deferFields = [...BUILD_FIELDS.boot, ...BUILD_FIELDS.execute, ...extra];
     try {
-      return renderTemplate(s, {fields: Object.fromEntries(fields.map((f) => [f, `{{ .${f} }}`])), user: variables, env});
+      return renderTemplate(s, {fields: {}, deferFields, user: variables, env, allowEnv: !doc.template?.envOnlyInVariables, packer});
     } catch (err) {
       at(locate(p), fieldName(p), err instanceof TemplateError ? err.message : String(err as Error));
       return s;

@@ -33,6 +33,14 @@ export interface ProfileDocument {
   quoted?(path: readonly PathKey[]): boolean;
   /** What the front end accepted but will not use, or translated: reported, never silently dropped. */
   warnings?: ProfileIssue[];
+  /** Errors the front end found (unsupported or unknown options, required variables): reported with the checker's, all at once. */
+  issues?: ProfileIssue[];
+  /** What Packer's template functions read here (build_name, build_type, template_dir), and whether env is refused outside variables (Packer's rule). */
+  template?: {buildName: string; buildType: string; templateDir: string; envOnlyInVariables?: boolean};
+  /** Variables whose values must never be printed (Packer's sensitive-variables): logs and `inspect` redact them. */
+  sensitiveVariables?: string[];
+  /** Those variables' values as text, where the checker does not hold them (HCL2 variables are the front end's): what to redact. */
+  sensitiveValues?: string[];
 }
 
 export interface ProfileIssue {

@@ -18,7 +18,7 @@ function decode(s: string, mode: Mode): string {
   );
 }
 
-const isLiteral = (n: HclAst | undefined): n is HclAst => n?.type === 'literalValue' && n.meta?.type === 'string';
+const isLiteral = (n: HclAst | undefined): boolean => n?.type === 'literalValue' && n.meta?.type === 'string';
 const withText = (n: HclAst, value: string): HclAst => ({...n, meta: {...n.meta, value}});
 
 /** The directive tags around a `%{ for }` or `%{ if }` node: [open, else?, close]. */
@@ -49,7 +49,7 @@ function trimBody(n: HclAst, start: boolean, end: boolean): HclAst {
   }
   if (n.type !== 'template' || !n.children.length) return n;
   const kids = [...n.children];
-  if (start && isLiteral(kids[0])) kids[0] = trimBody(kids[0], true, false);
+  if (start && isLiteral(kids[0])) kids[0] = trimBody(kids[0]!, true, false);
   if (end && isLiteral(kids[kids.length - 1])) kids[kids.length - 1] = trimBody(kids[kids.length - 1]!, false, true);
   return {...n, children: kids};
 }

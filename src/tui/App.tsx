@@ -21,17 +21,20 @@ import {diagnosisLines} from './ErrorPrompt.js';
 import {pasteLines, timelineRows} from './installer-view.js';
 import {BUILD_ICON, fit, formatBytes, formatClock, sanitizeLine} from './format.js';
 import {ProfilePicker} from './ProfilePicker.js';
-import type {ProfileEntry} from './profiles-data.js';
+import {entryKey, type ProfileEntry} from './profiles-data.js';
 import {initialState, reduceBatch} from './reducer.js';
 import type {BuildController, BuildViewState, UiCommand, WorkbenchEvent} from './types.js';
 
 export interface AppProps {
   /** The picker's list (read again each time the picker shows, so last results are fresh). */
   loadProfiles: () => ProfileEntry[];
-  /** Starts a build of the profile in `profileDir`. May throw (the picker shows why). */
-  startBuild: (profileDir: string, opts: {debug: boolean; force?: boolean}) => BuildController;
+  /**
+   * Starts a build of the profile in `profileDir` (or a template's file or folder; `only` picks
+   * one of its builds). May throw (the picker shows why).
+   */
+  startBuild: (profileDir: string, opts: {debug: boolean; force?: boolean; only?: string}) => BuildController;
   /** The output directory a build of the profile would replace, if it exists (the picker asks first). */
-  outputExists?: (profileDir: string) => string | undefined;
+  outputExists?: (profileDir: string, only?: string) => string | undefined;
   /**
    * `vmbench build <profile>` in a terminal: build this profile at once (no picker), and leave
    * the workbench after its result with the build's exit status.
@@ -187,14 +190,14 @@ export function App(props: AppProps): React.ReactElement {
     (entry: ProfileEntry, opts: {debug: boolean; force?: boolean}): void => {
       let c: BuildController;
       try {
-        c = propsRef.current.startBuild(entry.dir, opts);
+        c = propsRef.current.startBuild(entry.dir, entry.only !== undefined ? {...opts, only: entry.only} : opts);
       } catch (err) {
         setNotice(`${entry.name}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
         setProfiles(propsRef.current.loadProfiles());
         return;
       }
       quitAfterBuild.current = false;
-      lastDir.current = entry.dir;
+      lastDir.current = entryKey(entry);
       pending.current = [];
       setNotice(undefined);
       setView(initialState(entry.name, {debug: {pauseBefore: opts.debug}}));
@@ -288,7 +291,7 @@ export function App(props: AppProps): React.ReactElement {
         debug={debug}
         onToggleDebug={() => setDebug((d) => !d)}
         onBuild={build}
-        outputExists={props.outputExists ? (e) => props.outputExists!(e.dir) : undefined}
+        outputExists={props.outputExists ? (e) => props.outputExists!(e.dir, e.only) : undefined}
         onQuit={() => props.onExit(0)}
         onReload={() => setProfiles(propsRef.current.loadProfiles())}
         notice={notice}

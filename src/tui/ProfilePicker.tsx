@@ -13,7 +13,7 @@ import path from 'node:path';
 import os from 'node:os';
 import {Box, Text, useInput} from 'ink';
 import {PICKER_KEYMAP, pickerHints, resolvePickerKey} from './picker-keymap.js';
-import {ago, matchesFilter, type LastBuild, type ProfileEntry} from './profiles-data.js';
+import {ago, entryKey, matchesFilter, type LastBuild, type ProfileEntry} from './profiles-data.js';
 
 export interface ProfilePickerProps {
   profiles: ProfileEntry[];
@@ -39,6 +39,9 @@ export interface ProfilePickerProps {
   /** The profile selected at first (e.g. the one just built). */
   initialSelectedDir?: string;
 }
+
+/** How a Packer template is marked in the METHOD column and the detail line. */
+const TEMPLATE_LABEL: Record<NonNullable<ProfileEntry['template']>, string> = {'packer-json': 'Packer JSON', 'packer-hcl2': 'Packer HCL2'};
 
 const RESULT_ICON: Record<LastBuild['status'], string> = {done: '✓', failed: '✗', cancelled: '–', unfinished: '?'};
 const RESULT_COLOR: Record<LastBuild['status'], string> = {done: 'green', failed: 'red', cancelled: 'yellow', unfinished: 'gray'};
@@ -96,7 +99,7 @@ export function ProfilePicker(props: ProfilePickerProps): React.ReactElement {
   };
   const view = (s: PickerState, list: ProfileEntry[]): {shown: ProfileEntry[]; index: number} => {
     const shown = list.filter((p) => matchesFilter(p, s.filter));
-    return {shown, index: Math.max(0, shown.findIndex((p) => p.dir === s.selectedDir))};
+    return {shown, index: Math.max(0, shown.findIndex((p) => entryKey(p) === s.selectedDir))};
   };
   const {shown, index} = useMemo(() => view(st, profiles), [st, profiles]);
   const selected = shown[index];
@@ -109,7 +112,7 @@ export function ProfilePicker(props: ProfilePickerProps): React.ReactElement {
       const move = (delta: number): void => {
         if (!cur.shown.length) return;
         const next = Math.min(cur.shown.length - 1, Math.max(0, cur.index + delta));
-        update({selectedDir: cur.shown[next]!.dir, message: ''});
+        update({selectedDir: entryKey(cur.shown[next]!), message: ''});
       };
       const build = (): void => {
         const sel = cur.shown[cur.index];
@@ -121,8 +124,8 @@ export function ProfilePicker(props: ProfilePickerProps): React.ReactElement {
         }
         // An existing output is only replaced after a second Enter: never lose an image by accident.
         const existing = p.outputExists?.(sel);
-        if (existing && s.confirmDir !== sel.dir) {
-          update({confirmDir: sel.dir, message: `${existing} exists: Enter again replaces it, any other key keeps it`});
+        if (existing && s.confirmDir !== entryKey(sel)) {
+          update({confirmDir: entryKey(sel), message: `${existing} exists: Enter again replaces it, any other key keeps it`});
           return;
         }
         update({confirmDir: undefined, message: ''});
@@ -197,7 +200,7 @@ export function ProfilePicker(props: ProfilePickerProps): React.ReactElement {
       {visible.length === 0 ? (
         <Text dimColor>{fit(profiles.length ? '  no profile matches the filter (Esc clears it)' : '  no profiles found (put <name>/profile.yaml in ~/.config/vmbench/profiles)', width)}</Text>
       ) : (
-        visible.map((p) => <Row key={p.dir} entry={p} selected={p === selected} cols={cols} now={now} />)
+        visible.map((p) => <Row key={entryKey(p)} entry={p} selected={p === selected} cols={cols} now={now} />)
       )}
       {Array.from({length: Math.max(0, listRows - Math.max(1, visible.length))}, (_, i) => (
         <Text key={`pad${i}`}> </Text>
@@ -221,7 +224,7 @@ function Row({entry, selected, cols, now}: {entry: ProfileEntry; selected: boole
     return (
       <Text inverse={selected}>
         {marker}
-        {fit(entry.name, cols.name)} <Text color="red">{fit(`✗ invalid profile — ${shortError(entry)}`, rest)}</Text>
+        {fit(entry.name, cols.name)} <Text color="red">{fit(`✗ invalid ${entry.template ? 'template' : 'profile'} — ${shortError(entry)}`, rest)}</Text>
       </Text>
     );
   }
@@ -229,7 +232,8 @@ function Row({entry, selected, cols, now}: {entry: ProfileEntry; selected: boole
   return (
     <Text inverse={selected}>
       {marker}
-      {fit(entry.name, cols.name)} {fit(entry.distro ?? '', cols.distro)} {fit(entry.installMethod ?? '', cols.method)}{' '}
+      {fit(entry.name, cols.name)} {fit(entry.template && entry.distro === 'unknown' ? '' : (entry.distro ?? ''), cols.distro)}{' '}
+      {entry.template ? <Text color="cyan">{fit(TEMPLATE_LABEL[entry.template], cols.method)}</Text> : fit(entry.installMethod ?? '', cols.method)}{' '}
       <Text color={r ? RESULT_COLOR[r.status] : 'gray'}>{fit(describeResult(r, now), cols.result)}</Text>
     </Text>
   );
@@ -250,7 +254,8 @@ function detailLines(e: ProfileEntry | undefined, width: number, rows: number, n
     if (shownErrors.length < e.errors.length) out.push({text: `  … and ${e.errors.length - shownErrors.length} more`, color: 'red'});
   } else if (e) {
     out.push({text: `${e.name} — ${e.description || '(no description)'}`});
-    out.push({text: `  ${e.distro ?? ''} · ${e.installMethod ?? ''} · ${tildify(e.dir)}`, dim: true});
+    const kind = e.template ? `${TEMPLATE_LABEL[e.template]} template${e.only !== undefined ? ` (vmbench build ${e.dir} -only=${e.only})` : ''}` : `${e.distro ?? ''} · ${e.installMethod ?? ''}`;
+    out.push({text: `  ${kind} · ${tildify(e.dir)}`, dim: true});
     const r = e.lastBuild;
     if (r) {
       out.push({text: `  last build: ${describeResult(r, now)}`, color: RESULT_COLOR[r.status]});

@@ -1,7 +1,9 @@
 /**
  * What the profile picker lists: every profile in the search dirs (user dir first, so a user's
- * profile shadows a built-in one of the same name, as `vmbench build <name>` resolves it), each
- * loaded and validated, with the result of its newest build read back from its events.jsonl.
+ * profile shadows a built-in one of the same name, as `vmbench build <name>` resolves it), then
+ * the Packer templates in the working directory (one entry per build when a template defines
+ * several), each loaded and validated, with the result of its newest build read back from its
+ * events.jsonl.
  *
  * Never throws for a bad profile: a profile that fails validation is listed with its
  * ProfileError lines (file:line:col: field: message), so the picker shows what to fix.
@@ -9,8 +11,9 @@
  */
 import {closeSync, existsSync, openSync, readdirSync, readSync, statSync} from 'node:fs';
 import path from 'node:path';
-import {loadProfile, ProfileError} from '../profiles/loader.js';
+import {loadProfile, loadProfiles, ProfileError} from '../profiles/loader.js';
 import {BUILTIN_PROFILES, profileSearchDirs, stateDir, userProfilesDir} from '../session/paths.js';
+import {findTemplates, type FoundTemplate} from '../session/templates.js';
 
 /** The newest build of a profile, as its events.jsonl tells it. */
 export interface LastBuild {
@@ -27,10 +30,14 @@ export interface LastBuild {
 export interface ProfileEntry {
   /** The profile's name (its `name:` or its directory name). */
   name: string;
-  /** Directory holding profile.yaml: what `startBuild` receives. */
+  /** Directory holding profile.yaml, or a template's file or folder: what `startBuild` receives. */
   dir: string;
-  /** Where it was found. */
-  origin: 'user' | 'builtin' | 'other';
+  /** Where it was found ('template': a Packer template in the working directory). */
+  origin: 'user' | 'builtin' | 'other' | 'template';
+  /** A Packer template's format. */
+  template?: FoundTemplate['kind'];
+  /** One build of a template that defines several: the `-only` that picks it. */
+  only?: string;
   distro?: string;
   installMethod?: string;
   description?: string;
@@ -39,9 +46,19 @@ export interface ProfileEntry {
   lastBuild?: LastBuild;
 }
 
+/** What tells two entries apart: a template's builds share its `dir`. */
+export const entryKey = (e: Pick<ProfileEntry, 'dir' | 'only'>): string => (e.only !== undefined ? `${e.dir}#${e.only}` : e.dir);
+
 export interface ListProfilesOptions {
   /** Directories holding `<name>/profile.yaml` (default: paths.ts profileSearchDirs()). */
   dirs?: string[];
+  /**
+   * Where Packer templates are looked for (default: the working directory when `dirs` is not
+   * given; null: none).
+   */
+  templatesDir?: string | null;
+  /** How a template is loaded (tests; default: the loader's loadProfiles). */
+  loadTemplate?: typeof loadProfiles;
   /** Where `builds/<profile>-<stamp>-<id>/events.jsonl` live (default: paths.ts stateDir()). */
   stateDir?: string;
 }
@@ -69,7 +86,43 @@ export function listProfiles(opts: ListProfilesOptions = {}): ProfileEntry[] {
       out.push(describeProfile(dir, origin, builds));
     }
   }
-  return out.sort((a, b) => a.name.localeCompare(b.name));
+  out.sort((a, b) => a.name.localeCompare(b.name));
+  // Templates after the profiles, in path order: they are this folder's, not the library's.
+  const templatesDir = opts.templatesDir === undefined ? (opts.dirs ? null : '.') : opts.templatesDir;
+  if (templatesDir !== null) for (const t of findTemplates(templatesDir)) out.push(...describeTemplate(t, builds, opts.loadTemplate));
+  return out;
+}
+
+/**
+ * A Packer template as the picker lists it: one entry per build it defines (each with the
+ * `-only` that picks it), or one entry with its errors. Never throws.
+ */
+export function describeTemplate(t: FoundTemplate, builds?: BuildDirIndex, load: typeof loadProfiles = loadProfiles): ProfileEntry[] {
+  const index = builds ?? listBuildDirs(path.join(stateDir(), 'builds'));
+  const label = t.name;
+  const base = {dir: t.path, origin: 'template' as const, template: t.kind};
+  let entries: ProfileEntry[];
+  try {
+    const all = load(t.path);
+    entries = all.map((l) => {
+      // Builds are logged under the build's own name (`<name>-<stamp>-<id>`).
+      const last = lastBuildResult(index, l.profile.name);
+      return {
+        ...base,
+        name: all.length > 1 ? `${label}: ${l.profile.name}` : label,
+        ...(all.length > 1 ? {only: l.profile.name} : {}),
+        distro: l.profile.distro,
+        installMethod: l.profile.install_method,
+        description: l.profile.description || `${l.profile.name} from ${t.path}`,
+        ...(last ? {lastBuild: last} : {}),
+      };
+    });
+    if (!entries.length) entries = [{...base, name: label, errors: [`${t.path}: no qemu build in this template`]}];
+  } catch (err) {
+    const lines = err instanceof ProfileError ? err.issues.filter((i) => !i.warning).map((i) => `${i.file}:${i.line}:${i.col}: ${i.field ? `${i.field}: ` : ''}${i.message}`) : [`${t.path}: ${err instanceof Error ? err.message : String(err)}`];
+    entries = [{...base, name: label, errors: lines}];
+  }
+  return entries;
 }
 
 /** One profile directory as the picker shows it (loads and validates it; never throws). */

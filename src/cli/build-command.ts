@@ -15,12 +15,12 @@ import {BuildSession} from '../session/build-session.js';
 import {resolveProfileArg} from '../session/paths.js';
 import {LinePrompter} from './prompt.js';
 import {jsonReporter, plainReporter} from './reporters.js';
-import {parseVars} from './validate-command.js';
-import {loadSettings, outputDirFor, profileDefaults} from '../settings/index.js';
+import {loadOptions} from '../session/load-options.js';
+import {loadSettings, outputDirFor} from '../settings/index.js';
 
 export async function buildCommand(args: string[], values: CliValues): Promise<number> {
   if (args.length !== 1) {
-    process.stderr.write('usage: vmbench build <profile> [options] (see vmbench --help)\n');
+    process.stderr.write('usage: vmbench build <profile|template> [options] (see vmbench build --help)\n');
     return 2;
   }
   const policy = values['on-error'] ?? 'cleanup';
@@ -32,8 +32,10 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
   const settings = loadSettings();
   for (const w of settings.warnings) process.stderr.write(`vmbench: ${w}\n`);
   let loaded;
+  let target: string;
   try {
-    loaded = loadProfile(resolveProfileArg(args[0]!), {vars: parseVars(values.var), defaults: profileDefaults(settings)});
+    target = resolveProfileArg(args[0]!);
+    loaded = loadProfile(target, loadOptions(values, settings));
   } catch (err) {
     process.stderr.write(`${err instanceof ProfileError ? err.message : `vmbench: ${(err as Error).message}`}\n`);
     return 2;
@@ -42,7 +44,7 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
   // CI) print events as lines, --console shows only the VM's screen.
   if (!values.plain && !values.json && !values.console && process.stdin.isTTY && process.stdout.isTTY && !process.env.CI) {
     const {workbenchCommand} = await import('./workbench-command.js');
-    return workbenchCommand(values, {build: loaded.dir});
+    return workbenchCommand(values, {build: target, buildName: loaded.profile.name});
   }
   for (const pid of reapStaleQemus()) process.stderr.write(`vmbench: killed QEMU ${pid} left behind by a vmbench that died\n`);
 

@@ -17,7 +17,7 @@ import {existsSync} from 'node:fs';
 import path from 'node:path';
 import type {CliValues} from './main.js';
 import {INK_OPTIONS} from '../tui/ink-options.js';
-import {parseVars} from './validate-command.js';
+import {loadOptions} from '../session/load-options.js';
 
 const NO_TTY = `vmbench: the workbench needs a terminal (stdin and stdout must be a TTY).
   Build without one, with plain output:   vmbench build <profile>
@@ -32,7 +32,7 @@ const CLEANUP_WAIT_MS = 60_000;
  * `build`: `vmbench build <profile>` in a terminal — the build view of that profile at once,
  * leaving with the build's exit status; `--var`, `--force`, `--output` and `--log-dir` apply.
  */
-export async function workbenchCommand(values: CliValues, opts: {build?: string} = {}): Promise<number> {
+export async function workbenchCommand(values: CliValues, opts: {build?: string; buildName?: string} = {}): Promise<number> {
   const {stdin, stdout, stderr} = process;
   if (!stdin.isTTY || !stdout.isTTY) {
     stderr.write(NO_TTY);
@@ -56,7 +56,7 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string}
   let controllerError: Error | undefined;
   const loadController = () => import('../tui/controller.js').then((m) => (controllerMod = m));
   if (opts.build) await loadController();
-  const [{render}, React, {App}, {listProfiles, describeProfile}, {loadProfile}, settingsMod, {reapStaleQemus}] = await Promise.all([
+  const [{render}, React, {App}, {listProfiles, describeProfile, describeTemplate}, {loadProfile, formatOf}, settingsMod, {reapStaleQemus}] = await Promise.all([
     import('ink'),
     import('react'),
     import('../tui/App.js'),
@@ -67,6 +67,13 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string}
   ]);
   const settings = settingsMod.loadSettings();
   const reaped = reapStaleQemus();
+  // `vmbench build <template>`: the entry of the build it picked (one of several, by name).
+  const autoBuildEntry = (target: string, name?: string) => {
+    const format = formatOf(target);
+    if (format === 'vmbench') return describeProfile(target);
+    const entries = describeTemplate({path: target, kind: format, name: path.basename(target)});
+    return entries.find((e) => e.only === undefined || e.only === name) ?? entries[0]!;
+  };
 
   // A vanished terminal (SIGHUP) makes writes fail with EIO/EPIPE: that must not crash the
   // cleanup that follows. The build log on disk keeps everything.
@@ -89,20 +96,26 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string}
 
   // The build that runs now, for signals and crashes.
   let current: import('../tui/types.js').BuildController | undefined;
-  const outputOf = (dir: string): string => {
-    const loaded = loadProfile(dir, {defaults: settingsMod.profileDefaults(settings)});
+  // What `vmbench build` was given (-var, -only, …) applies to its own build only; a template's
+  // entry in the picker names its build (`only`).
+  const optionsFor = (only?: string) => {
+    const given = opts.build ? values : {};
+    return loadOptions({...given, only: only !== undefined ? [only] : given.only}, settings);
+  };
+  const outputOf = (dir: string, only?: string): string => {
+    const loaded = loadProfile(dir, optionsFor(only));
     return path.resolve(settingsMod.outputDirFor(settings, loaded.profile) ?? loaded.profile.output_directory);
   };
-  const outputExists = (dir: string): string | undefined => {
+  const outputExists = (dir: string, only?: string): string | undefined => {
     try {
-      const out = outputOf(dir);
+      const out = outputOf(dir, only);
       return existsSync(out) ? out : undefined;
     } catch {
       return undefined; // a broken profile: the picker says why when it is picked
     }
   };
-  const startBuild = (dir: string, o: {debug: boolean; force?: boolean}) => {
-    const loaded = loadProfile(dir, {defaults: settingsMod.profileDefaults(settings), vars: opts.build ? parseVars(values.var) : undefined});
+  const startBuild = (dir: string, o: {debug: boolean; force?: boolean; only?: string}) => {
+    const loaded = loadProfile(dir, optionsFor(o.only));
     if (controllerError) throw controllerError;
     if (!controllerMod) throw new Error('still starting up: press Enter again in a moment');
     const c = controllerMod.startBuildController({
@@ -208,7 +221,7 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string}
       loadProfiles: () => listProfiles(),
       startBuild,
       outputExists,
-      autoBuild: opts.build ? describeProfile(opts.build) : undefined,
+      autoBuild: opts.build ? autoBuildEntry(opts.build, opts.buildName) : undefined,
       debug: !!values.debug,
       consolePane: pane,
       setup,

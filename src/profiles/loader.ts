@@ -38,6 +38,8 @@ export interface LoadedProfile {
   format?: ProfileFormat;
   /** What loads but is not used (or was translated): for `validate` and the picker. */
   warnings?: ProfileIssue[];
+  /** What the front end read (fields and their positions): `validate` points at fields with it. */
+  document?: ProfileDocument;
 }
 
 /** A front end: the documents (one per build) a file or folder holds. */
@@ -84,7 +86,7 @@ export function loadProfiles(fileOrDir: string, opts: LoadOptions = {}): LoadedP
   for (const doc of documents) {
     const warnings: ProfileIssue[] = [];
     try {
-      loaded.push({profile: checkProfile(doc, {...opts, warnings}), dir, file: doc.file, format, warnings});
+      loaded.push({profile: checkProfile(doc, {...opts, warnings}), dir, file: doc.file, format, warnings, document: doc});
     } catch (err) {
       if (!(err instanceof ProfileError)) throw err;
       errors.push(...err.issues);

@@ -3,6 +3,7 @@ import {existsSync, readdirSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {closest} from '../util/suggest.js';
 
 /** The package root (dist/session/ or src/session/ → ../..). */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -17,15 +18,22 @@ export function profileSearchDirs(): string[] {
   return [userProfilesDir(), BUILTIN_PROFILES];
 }
 
-/** A profile argument is a path (contains / or ends in .yaml) or a name looked up in the search dirs. */
+/**
+ * A profile argument is a path — anything with a `/`, a profile.yaml, a Packer template
+ * (`*.json`, `*.pkr.hcl`), or a file or folder that exists here — or else a profile name looked
+ * up in the search dirs (the user's first).
+ */
 export function resolveProfileArg(arg: string): string {
-  if (arg.includes('/') || /\.ya?ml$/.test(arg) || existsSync(path.join(arg, 'profile.yaml'))) return arg;
+  if (arg.includes('/') || /\.(ya?ml|json|pkr\.hcl)$/.test(arg) || existsSync(path.join(arg, 'profile.yaml'))) return arg;
   for (const dir of profileSearchDirs()) {
     const candidate = path.join(dir, arg);
     if (existsSync(path.join(candidate, 'profile.yaml'))) return candidate;
   }
-  const known = listProfileNames().join(', ');
-  throw new Error(`no profile named "${arg}" (known: ${known || 'none'}; searched ${profileSearchDirs().join(', ')})`);
+  // A folder of *.pkr.hcl in the working directory, named without ./
+  if (existsSync(arg)) return arg;
+  const names = listProfileNames();
+  const guess = closest(arg, names);
+  throw new Error(`no profile named "${arg}"${guess ? ` — did you mean "${guess}"?` : ''} (known: ${names.join(', ') || 'none'}; searched ${profileSearchDirs().join(', ')})`);
 }
 
 export function listProfileNames(): string[] {

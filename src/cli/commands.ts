@@ -1,0 +1,266 @@
+/**
+ * The command table: every `vmbench` command with its arguments and its own options. Parsing
+ * (argv.ts), `--help` (help.ts) and shell completion (completion.ts) are all generated from it,
+ * so a new option is one entry here. Import-light on purpose: a command's module is imported
+ * only when that command runs (`vmbench --help` starts in ~50 ms).
+ */
+
+/** An option as `--name`; `packer: true` also accepts Packer's single-dash `-name` spelling. */
+export interface OptionSpec {
+  name: string;
+  short?: string;
+  type: 'boolean' | 'string';
+  multiple?: boolean;
+  /** The value's placeholder in help (`NAME=VALUE`, `DIR`). */
+  value?: string;
+  description: string;
+  /** Packer spells it with one dash (`-var`, `-only`, `-force`): accepted as well. */
+  packer?: boolean;
+  /** What the shell completes for the value. */
+  complete?: {choices: readonly string[]} | 'file' | 'dir';
+  /** Left out of help and completion (still accepted). */
+  hidden?: boolean;
+}
+
+/** What a positional argument is, for completion. */
+export type ArgKind = 'profile' | 'file' | 'dir' | 'shell' | 'command' | 'none';
+
+export interface CommandSpec {
+  name: string;
+  /** `<profile>`, `[build-id]`: shown in usage lines. */
+  args: string;
+  /** One line for the command list. */
+  summary: string;
+  /** More text for `vmbench <command> --help`. */
+  details?: string;
+  /** Completion for the 1st, 2nd, … positional (the last repeats). */
+  argKinds: readonly ArgKind[];
+  options: readonly OptionSpec[];
+  /** Runs the command; the module is imported only now. */
+  run(args: string[], values: CliValues): Promise<number>;
+}
+
+/** Every option value any command can receive, as node:util parseArgs gives them. */
+export interface CliValues {
+  help?: boolean;
+  version?: boolean;
+  plain?: boolean;
+  json?: boolean;
+  debug?: boolean;
+  console?: boolean;
+  'on-error'?: string;
+  force?: boolean;
+  output?: string;
+  var?: string[];
+  /** Variable files (`-var-file`), in order; later ones win. */
+  'var-file'?: string[];
+  /** Packer's `-only`: builds to keep (comma lists allowed, repeatable). */
+  only?: string[];
+  /** Packer's `-except`: builds to leave out. */
+  except?: string[];
+  /** Packer's `-color=false`: no colours (as NO_COLOR). */
+  color?: string;
+  'cache-dir'?: string;
+  'log-dir'?: string;
+  verbose?: boolean;
+  /** setup: accept defaults without asking. */
+  yes?: boolean;
+  /** setup: key=value settings edits (repeatable). */
+  set?: string[];
+  /** setup: generate the SSH key pair. */
+  'ssh-key'?: boolean;
+  /** profiles: names only (shell completion). */
+  names?: boolean;
+}
+
+export const HELP: OptionSpec = {name: 'help', short: 'h', type: 'boolean', description: 'this help', packer: true};
+export const VERSION: OptionSpec = {name: 'version', type: 'boolean', description: 'print the version', packer: true};
+
+const O = {
+  var: {name: 'var', type: 'string', multiple: true, value: 'NAME=VALUE', description: 'set a template/profile variable (repeatable)', packer: true},
+  varFile: {name: 'var-file', type: 'string', multiple: true, value: 'FILE', description: 'variables from a file (*.pkrvars.hcl, JSON); later files win', packer: true, complete: 'file'},
+  only: {name: 'only', type: 'string', multiple: true, value: 'A,B', description: "only these builds of a template (names or types, Packer's -only)", packer: true},
+  except: {name: 'except', type: 'string', multiple: true, value: 'A,B', description: 'all builds but these', packer: true},
+  color: {name: 'color', type: 'string', value: 'BOOL', description: 'false: no colours (as NO_COLOR; Packer\'s -color=false)', packer: true, complete: {choices: ['true', 'false']}},
+  json: (what: string): OptionSpec => ({name: 'json', type: 'boolean', description: what}),
+} satisfies Record<string, OptionSpec | ((s: string) => OptionSpec)>;
+
+/** What `<profile|template>` may be. */
+const TARGET = 'The profile is a name (see vmbench profiles), a profile.yaml or its folder, a Packer JSON\ntemplate, a *.pkr.hcl file or a folder of them.';
+
+const TEMPLATE_OPTIONS: readonly OptionSpec[] = [O.var, O.varFile, O.only, O.except];
+
+const BUILD_OPTIONS: readonly OptionSpec[] = [
+  {name: 'plain', type: 'boolean', description: 'print events as lines (default without a terminal or with CI set)'},
+  O.json('print one JSON event per line'),
+  {name: 'debug', type: 'boolean', description: 'pause before every step (Enter runs it, s skips, a aborts), with a screenshot', packer: true},
+  {name: 'console', type: 'boolean', description: "show the VM's screen full-screen while building, with key passthrough"},
+  {name: 'on-error', type: 'string', value: 'MODE', description: 'cleanup (default) | abort (keep VM and files) | ask', packer: true, complete: {choices: ['cleanup', 'abort', 'ask']}},
+  {name: 'force', type: 'boolean', description: 'replace an existing output directory', packer: true},
+  {name: 'output', short: 'o', type: 'string', value: 'DIR', description: "output directory (default: the profile's output_directory)", complete: 'dir'},
+  ...TEMPLATE_OPTIONS,
+  {name: 'cache-dir', type: 'string', value: 'DIR', description: 'ISO cache (default: $XDG_CACHE_HOME/vmbench)', complete: 'dir'},
+  {name: 'log-dir', type: 'string', value: 'DIR', description: 'where build.log, serial.log and events.jsonl go', complete: 'dir'},
+  {name: 'verbose', short: 'v', type: 'boolean', description: 'include debug lines'},
+  O.color,
+];
+
+const lazy =
+  <M, K extends keyof M>(load: () => Promise<M>, key: K) =>
+  async (args: string[], values: CliValues): Promise<number> =>
+    ((await load())[key] as (a: string[], v: CliValues) => Promise<number>)(args, values);
+
+/** Bad usage: the message names what was wrong and, when it can, what was meant. Exit status 2. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    /** The command whose usage to point at. */
+    readonly command?: CommandSpec,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** A module another helper is still writing: a clear message until it exists. */
+async function optionalModule<T>(spec: string, what: string): Promise<T> {
+  try {
+    return (await import(spec)) as T;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(spec.replace('./', '').replace('.js', ''))) {
+      throw new UsageError(`${what} is not available in this build of vmbench`);
+    }
+    throw err;
+  }
+}
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'build',
+    args: '<profile|template>',
+    summary: 'build an image from a profile or a Packer template',
+    details:
+      `${TARGET}\n` +
+      "In a terminal `vmbench build` shows the workbench's build view; --plain/--json print lines.\n" +
+      'Exit status: 0 success, 1 build failed, 2 bad usage or profile, 130 cancelled.\n' +
+      'Ctrl-C once: cancel and clean up. Twice: stop at once (QEMU is killed, files are kept).',
+    argKinds: ['profile'],
+    options: BUILD_OPTIONS,
+    run: lazy(() => import('./build-command.js'), 'buildCommand'),
+  },
+  {
+    name: 'validate',
+    args: '<profile|template>',
+    summary: 'check a profile or template: every problem with file:line',
+    details:
+      `${TARGET}\n` +
+      'Exit status: 0 when the build can run as intended (warnings, if any, are printed with file:line),\n' +
+      "2 when it cannot (errors, or a file it refers to is missing). Packer's -syntax-only is not needed:\n" +
+      'validate never starts anything.',
+    argKinds: ['profile'],
+    options: [...TEMPLATE_OPTIONS, O.json('the result as one JSON object: {ok, builds, errors, warnings}')],
+    run: lazy(() => import('./validate-command.js'), 'validateCommand'),
+  },
+  {
+    name: 'inspect',
+    args: '<profile|template>',
+    summary: 'what a template holds: variables, builds, provisioners',
+    details: TARGET,
+    argKinds: ['profile'],
+    options: [...TEMPLATE_OPTIONS, O.json('as JSON')],
+    run: async (args, values) =>
+      (await optionalModule<{inspectCommand(a: string[], v: CliValues): Promise<number>}>('./inspect-command.js', 'vmbench inspect')).inspectCommand(args, values),
+  },
+  {
+    name: 'import',
+    args: '<template> <dir>',
+    summary: 'write a Packer template as a vmbench profile into dir',
+    argKinds: ['profile', 'dir'],
+    options: [...TEMPLATE_OPTIONS, {name: 'force', type: 'boolean', description: 'write into a directory that is not empty', packer: true}],
+    run: async (args, values) =>
+      (await optionalModule<{importCommand(a: string[], v: CliValues): Promise<number>}>('./import-command.js', 'vmbench import')).importCommand(args, values),
+  },
+  {
+    name: 'profiles',
+    args: '',
+    summary: 'the profiles it can find and the templates in this folder',
+    argKinds: ['none'],
+    options: [O.json('as a JSON array'), {name: 'names', type: 'boolean', description: 'names only, one a line (shell completion)', hidden: true}],
+    run: lazy(() => import('./profiles-command.js'), 'profilesCommand'),
+  },
+  {
+    name: 'screenshot',
+    args: '[build-id]',
+    summary: "save a PNG of a running build's VM screen",
+    argKinds: ['none'],
+    options: [{name: 'output', short: 'o', type: 'string', value: 'FILE', description: 'where the PNG goes', complete: 'file'}],
+    run: lazy(() => import('./screenshot-command.js'), 'screenshotCommand'),
+  },
+  {
+    name: 'sections',
+    args: '<log>',
+    summary: 'the BEGIN{…}/END{…} sections of a build.log or a Packer log',
+    argKinds: ['file'],
+    options: [O.json('as JSON')],
+    run: lazy(() => import('./sections-command.js'), 'sectionsCommand'),
+  },
+  {
+    name: 'setup',
+    args: '',
+    summary: 'check this host (QEMU, KVM, disk, tools), edit settings',
+    argKinds: ['none'],
+    options: [
+      {name: 'yes', short: 'y', type: 'boolean', description: 'accept the defaults without asking'},
+      {name: 'plain', type: 'boolean', description: 'checks as lines, nothing saved'},
+      {name: 'set', type: 'string', multiple: true, value: 'KEY=VALUE', description: 'edit one setting (repeatable)'},
+      {name: 'ssh-key', type: 'boolean', description: 'make ~/.ssh/vmbench_ed25519 (never overwrites)'},
+    ],
+    run: lazy(() => import('./setup-command.js'), 'setupCommand'),
+  },
+  {
+    name: 'completion',
+    args: '<bash|zsh|fish>',
+    summary: 'a shell completion script for bash, zsh or fish',
+    details:
+      'bash:  echo \'eval "$(vmbench completion bash)"\' >> ~/.bashrc\n' +
+      'zsh:   echo \'eval "$(vmbench completion zsh)"\' >> ~/.zshrc\n' +
+      'fish:  vmbench completion fish > ~/.config/fish/completions/vmbench.fish',
+    argKinds: ['shell'],
+    options: [],
+    run: lazy(() => import('./completion.js'), 'completionCommand'),
+  },
+  {
+    name: 'help',
+    args: '[command]',
+    summary: "a command's options (as vmbench <command> --help)",
+    argKinds: ['command'],
+    options: [],
+    run: async (args) => (await import('./help.js')).helpCommand(args),
+  },
+];
+
+/** `vmbench` alone: the workbench. */
+export const WORKBENCH_OPTIONS: readonly OptionSpec[] = [
+  {name: 'debug', type: 'boolean', description: 'arm debug mode in the picker', packer: true},
+  O.color,
+];
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+/** The options `vmbench <command>` takes, with --help (and --version without a command). */
+export function optionsOf(command: CommandSpec | undefined): OptionSpec[] {
+  return command ? [...command.options, HELP] : [...WORKBENCH_OPTIONS, HELP, VERSION];
+}
+
+/** Packer's single-dash flags that vmbench does not take, with what to use instead. */
+export const PACKER_ONLY_FLAGS: Readonly<Record<string, string>> = {
+  'machine-readable': 'vmbench has --json (one event per line)',
+  'timestamp-ui': 'build.log has a time on every line',
+  'parallel-builds': 'vmbench runs one build at a time: pick it with -only',
+  'syntax-only': 'validate never starts anything; leave it out',
+  'evaluate-datasources': 'vmbench has no data sources',
+  'warn-on-undeclared-var': 'undeclared variables are always reported',
+  'no-warn-undeclared-var': 'leave it out',
+};

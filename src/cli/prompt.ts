@@ -50,7 +50,12 @@ export class LinePrompter {
   readonly gate: Gate = async (phase, step) => {
     if (phase === 'checkpoint') {
       for (;;) {
-        const where = step.kind === 'installer-question' ? `the installer asks: ${step.label} (answer it in a VNC viewer, then` : `paused in ${step.id} after "${step.label}" (`;
+        const where =
+          step.kind === 'installer-question'
+            ? `the installer asks: ${step.label} (answer it in a VNC viewer, then`
+            : step.kind === 'breakpoint'
+              ? `paused at a ${step.label} (the VM runs;`
+              : `paused in ${step.id} after "${step.label}" (`;
         const a = (await this.ask(`||  ${where} Enter: go on, a: abort and clean up) > `))?.trim().toLowerCase();
         if (a === undefined || a === '' || a === 'c') return 'continue';
         if (a === 'a') return 'abort';

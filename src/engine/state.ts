@@ -23,6 +23,8 @@ export interface BuildOptions {
   outputDir?: string;
   /** Environment for template `{{ env }}` and provisioners. */
   env: Record<string, string | undefined>;
+  /** Packer's working directory: post-processor outputs and shell-local commands (default: the process's). */
+  cwd?: string;
 }
 
 export interface BuildState {

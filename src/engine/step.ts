@@ -24,8 +24,8 @@ export interface StepContext<S> {
   checkpoint(label: string, opts?: {kind?: CheckpointKind}): Promise<boolean>;
 }
 
-/** What a pause point inside a step is for. */
-export type CheckpointKind = 'boot-step' | 'installer-question';
+/** What a pause point inside a step is for; a `breakpoint` (the provisioner) is one the user put there, so debug front ends always stop at it. */
+export type CheckpointKind = 'boot-step' | 'installer-question' | 'breakpoint';
 
 export interface Step<S> {
   /** Stable kebab-case id, used for breakpoints and `--skip`. */

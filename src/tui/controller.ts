@@ -168,7 +168,7 @@ export class WorkbenchController implements BuildController {
       this.stepOnce ||
       (phase === 'before' && (this.pauseBefore || this.breakpoints.has(step.id))) ||
       (phase === 'after' && this.pauseAfter) ||
-      (question ? this.pauseQuestions : phase === 'checkpoint' && (this.pauseBefore || this.breakpoints.has(step.id)));
+      (question ? this.pauseQuestions : phase === 'checkpoint' && (step.kind === 'breakpoint' || this.pauseBefore || this.breakpoints.has(step.id)));
     if (!pause) return Promise.resolve('pass');
     this.stepOnce = false;
     return new Promise<GateDecision>((resolve) => {

@@ -5,6 +5,7 @@ import {clearKeys} from './clear-keys.js';
 import {convert} from './convert.js';
 import {createDisk} from './create-disk.js';
 import {fetchIso} from './fetch-iso.js';
+import {postProcess} from './post-process.js';
 import {prepareOutput} from './prepare-output.js';
 import {provision} from './provision.js';
 import {serveHttp} from './serve-http.js';
@@ -27,4 +28,5 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
   clearKeys,
   shutdown,
   convert,
+  postProcess,
 ];

@@ -83,10 +83,12 @@ export function loadProfiles(fileOrDir: string, opts: LoadOptions = {}): LoadedP
   const {documents, dir} = FRONT_ENDS[format](fileOrDir, opts);
   const errors: ProfileIssue[] = [];
   const loaded: LoadedProfile[] = [];
+  // HCL2 templates take -var through their own variables (Packer's precedence, in packer-hcl.ts).
+  const checkOpts: LoadOptions = format === 'packer-hcl2' ? {...opts, vars: undefined} : opts;
   for (const doc of documents) {
     const warnings: ProfileIssue[] = [];
     try {
-      loaded.push({profile: checkProfile(doc, {...opts, warnings}), dir, file: doc.file, format, warnings, document: doc});
+      loaded.push({profile: checkProfile(doc, {...checkOpts, warnings}), dir, file: doc.file, format, warnings, document: doc});
     } catch (err) {
       if (!(err instanceof ProfileError)) throw err;
       errors.push(...err.issues);

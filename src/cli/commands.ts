@@ -102,7 +102,6 @@ const BUILD_OPTIONS: readonly OptionSpec[] = [
   {name: 'cache-dir', type: 'string', value: 'DIR', description: 'ISO cache (default: $XDG_CACHE_HOME/vmbench)', complete: 'dir'},
   {name: 'log-dir', type: 'string', value: 'DIR', description: 'where build.log, serial.log and events.jsonl go', complete: 'dir'},
   {name: 'verbose', short: 'v', type: 'boolean', description: 'include debug lines'},
-  O.color,
 ];
 
 const lazy =
@@ -242,16 +241,19 @@ export const COMMANDS: readonly CommandSpec[] = [
 /** `vmbench` alone: the workbench. */
 export const WORKBENCH_OPTIONS: readonly OptionSpec[] = [
   {name: 'debug', type: 'boolean', description: 'arm debug mode in the picker', packer: true},
-  O.color,
+  {name: 'cache-dir', type: 'string', value: 'DIR', description: 'ISO cache (default: $XDG_CACHE_HOME/vmbench)', complete: 'dir'},
 ];
 
 export function findCommand(name: string): CommandSpec | undefined {
   return COMMANDS.find((c) => c.name === name);
 }
 
-/** The options `vmbench <command>` takes, with --help (and --version without a command). */
+/** Every command takes these (Packer's -color=false means what NO_COLOR means). */
+export const COMMON_OPTIONS: readonly OptionSpec[] = [O.color, HELP];
+
+/** The options `vmbench <command>` takes, with the common ones (and --version without a command). */
 export function optionsOf(command: CommandSpec | undefined): OptionSpec[] {
-  return command ? [...command.options, HELP] : [...WORKBENCH_OPTIONS, HELP, VERSION];
+  return command ? [...command.options, ...COMMON_OPTIONS] : [...WORKBENCH_OPTIONS, ...COMMON_OPTIONS, VERSION];
 }
 
 /** Packer's single-dash flags that vmbench does not take, with what to use instead. */

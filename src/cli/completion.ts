@@ -5,14 +5,14 @@
  * Tab (`vmbench profiles --names`, no profile is loaded: fast), so new profiles complete without
  * regenerating the script; template files complete as files.
  */
-import {COMMANDS, HELP, UsageError, VERSION, WORKBENCH_OPTIONS, type ArgKind, type CommandSpec, type OptionSpec} from './commands.js';
+import {COMMANDS, COMMON_OPTIONS, UsageError, VERSION, WORKBENCH_OPTIONS, type ArgKind, type CommandSpec, type OptionSpec} from './commands.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
 
 const visible = (opts: readonly OptionSpec[]): OptionSpec[] => opts.filter((o) => !o.hidden);
-const optionsOf = (c: CommandSpec): OptionSpec[] => visible([...c.options, HELP]);
-const topOptions = (): OptionSpec[] => visible([...WORKBENCH_OPTIONS, HELP, VERSION]);
+const optionsOf = (c: CommandSpec): OptionSpec[] => visible([...c.options, ...COMMON_OPTIONS]);
+const topOptions = (): OptionSpec[] => visible([...WORKBENCH_OPTIONS, ...COMMON_OPTIONS, VERSION]);
 /** Text safe inside single quotes in all three shells (descriptions only). */
 const plain = (s: string): string => s.replace(/'/g, '’').replace(/[[\]]/g, (b) => (b === '[' ? '(' : ')')).replace(/[`$\\]/g, '');
 

@@ -1,5 +1,5 @@
 /** `vmbench --help` and `vmbench <command> --help`, written from the command table. */
-import {COMMANDS, findCommand, HELP, WORKBENCH_OPTIONS, type CommandSpec, type OptionSpec} from './commands.js';
+import {COMMANDS, COMMON_OPTIONS, findCommand, WORKBENCH_OPTIONS, type CommandSpec, type OptionSpec} from './commands.js';
 import {closest} from '../util/suggest.js';
 
 const usageLine = (c: CommandSpec): string => `vmbench ${c.name}${c.args ? ` ${c.args}` : ''}${c.options.some((o) => !o.hidden) ? ' [options]' : ''}`;
@@ -32,7 +32,7 @@ export function overview(): string {
     ...lines,
     '',
     'Options of the workbench:',
-    ...optionLines(WORKBENCH_OPTIONS),
+    ...optionLines([...WORKBENCH_OPTIONS, ...COMMON_OPTIONS]),
     '',
     "`vmbench <command> --help` lists a command's options. Packer's spellings work too:",
     '-var NAME=VALUE, -var-file=FILE, -only=a,b, -except=x, -force, -on-error=abort, -debug.',
@@ -42,7 +42,7 @@ export function overview(): string {
 
 /** One command's help: usage, what it does, its options. */
 export function commandHelp(c: CommandSpec): string {
-  const packer = c.options.filter((o) => o.packer && !o.hidden).map((o) => `-${o.name}`);
+  const packer = [...c.options, ...COMMON_OPTIONS].filter((o) => o.packer && !o.hidden && o.name !== 'help').map((o) => `-${o.name}`);
   return [
     `usage: ${usageLine(c)}`,
     '',
@@ -50,7 +50,7 @@ export function commandHelp(c: CommandSpec): string {
     ...(c.details ? ['', c.details] : []),
     '',
     'Options:',
-    ...optionLines([...c.options, HELP]),
+    ...optionLines([...c.options, ...COMMON_OPTIONS]),
     ...(packer.length ? ['', `Packer's one-dash spellings are accepted too: ${packer.join(', ')}.`] : []),
   ].join('\n');
 }

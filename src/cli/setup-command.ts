@@ -111,7 +111,7 @@ export async function setupCommand(args: string[], values: CliValues, io: SetupI
   }
 
   async function runScreen(): Promise<number> {
-    const [{render}, React, {SetupScreen}] = await Promise.all([import('ink'), import('react'), import('../tui/SetupScreen.js')]);
+    const [{render}, React, {SetupScreen}, {noColorRequested, noColorStream}] = await Promise.all([import('ink'), import('react'), import('../tui/SetupScreen.js'), import('../tui/no-color.js')]);
     let last: CheckResult[] = [];
     let resolveDone!: (s: Settings | undefined) => void;
     const finished = new Promise<Settings | undefined>((r) => (resolveDone = r));
@@ -127,7 +127,8 @@ export async function setupCommand(args: string[], values: CliValues, io: SetupI
         warnings: describeIssues(read),
         onDone: (s: Settings | undefined) => resolveDone(s),
       }),
-      {stdout: io.stdout, stdin: io.stdin, stderr: io.stderr as NodeJS.WriteStream, exitOnCtrlC: false},
+      // NO_COLOR: ink colours through chalk, which does not read it; its output is filtered.
+      {stdout: noColorRequested(io.env) ? noColorStream(io.stdout) : io.stdout, stdin: io.stdin, stderr: io.stderr as NodeJS.WriteStream, exitOnCtrlC: false},
     );
     const result = await finished;
     instance.unmount();

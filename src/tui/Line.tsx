@@ -25,16 +25,28 @@ export interface Seg {
 
 const FG: Record<Color, number> = {black: 30, red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, white: 37, gray: 90, blueBright: 94};
 
-/** The segments as one string, with SGR escape codes when `colors` (each segment resets after itself). */
-export function styled(segs: readonly Seg[], colors: boolean): string {
+/**
+ * How much styling a terminal gets: none (not a terminal, FORCE_COLOR=0), attributes only —
+ * bold, dim, inverse — (NO_COLOR), or colours too.
+ */
+export type Styling = 'none' | 'attributes' | 'colors';
+
+/**
+ * The segments as one string, with SGR escape codes as `styling` allows (`true`: colours,
+ * `false`: none); each segment resets after itself.
+ */
+export function styled(segs: readonly Seg[], styling: boolean | Styling): string {
+  const mode: Styling = styling === true ? 'colors' : styling === false ? 'none' : styling;
   let out = '';
   for (const s of segs) {
     if (!s.text) continue;
     const codes: number[] = [];
-    if (colors) {
+    if (mode !== 'none') {
       if (s.bold) codes.push(1);
       if (s.dim) codes.push(2);
       if (s.inverse) codes.push(7);
+    }
+    if (mode === 'colors') {
       const fg = s.color ? FG[s.color as Color] : undefined;
       if (fg) codes.push(fg);
       const bg = s.bg ? FG[s.bg as Color] : undefined;
@@ -45,24 +57,31 @@ export function styled(segs: readonly Seg[], colors: boolean): string {
   return out;
 }
 
-const decided = new WeakMap<object, boolean>();
+const decided = new WeakMap<object, Styling>();
 
 /**
- * Whether to colour: NO_COLOR wins, then FORCE_COLOR, then what the output stream says
- * (`hasColors()` on a terminal; test streams have none, so tests see plain text).
+ * The styling for a stream: NO_COLOR wins (a terminal keeps attributes, no colours), then
+ * FORCE_COLOR, then what the output stream says (`hasColors()` on a terminal; test streams
+ * have none, so tests see plain text).
  */
-export function colorsFor(stream: NodeJS.WriteStream | object, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.NO_COLOR) return false;
-  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+export function stylingFor(stream: NodeJS.WriteStream | object, env: NodeJS.ProcessEnv = process.env): Styling {
   const s = stream as Partial<NodeJS.WriteStream>;
-  return !!s.isTTY && typeof s.hasColors === 'function' && s.hasColors();
+  const terminal = !!s.isTTY && typeof s.hasColors === 'function' && s.hasColors();
+  if (env.NO_COLOR) return terminal || (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') ? 'attributes' : 'none';
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false' ? 'colors' : 'none';
+  return terminal ? 'colors' : 'none';
 }
 
-function useColors(): boolean {
+/** Whether to colour (see stylingFor). */
+export function colorsFor(stream: NodeJS.WriteStream | object, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stylingFor(stream, env) === 'colors';
+}
+
+function useStyling(): Styling {
   const {stdout} = useStdout();
   let c = decided.get(stdout);
   if (c === undefined) {
-    c = colorsFor(stdout);
+    c = stylingFor(stdout);
     decided.set(stdout, c);
   }
   return c;
@@ -83,6 +102,6 @@ export interface LineProps {
 
 /** A row of segments; see the file comment for why it is not a <Text>. */
 export const Line = memo(function Line({width, segs}: LineProps) {
-  const text = styled(segs, useColors());
+  const text = styled(segs, useStyling());
   return <Transform transform={() => text}>{pad(width)}</Transform>;
 });

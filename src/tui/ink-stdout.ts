@@ -4,6 +4,7 @@
  * share the screen with ink (the mechanism is described in console-pane.ts).
  */
 import {EventEmitter} from 'node:events';
+import {noColorRequested, withoutColors} from './no-color.js';
 
 const ESC = '\x1b';
 export const BSU = '\x1b[?2026h';
@@ -269,6 +270,8 @@ export class InkStdout extends EventEmitter {
     readonly real: NodeJS.WriteStream,
     /** Called after each complete ink frame with the rows it wrote; returns bytes to add. */
     private readonly afterFrame: (touched: {rows: Set<number>; all: boolean}) => Buffer | string | undefined = () => undefined,
+    /** NO_COLOR: ink's colours are taken out of what it writes (attributes stay; no-color.ts). */
+    private readonly noColor = noColorRequested(),
   ) {
     super();
     this.tracker = new TerminalRowTracker(() => this.rows);
@@ -314,7 +317,8 @@ export class InkStdout extends EventEmitter {
 
   write(data: string | Uint8Array, encodingOrCb?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): boolean {
     const callback = typeof encodingOrCb === 'function' ? encodingOrCb : cb;
-    const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
+    let text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
+    if (this.noColor && text.includes('\x1b[')) data = text = withoutColors(text);
     if (text === BSU) {
       this.inSync = true;
       return this.forward(data, callback);

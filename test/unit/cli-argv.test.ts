@@ -51,6 +51,7 @@ describe('parseCommandLine', () => {
   it('no command: the workbench, --help or --version', () => {
     expect(parse('').command).toBeUndefined();
     expect(parse('--debug').values).toMatchObject({debug: true});
+    expect(parse('--cache-dir /c').values).toMatchObject({'cache-dir': '/c'});
     expect(parse('-debug').values).toMatchObject({debug: true});
     expect(parse('--version').values).toMatchObject({version: true});
     expect(parse('-h').values).toMatchObject({help: true});

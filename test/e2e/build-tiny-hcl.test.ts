@@ -1,0 +1,63 @@
+/**
+ * The tiny guest built from a Packer HCL2 template folder (test/fixtures/tiny-hcl: the tiny
+ * profile written as *.pkr.hcl with variables, locals, a validation block and an auto var file)
+ * by the real CLI on real QEMU, with variables from every source Packer reads, in its order.
+ */
+import {cpSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import {execa} from 'execa';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {assertBuilt, BIN, CACHE, events, ROOT, runCli, tmpDir} from './helpers.js';
+
+const work = tmpDir();
+afterAll(() => rmSync(work, {recursive: true, force: true}));
+beforeAll(() => assertBuilt());
+
+/** profiles/tiny without its profile.yaml, plus the HCL2 template files. */
+function tinyHclFolder(): string {
+  const dir = path.join(tmpDir('vmbench-hcl-'), 'tiny');
+  cpSync(path.join(ROOT, 'profiles', 'tiny'), dir, {recursive: true});
+  rmSync(path.join(dir, 'profile.yaml'));
+  cpSync(path.join(ROOT, 'test', 'fixtures', 'tiny-hcl'), dir, {recursive: true});
+  return dir;
+}
+
+describe('vmbench build <folder of *.pkr.hcl> (real QEMU)', () => {
+  it('validates the folder, naming a failed variable validation at its file:line', {timeout: 60_000}, async () => {
+    const dir = tinyHclFolder();
+    const ok = await runCli(['validate', dir]);
+    expect(ok.exitCode, ok.all).toBe(0);
+    const bad = await runCli(['validate', dir, '-var', 'memory=64']);
+    expect(bad.exitCode, bad.all).toBe(2);
+    expect(bad.all).toMatch(/variables\.pkr\.hcl:17:3: .*The tiny guest needs at least 128 MiB\./);
+  });
+
+  it('builds an image; -var beats -var-file, which beats the auto var file and PKR_VAR_', {timeout: 240_000}, async () => {
+    const dir = tinyHclFolder();
+    const marker = `hcl-${Date.now()}`;
+    const varFile = path.join(work, 'extra.pkrvars.hcl');
+    writeFileSync(varFile, 'marker = "from-var-file"\nmemory = 192\n');
+    const out = path.join(work, 'out-hcl');
+    const r = await execa('node', [BIN, 'build', dir, '--json', '--output', out, '--cache-dir', CACHE, `-var-file=${varFile}`, '-var', `marker=${marker}`], {
+      reject: false,
+      env: {CI: 'true', XDG_STATE_HOME: tmpDir('vmbench-state-'), PKR_VAR_marker: 'from-env', PKR_VAR_memory: '160'},
+      stdin: 'ignore',
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const evs = events(r.stdout);
+    // Packer's default image name for source "qemu" "tiny": packer-tiny.
+    const image = path.join(out, 'packer-tiny');
+    expect(evs.filter((e) => e.type === 'artifact').map((e) => e.path)).toEqual([image]);
+    expect(readdirSync(out)).toEqual(['packer-tiny']);
+    const logs = evs.filter((e) => e.type === 'log') as Array<{source: string; line: string}>;
+    // The guest fetched the http_content file whose path came from a local.
+    expect(logs.some((l) => l.source === 'http' && /GET \/tiny\.cfg → 200/.test(l.line))).toBe(true);
+    // memory came from the -var-file (over PKR_VAR_memory): QEMU ran with -m 192.
+    expect(logs.some((l) => /-m 192M?\b/.test(l.line)), 'the QEMU command line with -m 192').toBe(true);
+    const raw = path.join(work, 'tiny-hcl.raw');
+    await execa('qemu-img', ['convert', '-O', 'raw', image, raw]);
+    const disk = readFileSync(raw);
+    rmSync(raw);
+    expect(disk.includes(Buffer.from(`VMBENCH_TINY_MARKER ${marker}`))).toBe(true);
+  });
+});

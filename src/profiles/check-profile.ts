@@ -55,7 +55,7 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
   issues.push(...(doc.issues ?? []));
   // What Packer's functions read: the build and template this document comes from.
   const packer: PackerContext = {
-    buildName: doc.template?.buildName ?? doc.defaultName,
+    buildName: doc.template?.buildName ?? (typeof raw.name === 'string' ? raw.name : doc.defaultName),
     buildType: doc.template?.buildType ?? 'qemu',
     templateDir: doc.template?.templateDir ?? path.dirname(path.resolve(file)),
   };

@@ -37,6 +37,8 @@ export interface ProfileDocument {
   issues?: ProfileIssue[];
   /** What Packer's template functions read here (build_name, build_type, template_dir), and whether env is refused outside variables (Packer's rule). */
   template?: {buildName: string; buildType: string; templateDir: string; envOnlyInVariables?: boolean};
+  /** What the front end translated, or dropped because vmbench does it anyway: comments for `vmbench import`. */
+  notes?: ProfileIssue[];
   /** Variables whose values must never be printed (Packer's sensitive-variables): logs and `inspect` redact them. */
   sensitiveVariables?: string[];
   /** Those variables' values as text, where the checker does not hold them (HCL2 variables are the front end's): what to redact. */

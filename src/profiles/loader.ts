@@ -77,6 +77,11 @@ const yamlFrontEnd: FrontEnd = (fileOrDir) => {
 
 const FRONT_ENDS: Record<ProfileFormat, FrontEnd> = {'vmbench': yamlFrontEnd, 'packer-json': packerJsonDocuments, 'packer-hcl2': packerHclDocuments};
 
+/** What a profile or template holds, as its front end read it (one document per build, not yet checked): for `inspect` and `import`. */
+export function readDocuments(fileOrDir: string, opts: LoadOptions = {}): ReturnType<FrontEnd> {
+  return FRONT_ENDS[formatOf(fileOrDir)](fileOrDir, opts);
+}
+
 /** Every build a profile or template defines (after -only/-except), each checked. */
 export function loadProfiles(fileOrDir: string, opts: LoadOptions = {}): LoadedProfile[] {
   const format = formatOf(fileOrDir);

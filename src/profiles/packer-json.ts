@@ -109,6 +109,7 @@ export const packerJsonDocuments: FrontEnd = (file, opts) => {
       const docWarnings: ProfileIssue[] = k === 0 ? [...warnings] : [];
       const mapped = mapPackerBuilder(b.fields, b.name);
       for (const i of mapped.issues) (i.warning ? docWarnings : docErrors).push(issue(['builders', b.index, i.key], i.message, {key: true, warning: i.warning}));
+      const notes = mapped.notes.map((i) => issue(Object.hasOwn(b.fields, i.key) ? ['builders', b.index, i.key] : ['builders', b.index], i.message, {key: true, field: i.key}));
       for (const [to, fromKey] of Object.entries(mapped.from)) link([to], ['builders', b.index, fromKey]);
       if (!Object.hasOwn(b.fields, 'vm_name')) link(['vm_name'], ['builders', b.index]);
 
@@ -144,6 +145,7 @@ export const packerJsonDocuments: FrontEnd = (file, opts) => {
         position: (p, o) => locate(src, links, p, o?.key),
         quoted: (p) => locateNode(src, links, p)?.type === 'string',
         warnings: docWarnings,
+        notes,
         issues: [...(k === 0 ? errors : []), ...docErrors],
         template: {buildName: b.name, buildType: 'qemu', templateDir, envOnlyInVariables: true},
         sensitiveVariables: sensitive,

@@ -40,7 +40,7 @@ export function newBuildState(loaded: LoadedProfile, options: BuildOptions): Bui
 }
 
 export async function runBuild(req: BuildRequest, state = newBuildState(req.loaded, req.options)): Promise<BuildOutcome> {
-  const steps = req.steps ?? BUILD_STEPS;
+  const steps = (req.steps ?? BUILD_STEPS).filter((s) => s.applies?.(state) ?? true);
   const started = Date.now();
   const {profile} = state;
   const outer = req.emit;

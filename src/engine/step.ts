@@ -31,6 +31,11 @@ export interface Step<S> {
   /** Stable kebab-case id, used for breakpoints and `--skip`. */
   readonly id: string;
   readonly title: string;
+  /**
+   * Whether the step belongs to this build at all (a CD step only when the profile asks for a
+   * CD); one that does not is left out of the build's step list. Default: always.
+   */
+  applies?(state: S): boolean;
   run(ctx: StepContext<S>): Promise<void>;
   /** Undo what run did (or the part of it that happened). Idempotent; logs instead of throwing. */
   cleanup?(ctx: StepContext<S>): Promise<void>;

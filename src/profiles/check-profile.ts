@@ -12,8 +12,10 @@ import {hostAptMirror, type AptSource, type MirrorPart} from './host-apt.js';
 import {POST_PROCESSOR_TYPES, type PostProcessor} from './post-processor-schema.js';
 import {PROVISIONER_TYPES, type Provisioner} from './provisioner-schema.js';
 import {BUILD_FIELDS, PROFILE_DEFAULTS, PROFILE_FIELDS, type FieldSpec, type Profile} from './schema.js';
-import {renderTemplate, templateReferences, TemplateError, type PackerContext} from './template.js';
+import {renderTemplate, templateReferences, TemplateError, type PackerContext, type TemplateData} from './template.js';
 import {validateBootCommand} from './boot-check.js';
+import {checkBuilderOptions} from './builder-options.js';
+import {fileFuncs} from './file-funcs.js';
 
 export interface CheckOptions {
   /** --var name=value overrides; each must name a declared variable. */
@@ -110,7 +112,10 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
   const renderAt = (s: string, p: PathKey[], extra: readonly string[] = []): string => {
     const deferFields = [...BUILD_FIELDS.boot, ...BUILD_FIELDS.execute, ...extra];
     try {
-      return renderTemplate(s, {fields: {}, deferFields, user: variables, env, allowEnv: !doc.template?.envOnlyInVariables, packer});
+      const data: TemplateData = {fields: {}, deferFields, user: variables, env, allowEnv: !doc.template?.envOnlyInVariables, packer};
+      // {{ file }} / {{ templatefile }} (a file rendered as this field is) read beside the profile.
+      data.funcs = fileFuncs(path.dirname(file), (text) => renderTemplate(text, data));
+      return renderTemplate(s, data);
     } catch (err) {
       at(locate(p), fieldName(p), err instanceof TemplateError ? err.message : String(err as Error));
       return s;
@@ -283,10 +288,19 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
     if (!cond) at(locate([field]), field, message);
   };
   need(profile.iso_urls.length > 0 || !!profile.iso_build, 'iso_url', 'missing: set iso_url (or iso_urls, or iso_build)');
-  need(typeof profile.ssh_username === 'string' && profile.ssh_username.length > 0, 'ssh_username', 'missing: the user vmbench logs in as');
+  need(profile.communicator === 'none' || (typeof profile.ssh_username === 'string' && profile.ssh_username.length > 0), 'ssh_username', 'missing: the user vmbench logs in as (or communicator: none)');
   need(profile.http_port_min <= profile.http_port_max, 'http_port_min', 'must not be above http_port_max');
   need(profile.ssh_host_port_min <= profile.ssh_host_port_max, 'ssh_host_port_min', 'must not be above ssh_host_port_max');
   need(profile.vnc_port_min <= profile.vnc_port_max, 'vnc_port_min', 'must not be above vnc_port_max');
+  checkBuilderOptions(profile, {
+    raw,
+    dir: path.dirname(file),
+    error: (p, message) => at(locate(p) ?? locate(p, true), fieldName(p), message),
+    warn: (p, message) => {
+      const pos = locate(p) ?? locate(p, true);
+      opts.warnings?.push({file: pos?.file ?? file, line: pos?.line ?? 1, col: pos?.col ?? 1, field: fieldName(p), message, warning: true});
+    },
+  });
   const reportAt = (p: PathKey[]) => (column: number, message: string) => {
     const pos = locate(p);
     // Point at the column inside the string when the scalar sits on one line after its quote.

@@ -11,6 +11,7 @@ import path from 'node:path';
 import {ProfileError, type PathKey, type ProfileDocument, type ProfileIssue, type SourcePos} from './document.js';
 import {attr, readHclFile, type HclAttr, type HclBlock} from './hcl/blocks.js';
 import {DocumentBuilder, ReportedError} from './hcl/document-builder.js';
+import {readHclJsonFile} from './hcl/json-syntax.js';
 import {HclEvalError, toStr, type HclValue, type Scope} from './hcl/eval.js';
 import {hclFunctions, unknownFunctionMessage} from './hcl/functions.js';
 import {declareVariables, resolveVariables} from './hcl/variables.js';
@@ -36,15 +37,12 @@ export const packerHclDocuments: FrontEnd = (fileOrDir, opts) => {
 
   const roots: HclBlock[] = [];
   for (const f of files) {
-    if (f.endsWith('.json')) {
-      fail({file: f, line: 1, col: 1}, '', 'HCL templates in JSON syntax (*.pkr.json) are not supported yet: write it as .pkr.hcl');
-      continue;
-    }
     try {
-      roots.push(readHclFile(f));
+      roots.push(f.endsWith('.json') ? readHclJsonFile(f) : readHclFile(f));
     } catch (err) {
-      if (!(err instanceof HclSyntaxError)) throw err;
-      fail({file: f, line: err.line, col: err.col}, '', err.message);
+      if (err instanceof ProfileError) issues.push(...err.issues);
+      else if (err instanceof HclSyntaxError) fail({file: f, line: err.line, col: err.col}, '', err.message);
+      else throw err;
     }
   }
   if (issues.length) throw new ProfileError(issues);
@@ -262,7 +260,7 @@ interface SourceUse {
 function buildDocument(build: HclBlock, src: HclBlock, use: HclBlock | undefined, u: SourceUse, ctx: BuildContext): ProfileDocument | undefined {
   const docWarnings: ProfileIssue[] = [];
   const docIssues: ProfileIssue[] = [];
-  const b = new DocumentBuilder(docIssues, docWarnings);
+  const b = new DocumentBuilder(docIssues, docWarnings, src.pos);
   const sourceScope: Scope = {...ctx.scope, symbols: {...ctx.scope.symbols, source: {name: u.name, type: u.type}}};
   const fields: Record<string, unknown> = {};
   b.setBody(fields, [], src, sourceScope);

@@ -231,6 +231,31 @@ build {
   });
 });
 
+describe('HCL2 in JSON syntax (*.pkr.json)', () => {
+  it('reads blocks by Packer\'s schema beside *.pkr.hcl files, with positions', () => {
+    const d = folder({
+      'vars.pkr.hcl': 'variable "mem" {\n  type = number\n  default = 512\n}\n',
+      'main.pkr.json': JSON.stringify(
+        {
+          '//': 'a comment',
+          locals: {cfg: 'ks-${var.mem}.cfg'},
+          source: {qemu: {j: {iso_url: 'x.iso', iso_checksum: 'none', ssh_username: 'root', memory: '${var.mem * 2}', http_content: {'/${local.cfg}': 'x'}, qemuargs: [['-device', 'virtio-rng-pci']]}}},
+          build: [{name: 'js', sources: ['source.qemu.j'], provisioner: [{shell: {inline: ['echo a']}}, {file: {source: 'a', destination: '/b'}}]}],
+        },
+        null,
+        2,
+      ),
+    });
+    const [l] = loadProfiles(d, {env: {}});
+    expect(l!.profile).toMatchObject({name: 'j', memory: 1024, http_content: {'/ks-512.cfg': 'x'}, qemuargs: [['-device', 'virtio-rng-pci']]});
+    expect(l!.profile.provisioners.map((p) => p.type)).toEqual(['shell', 'file']);
+    expect(l!.document!.position(['qemuargs', 0, 1])).toMatchObject({line: 19, col: 13});
+    const bad = folder({'b.pkr.json': '{\n  "source": {"qemu": {"j": {"memroy": 1}}},\n  "build": {"sources": ["source.qemu.j"]}\n}\n'});
+    // A missing field is reported at the source block it is missing from.
+    expect(issuesOf(() => loadProfiles(bad, {env: {}})).map((i) => `${where(i)} ${i.field}`)).toEqual(['b.pkr.json:2:23 iso_url', 'b.pkr.json:2:23 ssh_username', 'b.pkr.json:2:29 memroy']);
+  });
+});
+
 describe('HCL2 problems are named at file:line:col', () => {
   const base = (extra: string, field = '') =>
     folder({

@@ -26,6 +26,8 @@ export class DocumentBuilder {
   constructor(
     readonly issues: ProfileIssue[],
     readonly warnings: ProfileIssue[],
+    /** Where a field that is not written (a missing one) is reported: the block it belongs in. */
+    readonly home?: SourcePos,
   ) {}
 
   /** Record where `path` is. */
@@ -46,7 +48,7 @@ export class DocumentBuilder {
       const p = this.places.get(JSON.stringify(path.slice(0, n)));
       if (p) return (key && n === path.length ? p.key : undefined) ?? p.value;
     }
-    return undefined;
+    return this.home;
   }
 
   quoted(path: readonly PathKey[]): boolean {

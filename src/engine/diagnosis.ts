@@ -30,7 +30,8 @@ export interface DiagnosisInput {
   evidence: BuildEvidence;
   requests: readonly HttpRequestRecord[];
   /** The HTTP server as the guest sees it, and what its directory holds (for hints). */
-  http?: {guestIp: string; port: number; dir?: string; files?: readonly string[]};
+  /** `files`: what http_directory holds, or with `content` the URL paths of http_content. */
+  http?: {guestIp: string; port: number; dir?: string; files?: readonly string[]; content?: boolean};
 }
 
 export interface StallLimits {
@@ -66,6 +67,7 @@ function listRequests(requests: readonly HttpRequestRecord[], max = 4): string {
 function servedFiles(input: DiagnosisInput): string | undefined {
   const files = input.http?.files;
   if (!files) return undefined;
+  if (input.http?.content) return files.length ? `http_content serves: ${files.slice(0, 8).join(', ')}${files.length > 8 ? ', …' : ''}` : 'http_content is empty';
   return files.length ? `http_directory${input.http?.dir ? ` (${input.http.dir})` : ''} holds: ${files.slice(0, 8).join(', ')}${files.length > 8 ? ', …' : ''}` : 'http_directory is empty';
 }
 
@@ -111,7 +113,7 @@ function notFound(input: DiagnosisInput, failed: readonly HttpRequestRecord[]): 
     rule: 'answer-file-404',
     cause: `the guest never got its answer file: ${listRequests(failed)}`,
     evidence: compact([servedFiles(input), screenLine(input.evidence), sshSummary(input.evidence)]),
-    hint: 'check the file name in the boot command’s URL against http_directory',
+    hint: `check the file name in the boot command’s URL against ${input.http?.content ? 'http_content' : 'http_directory'}`,
   };
 }
 

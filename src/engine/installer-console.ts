@@ -9,7 +9,7 @@
 import {readFileSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {parsePreseed} from '../installer/debian/preseed.js';
-import {resolveUnder} from '../http/server.js';
+import {contentKey, resolveUnder} from '../http/server.js';
 import {sleep} from '../util/sleep.js';
 import type {AnswerFile} from './installer-watch.js';
 import {liveFrames, readScreen} from './screen.js';
@@ -67,16 +67,26 @@ const cache = new WeakMap<BuildState, {file: string; mtimeMs: number; answer: An
 /**
  * The answer file the guest fetched: of the files it got from the HTTP server, the one the boot
  * command's URL names (else the last text file served), parsed as a preseed. Undefined before
- * the guest fetched anything.
+ * the guest fetched anything. From http_content, the entry as the profile rendered it; its file
+ * when it came from one ({{ templatefile }}), so an answer can be appended there.
  */
 export function fetchedAnswerFile(state: BuildState, urls: readonly string[] = []): AnswerFile | undefined {
   const http = state.http;
-  const dir = state.profile.http_directory;
-  if (!http || !dir) return undefined;
+  const {profile} = state;
+  const dir = profile.http_directory;
+  const content = Object.keys(profile.http_content ?? {}).length > 0;
+  if (!http || (!dir && !content)) return undefined;
   const got = http.server.requests.filter((r) => r.status < 400 && r.method === 'GET');
   if (!got.length) return undefined;
   const named = got.find((r) => urls.some((u) => u.split('?')[0]!.endsWith(r.path)));
   const pick = named ?? got[got.length - 1]!;
+  if (!dir) {
+    const key = contentKey(pick.path);
+    const text = key === undefined ? undefined : profile.http_content[key];
+    if (text === undefined) return undefined;
+    const origin = profile.http_content_files[key!];
+    return {name: origin ? path.relative(state.profileDir, origin) : `http_content ${key}`, path: origin, entries: parsePreseed(text)};
+  }
   const root = path.resolve(state.profileDir, dir);
   const file = resolveUnder(root, pick.path);
   if (!file) return undefined;

@@ -23,8 +23,8 @@ export const DIALOG_SETTLE_MS = 2000;
 export interface AnswerFile {
   /** Path relative to the profile (for messages): "http/preseed.cfg". */
   name: string;
-  /** Absolute path, for the workbench's "append". */
-  path: string;
+  /** Absolute path, for the workbench's "append"; none for http_content written in the profile itself. */
+  path?: string;
   entries: readonly PreseedEntry[];
 }
 

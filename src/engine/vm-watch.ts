@@ -10,7 +10,7 @@
  * - the evidence names a cause (engine/diagnosis.ts: no network, answer file 404, a boot
  *   command nobody acted on);
  * - the screen has not changed for ssh_watch_screen_stall (off by default, see checkStall);
- * - the profile serves http_directory and the guest has fetched nothing from it for
+ * - the profile serves files (http_directory, http_content) and the guest has fetched nothing for
  *   ssh_watch_http_timeout after the boot command: it never asked for its answer file.
  *
  * The screen is read the cheap way (glyphs on the VNC frame, which costs the guest nothing) and
@@ -48,6 +48,8 @@ export interface HttpWatch {
   urls: readonly string[];
   /** The served directory, for hints. */
   dir?: string;
+  /** The files are served from http_content (not a directory). */
+  content?: boolean;
 }
 
 /** Why the guest may not have fetched anything: the URL's host or port, else the usual suspects. */
@@ -63,7 +65,7 @@ export function httpHint(http: HttpWatch, failed: readonly {path: string; status
     if (port !== http.port) return `the boot command's URL ${u} uses port ${port}, but vmbench serves on port ${http.port} in this build (it is chosen anew each time): write {{ .HTTPPort }}`;
     if (url.hostname !== http.guestIp) return `the guest reaches vmbench's HTTP server at ${http.guestIp} ({{ .HTTPIP }}), but the boot command's URL ${u} names ${url.hostname}`;
   }
-  if (failed.length) return `check the file name in the boot command's URL against what http_directory${http.dir ? ` (${http.dir})` : ''} holds`;
+  if (failed.length) return `check the file name in the boot command's URL against what ${http.content ? 'http_content' : `http_directory${http.dir ? ` (${http.dir})` : ''}`} holds`;
   if (!http.urls.length) return 'the boot command names no URL of the HTTP server: tell the guest where its answer file is (e.g. url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/preseed.cfg), or set ssh_watch_http_timeout: 0';
   return 'check the URL in the boot command for a typo, that the kernel line reached the boot prompt (see the screenshot) and that the guest’s network came up (serial log); ssh_watch_http_timeout sets how long to wait (0 = off)';
 }
@@ -368,11 +370,11 @@ export const HTTP_WATCH_DEFAULT_MS = {kvm: 5 * 60_000, tcg: 15 * 60_000} as cons
  * cloud-init) can take several minutes to boot before it asks.
  */
 export function httpWatchTimeout(
-  profile: Pick<BuildState['profile'], 'http_directory' | 'ssh_watch_http_timeout'>,
+  profile: Pick<BuildState['profile'], 'http_directory' | 'ssh_watch_http_timeout'> & {http_content?: Record<string, string>},
   accel: 'kvm' | 'tcg' | undefined,
   bootNamesServer: boolean,
 ): number {
-  if (!profile.http_directory) return 0;
+  if (!profile.http_directory && !Object.keys(profile.http_content ?? {}).length) return 0;
   if (profile.ssh_watch_http_timeout !== undefined) return Math.max(0, profile.ssh_watch_http_timeout);
   return bootNamesServer ? HTTP_WATCH_DEFAULT_MS[accel ?? 'tcg'] : 0;
 }

@@ -18,7 +18,7 @@ import {InstallerTracker} from './installer-watch.js';
 import {liveFrames, readScreen} from './screen.js';
 import type {StepContext} from './step.js';
 import type {BuildState} from './state.js';
-import {buildFields} from './steps/serve-http.js';
+import {buildFields} from './build-fields.js';
 import {profilePatterns} from './screen-patterns.js';
 import {bootCommandUrls, httpWatchTimeout, watchVm, type InstallerWatch, type VmWatch} from './vm-watch.js';
 
@@ -55,7 +55,9 @@ export function debconfTemplates(state: BuildState): DebconfTemplate[] {
 export function diagnosisInput(state: BuildState, now = Date.now()): DiagnosisInput {
   const http = state.http;
   let files: string[] | undefined;
-  if (state.profile.http_directory) {
+  const content = Object.keys(state.profile.http_content ?? {});
+  if (content.length) files = content.sort();
+  else if (state.profile.http_directory) {
     try {
       files = readdirSync(path.resolve(state.profileDir, state.profile.http_directory)).sort();
     } catch {
@@ -66,7 +68,7 @@ export function diagnosisInput(state: BuildState, now = Date.now()): DiagnosisIn
     now,
     evidence: state.evidence,
     requests: http?.server.requests ?? [],
-    http: http && {guestIp: http.guestIp, port: http.port, dir: state.profile.http_directory, files},
+    http: http && {guestIp: http.guestIp, port: http.port, dir: state.profile.http_directory, files, content: content.length > 0},
   };
 }
 
@@ -88,7 +90,7 @@ function installerWatch(ctx: StepContext<BuildState>, urls: readonly string[]): 
       const failed = (state.http?.server.requests ?? []).filter((r) => r.status >= 400);
       if (!failed.length) return [];
       const {http} = diagnosisInput(state);
-      const holds = http?.files ? ` (http_directory holds: ${http.files.slice(0, 8).join(', ') || 'nothing'})` : '';
+      const holds = http?.files ? ` (${http.content ? 'http_content serves' : 'http_directory holds'}: ${http.files.slice(0, 8).join(', ') || 'nothing'})` : '';
       return [`the guest's HTTP requests that failed: ${failed.slice(0, 4).map((r) => `${r.method} ${r.path} → ${r.status}`).join(', ')}${holds}`];
     },
   };
@@ -103,7 +105,8 @@ export function startVmWatch(ctx: StepContext<BuildState>, signal: AbortSignal, 
   if (!state.evidence.boot) state.evidence.bootTyped(state.evidence.stepDone['type-boot-command'] ?? Date.now(), urls, namesServer);
   const http = state.http;
   const httpMs = http ? httpWatchTimeout(profile, state.accel, namesServer) : 0;
-  if (!profile.http_directory && profile.ssh_watch_http_timeout) log('debug', 'ssh_watch_http_timeout has no effect: the profile has no http_directory');
+  const serves = !!profile.http_directory || Object.keys(profile.http_content).length > 0;
+  if (!serves && profile.ssh_watch_http_timeout) log('debug', 'ssh_watch_http_timeout has no effect: the profile serves no files (no http_directory or http_content)');
   const patterns = profilePatterns(profile);
   const stallMs = Math.max(0, profile.ssh_watch_screen_stall);
   const installer = profile.ssh_watch_default_patterns ? installerWatch(ctx, urls) : undefined;
@@ -133,7 +136,7 @@ export function startVmWatch(ctx: StepContext<BuildState>, signal: AbortSignal, 
       evidence: state.evidence,
       diagnose: (now) => diagnoseStall(diagnosisInput(state, now)),
       onVerdict: (v) => ctx.emit({type: 'diagnosis', time: Date.now(), ...v}),
-      http: http && httpMs ? {timeoutMs: httpMs, guestIp: http.guestIp, port: http.port, urls, dir: profile.http_directory} : undefined,
+      http: http && httpMs ? {timeoutMs: httpMs, guestIp: http.guestIp, port: http.port, urls, dir: profile.http_directory, content: !profile.http_directory} : undefined,
       pollMs: opts.pollMs,
       log,
       signal,

@@ -1,14 +1,18 @@
 /**
- * The HTTP server that hands the guest its preseed / user-data / kickstart, like Packer's.
- * Bound to loopback: QEMU's user networking shows it to the guest as 10.0.2.2.
- * Text files are rendered as templates on each request (so {{ .HTTPPort }} is right);
- * every request is logged, because a preseed 404 is the most common silent failure.
+ * The HTTP server that hands the guest its preseed / user-data / kickstart, like Packer's
+ * (packer-plugin-sdk StepHTTPServer): files under `root` (http_directory) are served byte for
+ * byte — cloud-init's `{{ }}` Jinja and anything else that looks like a template arrives as
+ * written — and `content` (http_content) by URL path, its body made per request (so the
+ * template's {{ .HTTPPort }} is known). Bound to loopback: QEMU's user networking shows it to
+ * the guest as 10.0.2.2. Every request is logged, because a preseed 404 is the most common
+ * silent failure.
  */
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import {readFile, realpath, stat, readdir} from 'node:fs/promises';
 import path from 'node:path';
 import type {LogFn} from '../engine/events.js';
 import {findFreePort} from '../util/ports.js';
+import {closest} from '../util/suggest.js';
 
 export interface HttpRequestRecord {
   time: number;
@@ -19,13 +23,17 @@ export interface HttpRequestRecord {
 }
 
 export interface HttpServerOptions {
-  /** Directory to serve; undefined serves nothing (every request 404s, still logged). */
+  /** Directory served byte for byte (http_directory). */
   root?: string;
+  /**
+   * Files by URL path (http_content, keys like "/preseed.cfg"): each request gets the body the
+   * function makes then; a function that throws answers 500. Neither root nor content: every
+   * request 404s (still logged).
+   */
+  content?: Record<string, () => string | Buffer>;
   bindAddress: string;
   portMin: number;
   portMax: number;
-  /** Render a text file's content (templates); throw to answer 500. */
-  render: (text: string, file: string) => string;
   log: LogFn;
 }
 
@@ -35,9 +43,19 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-/** A file is rendered when it is UTF-8 text containing a template action. */
-function isTemplateText(buf: Buffer): boolean {
-  return !buf.subarray(0, 8192).includes(0) && buf.includes('{{');
+/**
+ * The http_content key a URL path names: Go's path.Clean of the decoded path, as Packer's
+ * MapServer looks it up ("/a/../b.cfg" → "/b.cfg"); undefined for an undecodable path. Pure.
+ */
+export function contentKey(urlPath: string): string | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath.split('?')[0] ?? '');
+  } catch {
+    return undefined;
+  }
+  const clean = path.posix.normalize(`/${decoded}`).replace(/\/+$/, '');
+  return clean || '/';
 }
 
 /** Map a URL path into root, or undefined if it escapes it. Pure, for tests. */
@@ -73,7 +91,23 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       opts.log(status >= 400 ? 'warn' : 'info', `${method} ${urlPath} → ${status} (${buf.length} B) from ${from}${note ? ` — ${note}` : ''}`);
     };
     if (method !== 'GET' && method !== 'HEAD') return answer(405, 'method not allowed\n');
-    if (!root) return answer(404, 'not found\n', 'the profile has no http_directory');
+    if (opts.content) {
+      const key = contentKey(urlPath);
+      const make = key !== undefined && Object.hasOwn(opts.content, key) ? opts.content[key] : undefined;
+      if (make) {
+        try {
+          return answer(200, make());
+        } catch (err) {
+          return answer(500, 'content error\n', `http_content ${key}: ${(err as Error).message}`);
+        }
+      }
+      if (!root) {
+        const have = Object.keys(opts.content).sort();
+        const near = key ? closest(key, have) : undefined;
+        return answer(404, 'not found\n', `http_content has ${have.length ? have.join(', ') : 'nothing'}${near ? ` (did you mean ${near}?)` : ''}`);
+      }
+    }
+    if (!root) return answer(404, 'not found\n', 'the profile has no http_directory or http_content');
     const file = resolveUnder(root, urlPath);
     if (!file) return answer(403, 'forbidden\n', 'path escapes http_directory, refused');
     try {
@@ -82,13 +116,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       if (real !== root && !real.startsWith(root + path.sep)) return answer(403, 'forbidden\n', 'symlink escapes http_directory, refused');
       const st = await stat(real);
       if (!st.isFile()) return answer(404, 'not found\n', 'not a file');
-      const buf = await readFile(real);
-      if (!isTemplateText(buf)) return answer(200, buf);
-      try {
-        return answer(200, Buffer.from(opts.render(buf.toString('utf8'), real)));
-      } catch (err) {
-        return answer(500, 'template error\n', `${path.relative(root, real)}: ${(err as Error).message}`);
-      }
+      return answer(200, await readFile(real));
     } catch {
       let have = '';
       try {

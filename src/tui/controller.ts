@@ -177,10 +177,14 @@ export class WorkbenchController implements BuildController {
     });
   }
 
-  /** The profile's http directory: the only place an answer may be written. */
+  /**
+   * Where an answer may be written: the profile's http directory, or — when http_content reads
+   * its entries from files ({{ templatefile }}) — the profile's own directory.
+   */
   private httpDir(): string | undefined {
     const {profile, profileDir} = this.session.state;
-    return profile.http_directory ? path.resolve(profileDir, profile.http_directory) : undefined;
+    if (profile.http_directory) return path.resolve(profileDir, profile.http_directory);
+    return Object.keys(profile.http_content_files ?? {}).length ? profileDir : undefined;
   }
 
   private async appendAnswer(index: number): Promise<void> {
@@ -193,7 +197,7 @@ export class WorkbenchController implements BuildController {
     const dir = this.httpDir();
     if (a.bootParameter) return saved(false, '', `this question comes before the answer file is read: add \`${a.bootParameter}\` to boot_command instead`);
     if (!a.preseedFile) return saved(false, '', 'the guest fetched no answer file over HTTP: nothing to append to');
-    if (!dir) return saved(false, a.preseedFile, 'the profile has no http_directory: nothing is appended');
+    if (!dir) return saved(false, a.preseedFile, 'the profile serves its answer file from neither http_directory nor a file in http_content: nothing is appended');
     try {
       const r = await appendPreseedLine({file: a.preseedFile, line: a.preseedLine, httpDir: dir});
       saved(true, r.file, r.appended ? `preseed line ${r.message}: ${a.preseedLine}` : r.message);

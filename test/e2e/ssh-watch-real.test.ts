@@ -78,7 +78,7 @@ describe('watching the VM while waiting for SSH (real QEMU)', () => {
     );
     expect(b.r.exitCode, b.r.all).toBe(1);
     expect(b.r.stderr).toMatch(/build failed at wait-ssh: the guest never got its answer file: GET \/tiny\.cgf → 404 \(×\d+\)/);
-    expect(b.failed?.error).toMatch(/\n {2}- http_directory \(http\) holds: tiny\.cfg/);
+    expect(b.failed?.error).toMatch(/\n {2}- http_content serves: \/tiny\.cfg/);
     const diagnosis = events(b.r.stdout).find((e) => e.type === 'diagnosis') as {cause: string; evidence: string[]} | undefined;
     expect(diagnosis?.cause).toMatch(/^the guest never got its answer file/);
     // The guest's last try plus 20 s of silence: far below ssh_timeout (2 min).

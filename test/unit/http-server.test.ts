@@ -3,8 +3,11 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
-import {resolveUnder, startHttpServer, type RunningHttpServer} from '../../src/http/server.js';
-import {renderTemplate} from '../../src/profiles/template.js';
+import {contentKey, resolveUnder, startHttpServer, type RunningHttpServer} from '../../src/http/server.js';
+
+/** Packer serves http_directory as it is: neither Go templates nor cloud-init's Jinja are touched. */
+const PRESEED = 'url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/x\nname={{ .Name }}\nbad={{ .Nope }}\n';
+const USER_DATA = '## template: jinja\n#cloud-config\nhostname: {{ v1.local_hostname }}\n{% if v1.region %}r: {{ v1.region }}{% endif %}\n';
 
 /** Raw GET so the client does not normalise `..` away before it reaches the server. */
 function get(port: number, rawPath: string): Promise<{status: number; body: Buffer}> {
@@ -35,6 +38,20 @@ describe('resolveUnder', () => {
   });
 });
 
+describe('contentKey (Packer looks http_content up by the cleaned path)', () => {
+  it.each([
+    ['/preseed.cfg', '/preseed.cfg'],
+    ['/preseed.cfg?x=1', '/preseed.cfg'],
+    ['/a/../b.cfg', '/b.cfg'],
+    ['//a//b/', '/a/b'],
+    ['/', '/'],
+    ['/%7Euser', '/~user'],
+    ['/%E0%A4%A', undefined],
+  ])('%s → %s', (url, expected) => {
+    expect(contentKey(url)).toBe(expected);
+  });
+});
+
 describe('startHttpServer', () => {
   let server: RunningHttpServer | undefined;
   let dir = '';
@@ -47,9 +64,9 @@ describe('startHttpServer', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'vmbench-http-'));
     const root = path.join(dir, 'http');
     mkdirSync(root);
-    writeFileSync(path.join(root, 'preseed.cfg'), 'url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/x\nname={{ .Name }}\n');
+    writeFileSync(path.join(root, 'preseed.cfg'), PRESEED);
+    writeFileSync(path.join(root, 'user-data'), USER_DATA);
     writeFileSync(path.join(root, 'blob.bin'), Buffer.from([0, 1, 2, 123, 123, 0]));
-    writeFileSync(path.join(root, 'broken.cfg'), 'x={{ .Nope }}\n');
     writeFileSync(path.join(dir, 'secret.txt'), 'top secret');
     symlinkSync(path.join(dir, 'secret.txt'), path.join(root, 'link.txt'));
     let port = 0;
@@ -58,20 +75,42 @@ describe('startHttpServer', () => {
       bindAddress: '127.0.0.1',
       portMin: 18100,
       portMax: 18199,
-      render: (t) => renderTemplate(t, {fields: {HTTPIP: '10.0.2.2', HTTPPort: String(port), Name: 'vm1'}}),
       log: (stream, line) => lines.push(`${stream} ${line}`),
     });
-    port = server.port;
     return server;
   }
 
-  it('serves files rendered with the build fields, in the port range', async () => {
+  async function startContent(content: Record<string, () => string | Buffer>, lines: string[] = []) {
+    server = await startHttpServer({content, bindAddress: '127.0.0.1', portMin: 18100, portMax: 18199, log: (stream, line) => lines.push(`${stream} ${line}`)});
+    return server;
+  }
+
+  it('serves http_directory byte for byte, in the port range: templates and Jinja arrive as written', async () => {
     const s = await start([]);
     expect(s.port).toBeGreaterThanOrEqual(18100);
     expect(s.port).toBeLessThanOrEqual(18199);
     const r = await get(s.port, '/preseed.cfg');
     expect(r.status).toBe(200);
-    expect(r.body.toString()).toBe(`url=http://10.0.2.2:${s.port}/x\nname=vm1\n`);
+    expect(r.body.toString()).toBe(PRESEED);
+    expect((await get(s.port, '/user-data')).body.toString()).toBe(USER_DATA);
+  });
+
+  it('serves http_content by cleaned URL path, its body made per request', async () => {
+    let n = 0;
+    const lines: string[] = [];
+    const s = await startContent({'/preseed.cfg': () => `n=${++n}\n`, '/bin': () => Buffer.from([0, 255])}, lines);
+    expect((await get(s.port, '/preseed.cfg')).body.toString()).toBe('n=1\n');
+    expect((await get(s.port, '/x/../preseed.cfg?v=2')).body.toString()).toBe('n=2\n');
+    expect([...(await get(s.port, '/bin')).body]).toEqual([0, 255]);
+    expect((await get(s.port, '/preseed.cgf')).status).toBe(404);
+    expect(lines.at(-1)).toMatch(/^warn GET \/preseed.cgf → 404 .*http_content has \/bin, \/preseed.cfg \(did you mean \/preseed.cfg\?\)/);
+  });
+
+  it('answers 500 and says why when content cannot be made', async () => {
+    const lines: string[] = [];
+    const s = await startContent({'/x': () => { throw new Error('boom'); }}, lines);
+    expect((await get(s.port, '/x')).status).toBe(500);
+    expect(lines.at(-1)).toMatch(/http_content \/x: boom/);
   });
 
   it('serves binary files untouched', async () => {
@@ -89,10 +128,8 @@ describe('startHttpServer', () => {
     expect(link.body.toString()).not.toContain('secret');
     const missing = await get(s.port, '/preseed-typo.cfg');
     expect(missing.status).toBe(404);
-    expect((await get(s.port, '/broken.cfg')).status).toBe(500);
-    expect(s.requests.map((r) => r.status)).toEqual([403, 403, 403, 404, 500]);
+    expect(s.requests.map((r) => r.status)).toEqual([403, 403, 403, 404]);
     expect(lines.find((l) => l.includes('/preseed-typo.cfg'))).toMatch(/^warn GET \/preseed-typo.cfg → 404 .*it has: .*preseed.cfg/);
-    expect(lines.find((l) => l.includes('/broken.cfg'))).toMatch(/Nope/);
   });
 
   it('frees its port on close', async () => {

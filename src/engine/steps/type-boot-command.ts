@@ -20,7 +20,7 @@ import {readScreen} from '../screen.js';
 import {need, StepError, type Step, type StepContext} from '../step.js';
 import type {BuildState} from '../state.js';
 import {typeVerified, type EchoReader, type TypedLine} from '../verified-typing.js';
-import {buildFields} from './serve-http.js';
+import {buildFields} from '../build-fields.js';
 
 /** What <waitFor> and <waitStable> need from the screen. */
 export interface ScreenWaiter {

@@ -53,7 +53,7 @@ export async function screenshotCommand(args: string[], values: {output?: string
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const file = path.resolve(values.output ?? path.join(chosen.logDir, 'screenshots', `${stamp}.png`));
-  const source = new FrameSource({host: chosen.vnc.host, port: chosen.vnc.port}, {maxFps: 5}).start();
+  const source = new FrameSource({host: chosen.vnc.host, port: chosen.vnc.port}, {maxFps: 5, password: chosen.vnc.password}).start();
   try {
     const fb = await source.waitForFrame(undefined, {timeoutMs: FRAME_TIMEOUT_MS});
     await writePng(fb, file);

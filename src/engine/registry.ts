@@ -22,8 +22,11 @@ export interface BuildInfo {
   profile: string;
   /** The vmbench process running the build. */
   pid: number;
-  /** QEMU's VNC server (shared mode: viewers may attach any time); absent until the VM runs. */
-  vnc?: {host: string; port: number};
+  /**
+   * QEMU's VNC server (shared mode: viewers may attach any time); absent until the VM runs.
+   * `password` with vnc_use_password (the record is then readable by its owner only).
+   */
+  vnc?: {host: string; port: number; password?: string};
   /** Where build.log etc. go; screenshots default to `<logDir>/screenshots/`. */
   logDir: string;
   /** QEMU's QMP socket — informational: QEMU serves one QMP client, and the build holds it. */
@@ -77,7 +80,7 @@ export function registerBuild(info: BuildInfo): string {
   mkdirSync(path.dirname(file), {recursive: true});
   const rec: RegisteredBuild = {...info, started: info.started ?? Date.now(), pidStart: processStart(info.pid)};
   const tmp = `${file}.${process.pid}.partial`;
-  writeFileSync(tmp, `${JSON.stringify(rec, null, 2)}\n`);
+  writeFileSync(tmp, `${JSON.stringify(rec, null, 2)}\n`, {mode: 0o600});
   renameSync(tmp, file);
   return file;
 }

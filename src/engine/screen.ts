@@ -19,7 +19,7 @@ export function liveFrames(state: BuildState, log?: LogFn): FrameSource | undefi
   if (state.frames) return state.frames;
   // A connection opened while the VM goes down would retry forever and nobody would close it.
   if (!state.vncPort || !state.qemu || state.qemu.hasExited() || state.vmStopping) return undefined;
-  state.frames = new FrameSource({host: state.profile.vnc_bind_address, port: state.vncPort}, {log}).start();
+  state.frames = new FrameSource({host: state.profile.vnc_bind_address, port: state.vncPort}, {log, password: state.vncPassword}).start();
   return state.frames;
 }
 

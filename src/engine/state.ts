@@ -44,6 +44,13 @@ export interface BuildState {
   installerAssets?: InstallerAssets;
   /** Working disk inside workDir. (create-disk) */
   diskPath?: string;
+  /** disk_additional_size's disks inside workDir, in order; kept as `<vm_name>-<n>`. (create-disk) */
+  additionalDisks?: string[];
+  /** The CD image written from cd_files/cd_content, and the floppy image. (create-media) */
+  cdPath?: string;
+  floppyPath?: string;
+  /** This build's copy of the UEFI variables, inside workDir. (prepare-efivars) */
+  efiVarsPath?: string;
   /** (serve-http) */
   http?: {server: RunningHttpServer; guestIp: string; port: number};
   /** Temporary key pair for this build. (ssh-key) */
@@ -52,6 +59,8 @@ export interface BuildState {
   accel?: 'kvm' | 'tcg';
   sshHostPort?: number;
   vncPort?: number;
+  /** With vnc_use_password: what a VNC viewer must give (set in QEMU over QMP). (start-vm) */
+  vncPassword?: string;
   qemu?: QemuProcess;
   qmp?: QmpClient;
   /** Reads the VM's screen for <waitFor>/<waitStable>. (start-vm) */

@@ -3,20 +3,47 @@
  * the profile replace the defaults of the same flag — and, unlike Packer, we say which.
  */
 
+export type DiskInterface = 'virtio' | 'ide' | 'scsi' | 'virtio-scsi';
+
 export interface QemuArgsInput {
   name: string;
   accel: 'kvm' | 'tcg';
   machineType: string;
   memoryMiB: number;
   cpus: number;
-  disk: {path: string; format: 'qcow2' | 'raw'; interface: 'virtio' | 'ide' | 'scsi' | 'virtio-scsi'};
-  cdrom?: string;
+  /** Packer's sockets/cores/threads; 0 (or absent) = not given. */
+  topology?: {sockets: number; cores: number; threads: number};
+  /** `-cpu`, when set. */
+  cpuModel?: string;
+  /** The main disk, then disk_additional_size's, all with the same options (Packer's). */
+  disk: {
+    path: string;
+    additional?: string[];
+    format: 'qcow2' | 'raw';
+    interface: DiskInterface;
+    cache?: string;
+    discard?: string;
+    detectZeroes?: string;
+  };
+  /** CD images in order: the installer ISO (not with disk_image), then the cd_files image. */
+  cdroms?: string[];
+  /** Packer's cdrom_interface; unset: QEMU's default bus for media=cdrom. */
+  cdromInterface?: DiskInterface;
+  /** Boot from the first CD once (installer ISO) or from the disk (disk_image). Default: the CD when there is one. */
+  bootFrom?: 'cdrom' | 'disk';
+  /** The floppy image (-fda). */
+  floppy?: string;
+  /** Packer's firmware: `-bios`, or a read-only pflash drive with use_pflash. */
+  firmware?: {path: string; pflash: boolean};
+  /** UEFI: OVMF code (read-only) and this build's copy of its variables. No -boot then, as in Packer. */
+  efi?: {code: string; vars: string};
   netDevice: string;
   /** Host port forwarded to the guest's SSH port (bound to loopback only). */
   sshForward?: {hostAddress: string; hostPort: number; guestPort: number};
-  vnc: {address: string; display: number};
+  /** `password`: VNC authentication on (the password itself is set over QMP, never on the command line). */
+  vnc: {address: string; display: number; password?: boolean};
   qmpSocket: string;
-  /** Extra `[flag, value?]` groups from the profile's qemuargs. */
+  /** Extra `[flag, value?]` groups from the profile's qemuargs (already rendered). */
   extra: string[][];
 }
 
@@ -29,23 +56,67 @@ export interface QemuArgs {
 /** One default flag with its value(s); a flag may appear several times (-drive, -device). */
 type Group = [flag: string, ...values: string[]];
 
-export function buildQemuArgs(input: QemuArgsInput): QemuArgs {
+/** Packer's -smp: the vCPU count, then only the topology numbers given. */
+export function smpArg(cpus: number, topology?: QemuArgsInput['topology']): string {
+  const t = topology ?? {sockets: 0, cores: 0, threads: 0};
+  if (!t.sockets && !t.cores && !t.threads) return `cpus=${cpus},sockets=${cpus}`;
+  const parts = [`cpus=${cpus}`];
+  if (t.sockets > 0) parts.push(`sockets=${t.sockets}`);
+  if (t.cores > 0) parts.push(`cores=${t.cores}`);
+  if (t.threads > 0) parts.push(`threads=${t.threads}`);
+  return parts.join(',');
+}
+
+/** The -drive/-device groups for disks and CDs (Packer's getDeviceAndDriveArgs). */
+function storage(input: QemuArgsInput): Group[] {
   const d = input.disk;
+  const groups: Group[] = [];
+  let scsi = false;
+  const scsiController = (): void => {
+    if (!scsi) groups.push(['-device', 'virtio-scsi-pci,id=scsi0']);
+    scsi = true;
+  };
+  const opts = `cache=${d.cache ?? 'writeback'},discard=${d.discard ?? 'ignore'},format=${d.format}${d.detectZeroes && d.detectZeroes !== 'off' ? `,detect-zeroes=${d.detectZeroes}` : ''}`;
+  [d.path, ...(d.additional ?? [])].forEach((file, i) => {
+    if (d.interface === 'virtio-scsi') {
+      scsiController();
+      groups.push(['-device', `scsi-hd,bus=scsi0.0,drive=drive${i}`], ['-drive', `if=none,file=${escapeOpt(file)},id=drive${i},${opts}`]);
+    } else {
+      groups.push(['-drive', `file=${escapeOpt(file)},if=${d.interface},${opts}`]);
+    }
+  });
+  // Unlike Packer, no index=: QEMU numbers the drives itself (Packer's index=0 collides with a
+  // disk on the same bus, e.g. cdrom_interface and disk_interface both virtio).
+  (input.cdroms ?? []).forEach((file, i) => {
+    const f = escapeOpt(file);
+    if (!input.cdromInterface) groups.push(['-drive', `file=${f},media=cdrom,readonly=on`]);
+    else if (input.cdromInterface === 'virtio-scsi') {
+      scsiController();
+      groups.push(['-drive', `file=${f},if=none,id=cdrom${i},media=cdrom,readonly=on`], ['-device', `scsi-cd,bus=scsi0.0,drive=cdrom${i}`]);
+    } else groups.push(['-drive', `file=${f},if=${input.cdromInterface},id=cdrom${i},media=cdrom,readonly=on`]);
+  });
+  if (input.firmware?.pflash) groups.push(['-drive', `file=${escapeOpt(input.firmware.path)},if=pflash,format=raw,readonly=on`]);
+  if (input.efi) {
+    groups.push(['-drive', `file=${escapeOpt(input.efi.code)},if=pflash,unit=0,format=raw,readonly=on`]);
+    groups.push(['-drive', `file=${escapeOpt(input.efi.vars)},if=pflash,unit=1,format=raw`]);
+  }
+  return groups;
+}
+
+export function buildQemuArgs(input: QemuArgsInput): QemuArgs {
   const defaults: Group[] = [
     ['-name', input.name],
     ['-machine', `type=${input.machineType},accel=${input.accel}`],
     ['-m', `${input.memoryMiB}M`],
-    ['-smp', `cpus=${input.cpus},sockets=${input.cpus}`],
+    ['-smp', smpArg(input.cpus, input.topology)],
   ];
-  if (d.interface === 'virtio-scsi') {
-    defaults.push(['-device', 'virtio-scsi-pci,id=scsi0'], ['-device', 'scsi-hd,bus=scsi0.0,drive=drive0']);
-    defaults.push(['-drive', `if=none,file=${escapeOpt(d.path)},id=drive0,cache=writeback,discard=ignore,format=${d.format}`]);
-  } else {
-    defaults.push(['-drive', `file=${escapeOpt(d.path)},if=${d.interface},cache=writeback,discard=ignore,format=${d.format}`]);
-  }
-  if (input.cdrom) {
-    defaults.push(['-drive', `file=${escapeOpt(input.cdrom)},media=cdrom,readonly=on`], ['-boot', 'once=d']);
-  }
+  if (input.cpuModel) defaults.push(['-cpu', input.cpuModel]);
+  if (input.firmware && !input.firmware.pflash) defaults.push(['-bios', input.firmware.path]);
+  defaults.push(...storage(input));
+  if (input.floppy) defaults.push(['-fda', input.floppy]);
+  const bootFrom = input.bootFrom ?? (input.cdroms?.length ? 'cdrom' : undefined);
+  // Packer: no -boot with UEFI (OVMF keeps its own boot order in the variables).
+  if (bootFrom && !input.efi) defaults.push(['-boot', bootFrom === 'disk' ? 'c' : 'once=d']);
   const fwd = input.sshForward;
   defaults.push(
     ['-netdev', `user,id=user.0${fwd ? `,hostfwd=tcp:${fwd.hostAddress}:${fwd.hostPort}-:${fwd.guestPort}` : ''}`],
@@ -53,7 +124,7 @@ export function buildQemuArgs(input: QemuArgsInput): QemuArgs {
     // share=ignore: every viewer is let in as shared, whatever it asks. QEMU's default lets an
     // exclusive viewer kick the build's session off (seed 002's "don't open gvncviewer too
     // early" trap); force-shared would refuse such a viewer outright.
-    ['-vnc', `${input.vnc.address}:${input.vnc.display},share=ignore`],
+    ['-vnc', `${input.vnc.address}:${input.vnc.display},share=ignore${input.vnc.password ? ',password=on' : ''}`],
     ['-qmp', `unix:${input.qmpSocket},server=on,wait=off`],
     // The serial console goes to QEMU's stdout, so it streams as events and into serial.log.
     ['-chardev', 'stdio,id=serial0,signal=off'],

@@ -96,7 +96,7 @@ export class BuildSession {
     this.logWriter.write(e);
     this.req.emit(e);
     if (e.type === 'step' && e.id === 'start-vm' && e.status === 'done' && this.state.vncPort) {
-      this.register({...this.announce, vnc: {host: this.state.profile.vnc_bind_address, port: this.state.vncPort}});
+      this.register({...this.announce, vnc: {host: this.state.profile.vnc_bind_address, port: this.state.vncPort, password: this.state.vncPassword}});
     }
   };
 

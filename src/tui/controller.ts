@@ -239,6 +239,7 @@ export class WorkbenchController implements BuildController {
       if (state.qemu) facts['QEMU pid'] = String(state.qemu.pid);
       if (state.accel) facts.accelerator = state.accel === 'tcg' ? 'TCG (slower)' : 'KVM';
       if (state.vncPort) facts.VNC = `vnc://${profile.vnc_bind_address}:${state.vncPort} (display :${state.vncPort - 5900})`;
+      if (state.vncPassword) facts['VNC password'] = state.vncPassword;
       if (state.sshHostPort) {
         facts.ssh = `ssh -p ${state.sshHostPort} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null ${profile.ssh_username}@127.0.0.1`;
       }

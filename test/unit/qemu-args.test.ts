@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {buildQemuArgs, escapeOpt, shellQuote, type QemuArgsInput} from '../../src/qemu/args.js';
+import {buildQemuArgs, escapeOpt, shellQuote, smpArg, type QemuArgsInput} from '../../src/qemu/args.js';
 
 const base: QemuArgsInput = {
   name: 'tiny',
@@ -8,7 +8,7 @@ const base: QemuArgsInput = {
   memoryMiB: 256,
   cpus: 2,
   disk: {path: '/w/disk.qcow2', format: 'qcow2', interface: 'virtio'},
-  cdrom: '/c/tiny.iso',
+  cdroms: ['/c/tiny.iso'],
   netDevice: 'virtio-net',
   sshForward: {hostAddress: '127.0.0.1', hostPort: 2345, guestPort: 22},
   vnc: {address: '127.0.0.1', display: 7},
@@ -40,7 +40,7 @@ describe('buildQemuArgs', () => {
   });
 
   it('has no cdrom or boot order without an ISO, and no hostfwd without SSH', () => {
-    const {args} = buildQemuArgs({...base, cdrom: undefined, sshForward: undefined});
+    const {args} = buildQemuArgs({...base, cdroms: [], sshForward: undefined});
     expect(values(args, '-drive')).toHaveLength(1);
     expect(args).not.toContain('-boot');
     expect(values(args, '-netdev')).toEqual(['user,id=user.0']);
@@ -76,6 +76,75 @@ describe('buildQemuArgs', () => {
     expect(escapeOpt('/a,b/c.img')).toBe('/a,,b/c.img');
     const {args} = buildQemuArgs({...base, disk: {...base.disk, path: '/a,b/d.qcow2'}});
     expect(values(args, '-drive')[0]).toContain('file=/a,,b/d.qcow2,');
+  });
+
+  it('gives every disk Packer\'s drive options, additional disks after the main one', () => {
+    const {args} = buildQemuArgs({...base, cdroms: [], disk: {...base.disk, additional: ['/w/d-1', '/w/d-2'], cache: 'unsafe', discard: 'unmap', detectZeroes: 'unmap'}});
+    expect(values(args, '-drive')).toEqual([
+      'file=/w/disk.qcow2,if=virtio,cache=unsafe,discard=unmap,format=qcow2,detect-zeroes=unmap',
+      'file=/w/d-1,if=virtio,cache=unsafe,discard=unmap,format=qcow2,detect-zeroes=unmap',
+      'file=/w/d-2,if=virtio,cache=unsafe,discard=unmap,format=qcow2,detect-zeroes=unmap',
+    ]);
+    // detect-zeroes=off is QEMU's default: not written, as in Packer.
+    expect(values(buildQemuArgs({...base, disk: {...base.disk, detectZeroes: 'off'}}).args, '-drive')[0]).not.toContain('detect-zeroes');
+  });
+
+  it('puts all virtio-scsi disks and CDs on one controller', () => {
+    const {args} = buildQemuArgs({...base, cdroms: ['/c/a.iso', '/w/cd.iso'], cdromInterface: 'virtio-scsi', disk: {...base.disk, interface: 'virtio-scsi', additional: ['/w/d-1']}});
+    expect(values(args, '-device')).toEqual([
+      'virtio-scsi-pci,id=scsi0',
+      'scsi-hd,bus=scsi0.0,drive=drive0',
+      'scsi-hd,bus=scsi0.0,drive=drive1',
+      'scsi-cd,bus=scsi0.0,drive=cdrom0',
+      'scsi-cd,bus=scsi0.0,drive=cdrom1',
+      'virtio-net,netdev=user.0',
+    ]);
+    expect(values(args, '-drive').slice(2)).toEqual(['file=/c/a.iso,if=none,id=cdrom0,media=cdrom,readonly=on', 'file=/w/cd.iso,if=none,id=cdrom1,media=cdrom,readonly=on']);
+  });
+
+  it.each([
+    [undefined, ['file=/c/tiny.iso,media=cdrom,readonly=on', 'file=/w/cd.iso,media=cdrom,readonly=on']],
+    ['ide', ['file=/c/tiny.iso,if=ide,id=cdrom0,media=cdrom,readonly=on', 'file=/w/cd.iso,if=ide,id=cdrom1,media=cdrom,readonly=on']],
+    ['virtio', ['file=/c/tiny.iso,if=virtio,id=cdrom0,media=cdrom,readonly=on', 'file=/w/cd.iso,if=virtio,id=cdrom1,media=cdrom,readonly=on']],
+  ] as const)('attaches CDs with cdrom_interface %s (QEMU numbers them: no index= to collide)', (cdromInterface, drives) => {
+    const {args} = buildQemuArgs({...base, cdroms: ['/c/tiny.iso', '/w/cd.iso'], cdromInterface});
+    expect(values(args, '-drive').slice(1)).toEqual(drives);
+  });
+
+  it.each([
+    ['an installer ISO: the CD once', {}, ['once=d']],
+    ['disk_image: the disk, even with a cd_files CD', {bootFrom: 'disk', cdroms: ['/w/cd.iso']}, ['c']],
+    ['disk_image without CDs', {bootFrom: 'disk', cdroms: []}, ['c']],
+    ['UEFI: no -boot (OVMF keeps its own order)', {efi: {code: '/fw/CODE.fd', vars: '/w/efivars.fd'}}, []],
+  ] as const)('boot order: %s', (_, input, boot) => {
+    expect(values(buildQemuArgs({...base, ...input}).args, '-boot')).toEqual(boot);
+  });
+
+  it('attaches firmware as -bios or pflash, and UEFI as two pflash drives', () => {
+    expect(values(buildQemuArgs({...base, firmware: {path: '/fw/bios.bin', pflash: false}}).args, '-bios')).toEqual(['/fw/bios.bin']);
+    const pflash = buildQemuArgs({...base, firmware: {path: '/fw/bios.bin', pflash: true}}).args;
+    expect(pflash).not.toContain('-bios');
+    expect(values(pflash, '-drive')).toContain('file=/fw/bios.bin,if=pflash,format=raw,readonly=on');
+    const efi = buildQemuArgs({...base, machineType: 'q35', efi: {code: '/fw/CODE.fd', vars: '/w/efivars.fd'}}).args;
+    expect(values(efi, '-drive').slice(-2)).toEqual(['file=/fw/CODE.fd,if=pflash,unit=0,format=raw,readonly=on', 'file=/w/efivars.fd,if=pflash,unit=1,format=raw']);
+    expect(values(efi, '-machine')).toEqual(['type=q35,accel=tcg']);
+  });
+
+  it('adds the floppy, the CPU model, and VNC authentication (the password never on the command line)', () => {
+    const {args} = buildQemuArgs({...base, floppy: '/w/floppy.img', cpuModel: 'max', vnc: {...base.vnc, password: true}});
+    expect(values(args, '-fda')).toEqual(['/w/floppy.img']);
+    expect(values(args, '-cpu')).toEqual(['max']);
+    expect(values(args, '-vnc')).toEqual(['127.0.0.1:7,share=ignore,password=on']);
+  });
+
+  it.each([
+    [1, undefined, 'cpus=1,sockets=1'],
+    [4, {sockets: 0, cores: 0, threads: 0}, 'cpus=4,sockets=4'],
+    [4, {sockets: 2, cores: 2, threads: 0}, 'cpus=4,sockets=2,cores=2'],
+    [8, {sockets: 1, cores: 4, threads: 2}, 'cpus=8,sockets=1,cores=4,threads=2'],
+    [2, {sockets: 0, cores: 2, threads: 0}, 'cpus=2,cores=2'],
+  ] as const)('-smp for %d vCPUs and topology %j: %s', (cpus, topology, smp) => {
+    expect(smpArg(cpus, topology)).toBe(smp);
   });
 
   it('quotes for the shell only where needed', () => {

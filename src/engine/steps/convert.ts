@@ -1,15 +1,33 @@
 /**
- * convert — uses: state.diskPath, state.workDir, profile.format/vm_name/disk_compression.
- * `qemu-img convert` into the final image, then renames the work directory into place so an
- * output directory only ever appears complete. Produces: state.artifacts.
- * Cleanup: removes a half-written image (the work directory's cleanup covers the rest).
+ * convert — uses: state.diskPath/additionalDisks/efiVarsPath, state.workDir, profile.format/
+ * vm_name/disk_compression/skip_compaction/qemu_img_args/efi_drop_efivars.
+ * `qemu-img convert` into the final image (compacting it, as Packer's step_convert_disk.go) —
+ * or, with skip_compaction (always so for raw and backing-file overlays), the disk as the VM
+ * wrote it — then renames the work directory into place so an output directory only ever
+ * appears complete. Additional disks are kept as they are, named `<vm_name>-<n>` (Packer's).
+ * Produces: state.artifacts. Cleanup: removes a half-written image (the work directory's cleanup
+ * covers the rest).
  */
 import {existsSync} from 'node:fs';
 import {rename, rm, stat} from 'node:fs/promises';
 import path from 'node:path';
 import {execa} from 'execa';
-import {need, StepError, type Step} from '../step.js';
+import {convertArgs} from '../../qemu/disk-plan.js';
+import {need, StepError, type Step, type StepContext} from '../step.js';
 import type {BuildState} from '../state.js';
+
+/** `qemu-img convert` with its progress (-p writes "    (12.34/100%)" separated by \r). */
+async function qemuImgConvert(ctx: StepContext<BuildState>, args: string[]): Promise<void> {
+  ctx.log('vmbench', 'debug', `qemu-img ${args.join(' ')}`);
+  const proc = execa('qemu-img', args, {cancelSignal: ctx.signal, reject: false, buffer: {stdout: false}});
+  proc.stdout?.on('data', (d: Buffer) => {
+    const m = /\(([\d.]+)\/100%\)[^(]*$/.exec(d.toString());
+    if (m) ctx.progress('convert', Number(m[1]), 100);
+  });
+  const r = await proc;
+  if (r.isCanceled) throw ctx.signal.reason;
+  if (r.exitCode !== 0) throw new StepError(`qemu-img convert failed: ${String(r.stderr).trim()}`, 'check qemu_img_args.convert (the command line is in the log, source vmbench, debug)');
+}
 
 export const convert: Step<BuildState> = {
   id: 'convert',
@@ -19,28 +37,27 @@ export const convert: Step<BuildState> = {
     if (!ctx.state.poweredOff) throw new StepError('the VM is still running: refusing to convert a disk in use');
     const work = need(ctx.state.workDir, 'work directory');
     const disk = need(ctx.state.diskPath, 'disk');
-    const tmp = path.join(work, `${profile.vm_name}.partial`);
-    const args = ['convert', '-p', '-O', profile.format, ...(profile.disk_compression && profile.format === 'qcow2' ? ['-c'] : []), disk, tmp];
-    ctx.log('vmbench', 'debug', `qemu-img ${args.join(' ')}`);
-    const proc = execa('qemu-img', args, {cancelSignal: ctx.signal, reject: false, buffer: {stdout: false}});
-    // -p writes "    (12.34/100%)" separated by \r.
-    proc.stdout?.on('data', (d: Buffer) => {
-      const m = /\(([\d.]+)\/100%\)[^(]*$/.exec(d.toString());
-      if (m) ctx.progress('convert', Number(m[1]), 100);
-    });
-    const r = await proc;
-    if (r.isCanceled) throw ctx.signal.reason;
-    if (r.exitCode !== 0) throw new StepError(`qemu-img convert failed: ${String(r.stderr).trim()}`);
-    await rm(disk, {force: true});
     const image = path.join(work, profile.vm_name);
-    await rename(tmp, image);
+    const tmp = path.join(work, `${profile.vm_name}.partial`);
+    const args = convertArgs({format: profile.format, compress: profile.disk_compression, skipCompaction: profile.skip_compaction, args: profile.qemu_img_args.convert, from: disk, to: tmp});
+    if (args) {
+      await qemuImgConvert(ctx, args);
+      await rm(disk, {force: true});
+      await rename(tmp, image);
+    } else {
+      ctx.log('vmbench', 'info', `skip_compaction: the disk is kept as the VM wrote it${profile.use_backing_file ? ` (an overlay on ${ctx.state.isoPath}, which it needs)` : ''}`);
+      await rename(disk, image);
+    }
+    if (profile.efi_drop_efivars && ctx.state.efiVarsPath) await rm(ctx.state.efiVarsPath, {force: true});
     if (existsSync(outputDir)) await rm(outputDir, {recursive: true, force: true}); // --force was checked up front
     await rename(work, outputDir);
     ctx.state.workDir = undefined;
-    const final = path.join(outputDir, profile.vm_name);
-    const bytes = (await stat(final)).size;
-    ctx.state.artifacts.push({path: final, format: profile.format, bytes});
-    ctx.emit({type: 'artifact', time: Date.now(), path: final, format: profile.format, bytes});
-    ctx.log('vmbench', 'info', `image: ${final} (${profile.format}, ${(bytes / 1048576).toFixed(1)} MiB on disk)`);
+    for (const file of [image, ...(ctx.state.additionalDisks ?? [])]) {
+      const final = path.join(outputDir, path.basename(file));
+      const bytes = (await stat(final)).size;
+      ctx.state.artifacts.push({path: final, format: profile.format, bytes});
+      ctx.emit({type: 'artifact', time: Date.now(), path: final, format: profile.format, bytes});
+      ctx.log('vmbench', 'info', `image: ${final} (${profile.format}, ${(bytes / 1048576).toFixed(1)} MiB on disk)`);
+    }
   },
 };

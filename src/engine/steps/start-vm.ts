@@ -1,23 +1,70 @@
 /**
- * start-vm — uses: state.diskPath/isoPath, profile (machine, ports). Produces: state.qemu,
- * state.qmp, state.accel, state.sshHostPort, state.vncPort, state.socketDir.
- * QEMU is up when its QMP socket answers; if it exits first, its stderr is the error.
+ * start-vm — uses: state.diskPath/additionalDisks/isoPath/cdPath/floppyPath/efiVarsPath, profile
+ * (machine, ports, qemuargs). Produces: state.qemu, state.qmp, state.accel, state.sshHostPort,
+ * state.vncPort, state.vncPassword, state.socketDir.
+ * QEMU is up when its QMP socket answers; if it exits first, its stderr is the error. qemuargs
+ * are rendered here with the build fields (Packer's step_run.go). With vnc_use_password the
+ * password is set over QMP before anyone is told where VNC is (until then QEMU lets nobody in).
  * Cleanup: QMP quit → SIGTERM → SIGKILL, then removes the socket directory.
  */
+import {randomInt} from 'node:crypto';
 import {mkdtempSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {probeAcceleratorCached} from '../../qemu/accel-cache.js';
-import {buildQemuArgs, shellQuote} from '../../qemu/args.js';
+import {buildQemuArgs, shellQuote, type QemuArgsInput} from '../../qemu/args.js';
 import {isPortClash, startQemu, type QemuProcess} from '../../qemu/driver.js';
 import {connectQmp, type QmpClient} from '../../qemu/qmp.js';
 import {findFreePort} from '../../util/ports.js';
+import {qemuArgsFields, renderQemuArgs} from '../build-fields.js';
 import {createScreenWaiter} from '../screen-waiter.js';
 import {liveFrames, readScreenLines} from '../screen.js';
 import {need, StepError, type Step, type StepContext} from '../step.js';
 import type {BuildState} from '../state.js';
 
 const MAX_START_ATTEMPTS = 3;
+
+const PASSWORD_CHARS = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+/** A random VNC password: 8 characters, the most VNC authentication uses (Packer's length). */
+export function randomVncPassword(): string {
+  return Array.from({length: 8}, () => PASSWORD_CHARS[randomInt(PASSWORD_CHARS.length)]).join('');
+}
+
+/** QEMU's command line input for this build (pure apart from reading the state). */
+export function qemuInput(state: BuildState, accel: 'kvm' | 'tcg', ports: {ssh?: number; vnc: number}, qmpSocket: string): QemuArgsInput {
+  const {profile} = state;
+  const cdroms = [...(profile.disk_image ? [] : [need(state.isoPath, 'ISO')]), ...(state.cdPath ? [state.cdPath] : [])];
+  return {
+    name: profile.vm_name,
+    accel,
+    machineType: profile.machine_type,
+    memoryMiB: profile.memory,
+    cpus: profile.cpus,
+    topology: {sockets: profile.sockets, cores: profile.cores, threads: profile.threads},
+    cpuModel: profile.cpu_model,
+    disk: {
+      path: need(state.diskPath, 'disk'),
+      additional: state.additionalDisks,
+      format: profile.format,
+      interface: profile.disk_interface,
+      cache: profile.disk_cache,
+      discard: profile.disk_discard,
+      detectZeroes: profile.disk_detect_zeroes,
+    },
+    cdroms,
+    cdromInterface: profile.cdrom_interface,
+    bootFrom: profile.disk_image ? 'disk' : 'cdrom',
+    floppy: state.floppyPath,
+    firmware: profile.firmware ? {path: path.resolve(state.profileDir, profile.firmware), pflash: profile.use_pflash} : undefined,
+    efi: profile.efi_boot ? {code: path.resolve(state.profileDir, profile.efi_firmware_code), vars: need(state.efiVarsPath, 'UEFI variables')} : undefined,
+    netDevice: profile.net_device,
+    sshForward: ports.ssh === undefined ? undefined : {hostAddress: '127.0.0.1', hostPort: ports.ssh, guestPort: profile.ssh_port},
+    vnc: {address: profile.vnc_bind_address, display: ports.vnc - 5900, password: profile.vnc_use_password},
+    qmpSocket,
+    extra: renderQemuArgs(profile.qemuargs, qemuArgsFields(state, ports.ssh)),
+  };
+}
 
 async function chooseAccel(ctx: StepContext<BuildState>): Promise<'kvm' | 'tcg'> {
   const wanted = ctx.state.profile.accelerator;
@@ -80,28 +127,22 @@ export const startVm: Step<BuildState> = {
     ctx.state.accel = accel;
     ctx.state.socketDir ??= mkdtempSync(path.join(os.tmpdir(), 'vmbench-'));
     const qmpPath = path.join(ctx.state.socketDir, 'qmp.sock');
+    // No SSH port forward with communicator none (Packer's step_port_forward.go).
+    const ssh = profile.communicator !== 'none';
     for (let attempt = 1; ; attempt++) {
-      const sshPort = await findFreePort('127.0.0.1', profile.ssh_host_port_min, profile.ssh_host_port_max);
+      const sshPort = ssh ? await findFreePort('127.0.0.1', profile.ssh_host_port_min, profile.ssh_host_port_max) : undefined;
       const vncPort = await findFreePort(profile.vnc_bind_address, profile.vnc_port_min, profile.vnc_port_max);
-      const {args, replaced} = buildQemuArgs({
-        name: profile.vm_name,
-        accel,
-        machineType: profile.machine_type,
-        memoryMiB: profile.memory,
-        cpus: profile.cpus,
-        disk: {path: need(ctx.state.diskPath, 'disk'), format: profile.format, interface: profile.disk_interface},
-        cdrom: ctx.state.isoPath,
-        netDevice: profile.net_device,
-        sshForward: {hostAddress: '127.0.0.1', hostPort: sshPort, guestPort: profile.ssh_port},
-        vnc: {address: profile.vnc_bind_address, display: vncPort - 5900},
-        qmpSocket: qmpPath,
-        extra: profile.qemuargs,
-      });
+      const {args, replaced} = buildQemuArgs(qemuInput(ctx.state, accel, {ssh: sshPort, vnc: vncPort}, qmpPath));
       if (replaced.length && attempt === 1) ctx.log('vmbench', 'warn', `qemuargs drop these defaults of vmbench: ${replaced.join(', ')}`);
       ctx.log('qemu', 'info', shellQuote([profile.qemu_binary, ...args]));
       try {
         const {qemu, qmp} = await launch(ctx, args, qmpPath);
         ctx.state.qmp = qmp;
+        if (profile.vnc_use_password) {
+          const password = profile.vnc_password ?? randomVncPassword();
+          await qmp.execute('change-vnc-password', {password});
+          ctx.state.vncPassword = password;
+        }
         ctx.state.sshHostPort = sshPort;
         ctx.state.vncPort = vncPort;
         ctx.state.screen = createScreenWaiter({
@@ -109,9 +150,10 @@ export const startVm: Step<BuildState> = {
           version: () => liveFrames(ctx.state, (s, l) => ctx.log('vnc', s, l))?.framebuffer.version,
         });
         const vnc = `${profile.vnc_bind_address}:${vncPort}`;
-        ctx.emit({type: 'info', time: Date.now(), key: 'vnc', value: `vnc://${vnc} (display :${vncPort - 5900}) — viewers may attach at any time`});
-        ctx.emit({type: 'info', time: Date.now(), key: 'ssh', value: `127.0.0.1:${sshPort}`});
-        ctx.log('vmbench', 'info', `QEMU running (pid ${qemu.pid}, ${accel}); VNC ${vnc}; SSH forwarded from 127.0.0.1:${sshPort}`);
+        const password = ctx.state.vncPassword ? `, password ${ctx.state.vncPassword}` : '';
+        ctx.emit({type: 'info', time: Date.now(), key: 'vnc', value: `vnc://${vnc} (display :${vncPort - 5900}${password}) — viewers may attach at any time`});
+        if (sshPort !== undefined) ctx.emit({type: 'info', time: Date.now(), key: 'ssh', value: `127.0.0.1:${sshPort}`});
+        ctx.log('vmbench', 'info', `QEMU running (pid ${qemu.pid}, ${accel}); VNC ${vnc}${password}; ${sshPort === undefined ? 'no SSH (communicator none)' : `SSH forwarded from 127.0.0.1:${sshPort}`}`);
         return;
       } catch (err) {
         const qemu = ctx.state.qemu;
@@ -140,5 +182,6 @@ export const startVm: Step<BuildState> = {
     ctx.state.qmp = undefined;
     if (ctx.state.socketDir) rmSync(ctx.state.socketDir, {recursive: true, force: true});
     ctx.state.socketDir = undefined;
+    ctx.state.vncPassword = undefined;
   },
 };

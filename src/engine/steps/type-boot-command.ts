@@ -139,7 +139,7 @@ async function run(ctx: StepContext<BuildState>, opts: TypeBootCommandStepOption
   let keys: KeySender;
   if (via === 'vnc') {
     const port = need(ctx.state.vncPort, 'VNC port');
-    vnc = await connectVnc({host: profile.vnc_bind_address, port}, {signal: ctx.signal, timeoutMs: 15_000, log: (s, l) => ctx.log('vnc', s, l)});
+    vnc = await connectVnc({host: profile.vnc_bind_address, port}, {signal: ctx.signal, timeoutMs: 15_000, log: (s, l) => ctx.log('vnc', s, l), password: ctx.state.vncPassword});
     ctx.log('vnc', 'info', `connected to ${profile.vnc_bind_address}:${port} (${vnc.width}x${vnc.height})`);
     keys = vnc;
   } else {

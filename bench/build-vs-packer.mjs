@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Benchmark: the tiny profile built by Debian's packer 1.6.6 (the anchor) and by vmbench, same
-// ISO, same boot command, same provisioning script, same disk, same qemuargs — in one run.
-// Prints wall time per stage and the ratios. Not a test: figures only (exit 0 unless a build
-// fails or something is left running).
+// Benchmark: THE SAME Packer JSON template file (profiles/tiny/packer/tiny.json, the tiny profile
+// as a template) built by Debian's packer 1.6.6 (the anchor) and by vmbench — same ISO given to
+// both with -var, same boot command and boot_wait, same http folder, same provisioning script,
+// disk and qemuargs, because it is one file. Prints wall time per stage and the ratios. Not a
+// test: figures only (exit 0 unless a build fails or something is left running).
 //
 //   node bench/build-vs-packer.mjs [--runs N] [--show-output]
 //
@@ -20,19 +21,23 @@
 // and the VNC connection, so Packer's "Waiting 1s for boot..." line starts that stage, not
 // "Typing the boot command" (that one starts the "of which typing" sub-row).
 //
-// The tiny profile says `accelerator: auto`, so vmbench probes KVM once per host boot (the answer
-// is cached under $XDG_STATE_HOME); the Packer template says `tcg`. The probe is run and timed
-// once before the builds (same code, same cache file) and printed on its own row; the builds then
-// find it cached, as every build after the first one on a host does.
+// The template sets no accelerator: Packer opens /dev/kvm to choose kvm or tcg; vmbench probes
+// whether KVM really runs a guest, once per host boot (the answer is cached under
+// $XDG_STATE_HOME). The probe is run and timed once before the builds (same code, same cache
+// file) and printed on its own row; the builds then find it cached, as every build after the
+// first one on a host does.
 import {execFile, execFileSync, spawn} from 'node:child_process';
-import {cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PASSWORD = 'vmbench';
+/** The one template both tools build (its http/tiny.cfg holds the default ssh_password). */
+const TEMPLATE = path.join(ROOT, 'profiles/tiny/packer/tiny.json');
 const MARKER = 'bench';
+/** The template's variables, the same for both tools. */
+const templateVars = (iso, dir) => ['-var', `iso_url=${iso}`, '-var', `output_directory=${path.join(dir, 'output')}`, '-var', `marker=${MARKER}`];
 
 function parseArgs(argv) {
   const opts = {runs: 1, showOutput: false};
@@ -200,52 +205,13 @@ function watchLoad() {
   };
 }
 
-function packerTemplate(iso, dir) {
-  return {
-    builders: [
-      {
-        type: 'qemu',
-        iso_url: iso,
-        // Packer 1.6: "none" skips the checksum (with a warning); an empty string is an error.
-        iso_checksum: 'none',
-        output_directory: path.join(dir, 'output'),
-        vm_name: 'tiny.qcow2',
-        format: 'qcow2',
-        disk_size: 64, // MiB, as the profile's 64M
-        memory: 256,
-        accelerator: 'tcg',
-        headless: true,
-        vnc_bind_address: '127.0.0.1',
-        http_directory: path.join(dir, 'http'),
-        boot_wait: '1s',
-        boot_command: ['tiny url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/tiny.cfg<enter>'],
-        qemuargs: [
-          ['-device', 'virtio-net,netdev=user.0'],
-          ['-device', 'virtio-rng-pci'],
-        ],
-        ssh_username: 'root',
-        ssh_password: PASSWORD,
-        ssh_timeout: '2m',
-        shutdown_command: 'sync; poweroff -f',
-        shutdown_timeout: '1m',
-      },
-    ],
-    provisioners: [{type: 'shell', script: path.join(ROOT, 'profiles/tiny/scripts/provision.sh'), environment_vars: [`MARKER=${MARKER}`]}],
-  };
-}
-
 async function packerRun(iso, i) {
   const dir = path.join(work, `packer-${i}`);
   const tmp = path.join(dir, 'tmp');
   mkdirSync(tmp, {recursive: true});
-  cpSync(path.join(ROOT, 'profiles/tiny/http'), path.join(dir, 'http'), {recursive: true});
-  // Packer serves http files as they are (no templating): render tiny.cfg by hand. No key: the
-  // guest gets the password only, and Packer logs in with it (vmbench does too).
-  writeFileSync(path.join(dir, 'http/tiny.cfg'), `hostname=tiny\nroot_password=${PASSWORD}\nauthorized_key=\n`);
-  writeFileSync(path.join(dir, 'tiny.json'), JSON.stringify(packerTemplate(iso, dir), null, 2));
   const log = path.join(dir, 'packer.log');
   const stopWatch = watchLoad();
-  const r = await timed('packer', ['build', '-color=false', 'tiny.json'], {
+  const r = await timed('packer', ['build', '-color=false', ...templateVars(iso, dir), TEMPLATE], {
     cwd: dir,
     env: {
       ...process.env,
@@ -275,16 +241,15 @@ async function packerRun(iso, i) {
   return {tool: 'packer', total: r.ms, stages, typing, lines: r.lines, load, notes: {sshAttempts, keys, sshHandshake}};
 }
 
-async function vmbenchRun(i) {
+async function vmbenchRun(iso, i) {
   const dir = path.join(work, `vmbench-${i}`);
   const tmp = path.join(dir, 'tmp');
   mkdirSync(tmp, {recursive: true});
   const stopWatch = watchLoad();
-  const r = await timed(
-    'node',
-    [path.join(ROOT, 'bin/vmbench'), 'build', 'tiny', '--json', '--output', path.join(dir, 'output'), '--cache-dir', cache, '--var', `ssh_password=${PASSWORD}`, '--var', `marker=${MARKER}`],
-    {env: {...process.env, XDG_STATE_HOME: state, TMPDIR: tmp}},
-  );
+  const r = await timed('node', [path.join(ROOT, 'bin/vmbench'), 'build', TEMPLATE, '--json', ...templateVars(iso, dir), '--cache-dir', cache], {
+    cwd: dir,
+    env: {...process.env, XDG_STATE_HOME: state, TMPDIR: tmp},
+  });
   const load = stopWatch();
   await checkNoQemuLeft('vmbench', i);
   if (r.code !== 0) {
@@ -391,7 +356,7 @@ try {
       if (interrupted) break;
       process.stderr.write(`build-vs-packer: run ${i + 1}/${opts.runs}: ${tool}…\n`);
       if (tool === 'packer') p.push(await packerRun(iso, i));
-      else v.push(await vmbenchRun(i));
+      else v.push(await vmbenchRun(iso, i));
     }
   }
   if (interrupted) throw new Error('interrupted');
@@ -403,7 +368,7 @@ try {
   }
 
   const cores = os.cpus().length;
-  console.log(`build-vs-packer: tiny profile, ${opts.runs} run(s) per tool, TCG, ${cores} core(s); ${packerVersion} vs vmbench`);
+  console.log(`build-vs-packer: ${path.relative(ROOT, TEMPLATE)} (one file, both tools), ${opts.runs} run(s) per tool, ${cores} core(s); ${packerVersion} vs vmbench`);
   console.log('median wall time per stage (Packer: from the stage\'s start line to the next one; vmbench: step durations)');
   console.log(`${'stage'.padEnd(34)} ${'packer'.padStart(8)} ${'vmbench'.padStart(8)} ${'ratio'.padStart(6)}`);
   const row = (name, a, b, extra = '') => console.log(`${name.padEnd(34)} ${fmt(a)} ${fmt(b)} ${ratio(a, b)}${extra}`);

@@ -1,11 +1,13 @@
-/** The build, in order (Packer's qemu builder step order). */
+/** The build, in order (Packer's qemu builder step order); steps that do not apply to a profile are left out (Step.applies). */
 import type {BuildState} from '../state.js';
 import type {Step} from '../step.js';
 import {clearKeys} from './clear-keys.js';
 import {convert} from './convert.js';
 import {createDisk} from './create-disk.js';
+import {createMedia} from './create-media.js';
 import {fetchIso} from './fetch-iso.js';
 import {postProcess} from './post-process.js';
+import {prepareEfivars} from './prepare-efivars.js';
 import {prepareOutput} from './prepare-output.js';
 import {provision} from './provision.js';
 import {serveHttp} from './serve-http.js';
@@ -18,9 +20,11 @@ import {waitSsh} from './wait-ssh.js';
 export const BUILD_STEPS: readonly Step<BuildState>[] = [
   fetchIso,
   prepareOutput,
+  createMedia,
   createDisk,
   sshKey,
   serveHttp,
+  prepareEfivars,
   startVm,
   typeBootCommandStep,
   waitSsh,

@@ -21,6 +21,13 @@ export interface AcquireOptions {
   build?: string;
   profileDir: string;
   cacheDir: string;
+  /**
+   * Packer's iso_target_path: where a download is kept instead of the cache — a file, or (a
+   * path without an extension) a directory for `<key>.<extension>`. Relative to profileDir.
+   */
+  targetPath?: string;
+  /** Packer's iso_target_extension: the extension of a download's file (default "iso"). */
+  targetExtension?: string;
   signal: AbortSignal;
   log: LogFn;
   progress: (label: string, current: number, total?: number) => void;
@@ -86,6 +93,13 @@ async function download(url: string, dest: string, opts: AcquireOptions, sum: Ch
   }
 }
 
+/** Where a download of `name` goes: the cache, or iso_target_path (a file, or a directory when it has no extension). */
+export function downloadTarget(opts: Pick<AcquireOptions, 'cacheDir' | 'profileDir' | 'targetPath'>, name: string): string {
+  if (!opts.targetPath) return path.join(opts.cacheDir, 'iso', name);
+  const target = path.resolve(opts.profileDir, opts.targetPath);
+  return path.extname(target) ? target : path.join(target, name);
+}
+
 export async function acquireIso(opts: AcquireOptions): Promise<AcquiredIso> {
   if (opts.build) return buildIso(opts);
   const failures: string[] = [];
@@ -108,9 +122,8 @@ export async function acquireIso(opts: AcquireOptions): Promise<AcquiredIso> {
       await verify(file, sum, file, opts.signal);
       return {path: file, how: 'local'};
     }
-    const dir = path.join(opts.cacheDir, 'iso');
-    await mkdir(dir, {recursive: true});
-    const dest = path.join(dir, `${cacheKey(sum, url)}.iso`);
+    const dest = downloadTarget(opts, `${cacheKey(sum, url)}.${opts.targetExtension ?? 'iso'}`);
+    await mkdir(path.dirname(dest), {recursive: true});
     if (existsSync(dest)) {
       try {
         await verify(dest, sum, dest, opts.signal);

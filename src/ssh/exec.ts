@@ -21,6 +21,8 @@ export interface Connection {
   isClosed(): boolean;
   /** Why the connection was lost (undefined while alive or when we closed it). */
   lostReason(): string | undefined;
+  /** Run every command in a pseudo-terminal (Packer's ssh_pty): stderr then arrives in stdout. */
+  readonly pty?: boolean;
 }
 
 /** The result for a command cut off by the connection ending. */
@@ -104,7 +106,8 @@ export function execCommand(conn: Connection, command: string, opts: ExecOptions
     };
 
     try {
-      conn.client.exec(command, onChannel);
+      if (conn.pty) conn.client.exec(command, {pty: true}, onChannel);
+      else conn.client.exec(command, onChannel);
     } catch {
       // client.exec() throws 'Not connected' once the socket is no longer writable.
       finish(() => resolve(disconnectedResult(conn)));

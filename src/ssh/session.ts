@@ -21,6 +21,8 @@ import type {SshSession} from './types.js';
 export interface SessionOptions {
   /** `keepaliveIntervalMs × keepaliveCountMax` (0 when keepalives are off), for the lost reason. */
   keepaliveBudgetMs: number;
+  /** Run commands in a pseudo-terminal (Packer's ssh_pty). */
+  pty?: boolean;
 }
 
 /** Why a live connection ended, from one of ssh2's 'error' events. */
@@ -67,7 +69,7 @@ export function createSession(client: Client, label: string, log: LogFn, opts: S
   client.on('end', () => markClosed('server closed the connection'));
   client.on('close', () => markClosed('connection closed'));
 
-  const conn: Connection = {client, isClosed: () => isClosed, lostReason: () => lostReason};
+  const conn: Connection = {client, isClosed: () => isClosed, lostReason: () => lostReason, pty: opts.pty};
   const uploadState: UploadState = {sftpMissing: false};
 
   return {

@@ -74,6 +74,8 @@ export interface WaitForSshOptions {
    * 15 s) — the session's `lostReason` then says so and a running exec ends `disconnected`.
    */
   keepaliveCountMax?: number;
+  /** Run the session's commands in a pseudo-terminal (Packer's ssh_pty). */
+  pty?: boolean;
   signal?: AbortSignal;
   log?: LogFn;
   /** Called after every failed attempt, numbered from 1. */

@@ -79,7 +79,7 @@ export async function waitForSsh(target: SshTarget, opts: WaitForSshOptions): Pr
     const outcome = await connectOnce(target, {readyTimeoutMs, keepaliveIntervalMs, keepaliveCountMax, key, signal: opts.signal});
     if (outcome.ok) {
       log('info', `SSH connected to ${label} after ${attempts} attempt${attempts === 1 ? '' : 's'} in ${formatDuration(Date.now() - started)}`);
-      return createSession(outcome.client, label, log, {keepaliveBudgetMs: keepaliveIntervalMs * keepaliveCountMax});
+      return createSession(outcome.client, label, log, {keepaliveBudgetMs: keepaliveIntervalMs * keepaliveCountMax, pty: opts.pty});
     }
 
     const failure = outcome.failure;

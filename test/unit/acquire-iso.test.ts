@@ -6,7 +6,7 @@ import type {AddressInfo} from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {acquireIso, type AcquireOptions} from '../../src/iso/acquire.js';
+import {acquireIso, downloadTarget, type AcquireOptions} from '../../src/iso/acquire.js';
 
 const ISO = Buffer.alloc(3 * 1024 * 1024 + 17, 7);
 const sha256 = createHash('sha256').update(ISO).digest('hex');
@@ -63,6 +63,26 @@ describe('acquireIso', () => {
     const second = await acquireIso(opts({cacheDir}));
     expect(second).toEqual({path: first.path, how: 'cache'});
     expect(hits.length).toBe(before);
+  });
+
+  it('keeps a download at iso_target_path (a directory, or a file), with iso_target_extension', async () => {
+    const inDir = await acquireIso(opts({cacheDir: path.join(dir, 'c-unused'), targetPath: 'isos', targetExtension: 'img'}));
+    expect(inDir.how).toBe('download');
+    expect(path.dirname(inDir.path)).toBe(path.join(dir, 'isos'));
+    expect(inDir.path).toMatch(/\.img$/);
+    expect(existsSync(path.join(dir, 'c-unused'))).toBe(false);
+    const asFile = await acquireIso(opts({targetPath: 'isos/debian-netinst.iso'}));
+    expect(asFile.path).toBe(path.join(dir, 'isos', 'debian-netinst.iso'));
+    expect((await acquireIso(opts({targetPath: 'isos/debian-netinst.iso'}))).how).toBe('cache');
+  });
+
+  it.each([
+    [undefined, '/cache/iso/k.iso'],
+    ['/keep/debian.iso', '/keep/debian.iso'],
+    ['/keep', '/keep/k.iso'],
+    ['keep/', '/p/keep/k.iso'],
+  ])('iso_target_path %s → %s', (targetPath, expected) => {
+    expect(downloadTarget({cacheDir: '/cache', profileDir: '/p', targetPath}, 'k.iso')).toBe(expected);
   });
 
   it('fails on a mismatch and leaves nothing in the cache', async () => {

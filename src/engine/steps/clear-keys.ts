@@ -30,6 +30,7 @@ export function clearKeyCommand(publicKey: string, files = ['~/.ssh/authorized_k
 export const clearKeys: Step<BuildState> = {
   id: 'clear-keys',
   title: 'Remove temporary SSH key',
+  applies: (state) => state.profile.communicator !== 'none',
   async run(ctx) {
     const {profile, sshKey} = ctx.state;
     if (!profile.ssh_clear_authorized_keys || !sshKey) {

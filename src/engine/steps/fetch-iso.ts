@@ -20,13 +20,16 @@ export const fetchIso: Step<BuildState> = {
       build: profile.iso_build,
       profileDir: ctx.state.profileDir,
       cacheDir: ctx.state.options.cacheDir,
+      targetPath: profile.iso_target_path,
+      targetExtension: profile.iso_target_extension,
       signal: ctx.signal,
       log: (stream, line) => ctx.log('vmbench', stream, line),
       progress: (label, current, total) => ctx.progress(label, current, total),
     });
     ctx.state.isoPath = iso.path;
     ctx.log('vmbench', 'info', `ISO (${iso.how}): ${iso.path}`);
-    await loadAssets(ctx, iso.path);
+    // A disk image (disk_image) holds no installer whose fonts and templates could be read.
+    if (!profile.disk_image) await loadAssets(ctx, iso.path);
   },
 };
 

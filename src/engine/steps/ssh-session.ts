@@ -38,7 +38,8 @@ export async function sshTarget(ctx: StepContext<BuildState>): Promise<SshTarget
     if (!agent) throw new StepError('ssh_agent_auth is set but SSH_AUTH_SOCK is not: no ssh-agent to ask', 'start one (eval "$(ssh-agent)"; ssh-add) or drop ssh_agent_auth');
   }
   return {
-    host: '127.0.0.1',
+    // Packer's ssh_host replaces the host; the forwarded port stays (builder/qemu/ssh.go).
+    host: profile.ssh_host ?? '127.0.0.1',
     port: need(ctx.state.sshHostPort, 'SSH host port'),
     username: profile.ssh_username,
     password: profile.ssh_password,
@@ -77,6 +78,8 @@ export async function connectGuest(ctx: StepContext<BuildState>, opts: ConnectOp
   const ssh = waitForSsh(target, {
     timeoutMs: opts.timeoutMs,
     handshakeAttempts: ctx.state.profile.ssh_handshake_attempts,
+    keepaliveIntervalMs: ctx.state.profile.ssh_keep_alive_interval,
+    pty: ctx.state.profile.ssh_pty,
     // Before the guest's network is up SLIRP holds the connection open silently: a short
     // first handshake limit (doubled after each timeout) finds a fresh sshd sooner.
     attemptTimeoutMs: 2000,

@@ -5,6 +5,8 @@
  * the VM watcher (engine/vm-watch.ts) sees it stuck: an error on screen, a still screen, or no
  * request for the answer file. The first of {SSH, watcher, QEMU exit, abort} wins; the others
  * are stopped before the step returns (no watcher timer, no late SSH session is left behind).
+ * With pause_before_connecting (Packer's StepConnect), once SSH first answers it disconnects,
+ * waits that long and connects again (an installer's sshd may answer just before the reboot).
  * Cleanup: closes the SSH session.
  */
 import type {Step} from '../step.js';
@@ -13,6 +15,8 @@ import {SshWaitError} from '../../ssh/wait-error.js';
 import {explainFailure, verdictMessage} from '../diagnosis.js';
 import {StepError} from '../step.js';
 import {diagnosisInput, startVmWatch} from '../watch-build.js';
+import {sleep} from '../../util/sleep.js';
+import {formatDuration} from '../../util/duration.js';
 import {connectGuest} from './ssh-session.js';
 
 export {sshTarget} from './ssh-session.js';
@@ -20,6 +24,7 @@ export {sshTarget} from './ssh-session.js';
 export const waitSsh: Step<BuildState> = {
   id: 'wait-ssh',
   title: 'Wait for SSH',
+  applies: (state) => state.profile.communicator !== 'none',
   async run(ctx) {
     try {
       ctx.state.ssh = await connectGuest(ctx, {
@@ -28,6 +33,18 @@ export const waitSsh: Step<BuildState> = {
         diedHint: 'look at the serial console lines above, or rerun with --debug and watch the console',
         watch: (signal) => startVmWatch(ctx, signal),
       });
+      const pause = ctx.state.profile.pause_before_connecting;
+      if (pause > 0) {
+        ctx.log('vmbench', 'info', `SSH answered; pausing ${formatDuration(pause)} before connecting again (pause_before_connecting)`);
+        ctx.state.ssh.close();
+        ctx.state.ssh = undefined;
+        await sleep(pause, ctx.signal);
+        ctx.state.ssh = await connectGuest(ctx, {
+          timeoutMs: ctx.state.profile.ssh_timeout,
+          while: 'connecting again after pause_before_connecting',
+          diedHint: 'the VM stopped during pause_before_connecting: look at the serial console lines above',
+        });
+      }
     } catch (err) {
       // SSH gave up (timeout, auth): the evidence may know the real cause, e.g. the answer file 404'd.
       if (!(err instanceof SshWaitError) || err.kind === 'aborted') throw err;

@@ -326,9 +326,16 @@ function buildDocument(build: HclBlock, src: HclBlock, use: HclBlock | undefined
   }
   if (provisioners.length) b.raw.provisioners = provisioners;
   const post: unknown[] = [];
+  // Packer's -except also names post-processors (by name, else type): one matched ends its chain.
+  const excepted = (x: HclBlock): boolean => {
+    const n = attr(x, 'name');
+    const v = n ? b.value(n, provScope, 'name') : undefined;
+    const name = typeof v === 'string' && v ? v : (x.labels[0] ?? '');
+    return !!ctx.opts.except?.some((p) => glob(p).test(name));
+  };
   for (const blk of build.blocks) {
     if (blk.type === 'post-processor') {
-      if (!skips(blk)) post.push(typed(blk, ['post_processors', post.length], META));
+      if (!skips(blk) && !excepted(blk)) post.push(typed(blk, ['post_processors', post.length], META));
     } else if (blk.type === 'post-processors') {
       const chain: unknown[] = [];
       const at = post.length;
@@ -338,7 +345,9 @@ function buildDocument(build: HclBlock, src: HclBlock, use: HclBlock | undefined
           b.error(x.pos, `post-processors.${x.type}`, 'a post-processors block holds post-processor blocks only');
           continue;
         }
-        if (!skips(x)) chain.push(typed(x, ['post_processors', at, chain.length], META));
+        if (skips(x)) continue;
+        if (excepted(x)) break;
+        chain.push(typed(x, ['post_processors', at, chain.length], META));
       }
       if (chain.length) post.push(chain);
     }

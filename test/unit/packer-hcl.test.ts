@@ -190,6 +190,9 @@ build {
   provisioner "shell" {
     inline = ["echo three"]
     except = ["qemu.big"]
+    override = {
+      base = { inline = ["echo three for base"] }
+    }
   }
   post-processor "checksum" {
     checksum_types = ["sha256"]
@@ -208,11 +211,14 @@ build {
     expect(docs.map((x) => [x.defaultName, x.raw.memory])).toEqual([['base', undefined], ['big', 4096]]);
     expect(docs[0]!.warnings!.map((w) => `${where(w)} ${w.message}`)).toContainEqual(expect.stringMatching(/^m\.pkr\.hcl:12:\d+ lab\.amazon-ebs\.cloud is skipped: vmbench builds qemu sources only/));
     const types = (i: number) => (docs[i]!.raw.provisioners as {type: string; inline?: string[]}[]).map((p) => p.type + (p.inline ? `:${p.inline[0]}` : ''));
-    expect(types(0)).toEqual(['shell:echo one base lab', 'shell:echo three']);
+    expect(types(0)).toEqual(['shell:echo one base lab', 'shell:echo three for base']);
     expect(types(1)).toEqual(['shell:echo one big lab', 'file']);
     expect(docs[1]!.raw.post_processors).toEqual([{type: 'checksum', checksum_types: ['sha256']}, [{type: 'compress'}, {type: 'manifest'}]]);
     expect(docs[1]!.position(['provisioners', 1, 'destination'])).toMatchObject({line: 22, col: 19});
     expect(docs[1]!.position(['provisioners', 1, 'destination'], {key: true})).toMatchObject({line: 22, col: 5});
+    // -except names post-processors too: a match ends its chain.
+    const cut = packerHclDocuments(d, {env: {}, only: ['lab.qemu.big'], except: ['compress']}).documents;
+    expect(cut.map((x) => x.raw.post_processors)).toEqual([[{type: 'checksum', checksum_types: ['sha256']}]]);
     expect(docs[1]!.position(['memory'])).toMatchObject({line: 15, col: 14});
   });
 
@@ -275,6 +281,11 @@ describe('HCL2 problems are named at file:line:col', () => {
   ])('%s', (_what, extra, field, want) => {
     const errs = issuesOf(() => loadProfiles(base(extra, field), {env: {}}));
     expect(errs.map((i) => `${where(i)} ${i.field ? `${i.field}: ` : ''}${i.message}`).join('\n')).toMatch(new RegExp(want.source, 'm'));
+  });
+
+  it('points into a boot_command string at the bad key', () => {
+    const errs = issuesOf(() => loadProfiles(base('', '  boot_command = ["<esc>", "linux <enterr>"]\n'), {env: {}}));
+    expect(errs.map((i) => `${where(i)} ${i.field}`)).toEqual(['t.pkr.hcl:5:35 boot_command[1]']);
   });
 
   it('warns (and still loads) for options accepted but not used', () => {

@@ -93,6 +93,10 @@ describe('HCL2 expressions', () => {
     expect(ev(expr)).toEqual(want);
   });
 
+  it('evaluates Packer\'s usual build stamp idiom', () => {
+    expect(ev('regex_replace(timestamp(), "[- TZ:]", "")')).toMatch(/^\d{14}$/);
+  });
+
   it('keeps Go template fields and escaped interpolations literal', () => {
     expect(evalTemplateText('http://{{ .HTTPIP }}/$${var.name}', scope, 't')).toBe('http://{{ .HTTPIP }}/${var.name}');
     expect(evalTemplateText('plain text', scope, 't')).toBe('plain text');

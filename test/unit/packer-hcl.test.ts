@@ -97,10 +97,15 @@ variable "extra" {\n  type = list(string)\n  default = []\n}\nvariable "on" { de
     expect(p.memory).toBe(1024);
   });
 
-  it('keeps sensitive values on the document for redaction', () => {
+  it('keeps sensitive values on the document for redaction, and out of messages', () => {
     const {documents} = packerHclDocuments(bare, {env: {}, vars: {password: 's3cret'}});
     expect(documents[0]!.sensitiveVariables).toEqual(['password']);
     expect(documents[0]!.sensitiveValues).toEqual(['s3cret']);
+    const typed = folder({'v.pkr.hcl': VARS.replace('type      = string', 'type      = number'), 's.pkr.hcl': SOURCE, 'b.pkr.hcl': BUILD});
+    const errs = issuesOf(() => loadProfiles(typed, {env: {PKR_VAR_password: 'hunter2', PKR_VAR_memory: 'lots'}}));
+    expect(errs.map((i) => i.message).join('\n')).toMatch(/PKR_VAR_memory: expected a number, got string "lots"/);
+    expect(errs.map((i) => i.message).join('\n')).toMatch(/PKR_VAR_password: the value does not fit the variable's type \(sensitive: not shown\)/);
+    expect(errs.map((i) => i.message).join('\n')).not.toContain('hunter2');
   });
 
   it('names what it cannot use: an undeclared -var is an error, an undeclared var-file value a warning', () => {

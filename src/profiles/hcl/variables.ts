@@ -117,7 +117,7 @@ export function resolveVariables(declared: Map<string, Declared>, inputs: Variab
       d.from = origin;
     } catch (err) {
       if (!(err instanceof HclEvalError || err instanceof HclSyntaxError)) throw err;
-      issue(p, `var.${d.name}`, `${origin}: ${err.message}`);
+      issue(p, `var.${d.name}`, `${origin}: ${shown(d, err.message)}`);
     }
   };
   for (const [k, v] of Object.entries(inputs.env)) {
@@ -164,7 +164,7 @@ function readVarFile(file: string, declared: Map<string, Declared>, issue: (p: S
           Object.assign(d, {value: d.type ? convert(v as HclValue, d.type) : (v as HclValue), from: path.basename(file)});
         } catch (err) {
           if (!(err instanceof HclEvalError)) throw err;
-          issue({file, line: 1, col: 1}, k, err.message);
+          issue({file, line: 1, col: 1}, k, shown(d, err.message));
         }
       }
     }
@@ -194,7 +194,7 @@ function readVarFile(file: string, declared: Map<string, Declared>, issue: (p: S
       d.from = `${path.basename(file)}:${a.pos.line}`;
     } catch (err) {
       if (!(err instanceof HclEvalError)) throw err;
-      issue(posIn(a, err.needle), a.name, err.message);
+      issue(posIn(a, err.needle), a.name, shown(d, err.message));
     }
   }
 }
@@ -284,5 +284,8 @@ function convertReport(v: HclValue, t: HclType, issue: (p: SourcePos, f: string,
     return undefined;
   }
 }
+
+/** A sensitive variable's value never reaches a message (conversion errors quote values). */
+const shown = (d: Declared, message: string): string => (d.sensitive ? 'the value does not fit the variable\'s type (sensitive: not shown)' : message);
 
 const where = (p: SourcePos): string => `${p.file ? `${p.file}:` : ''}${p.line}:${p.col}`;

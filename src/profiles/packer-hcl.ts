@@ -109,6 +109,7 @@ export const packerHclDocuments: FrontEnd = (fileOrDir, opts) => {
       if (v === undefined) throw new ReportedError(`local.${name} could not be evaluated`);
       return v;
     },
+    all: (root) => (root === 'var' ? {...values} : Object.fromEntries([...locals.keys()].map((k) => [k, scope.ref('local', k)]))),
   };
   // Every local is evaluated (as Packer does), so a broken one is reported even if unused.
   for (const name of locals.keys()) {

@@ -15,6 +15,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'vmbench-hcl-eval-'));
 afterAll(() => rmSync(dir, {recursive: true, force: true}));
 writeFileSync(path.join(dir, 'preseed.pkrtpl'), 'd-i passwd/username string ${user}\n%{ for p in pkgs ~}\npkg ${p}\n%{ endfor ~}\n');
 writeFileSync(path.join(dir, 'note.txt'), 'hello\n');
+writeFileSync(path.join(dir, 'user-data.pkrtpl.hcl'), '#cloud-config\nhostname: ${var.name}\n');
 
 const scope: Scope = {
   ref: (root, name) => {
@@ -27,6 +28,7 @@ const scope: Scope = {
   symbols: {path: {root: dir, cwd: '/cwd'}},
   functions: hclFunctions(dir),
   unknownFunction: unknownFunctionMessage,
+  all: (root) => (root === 'var' ? {name: 'tiny', mem: 512} : {label: 'tiny-512'}),
 };
 /** hcl2json writes an attribute's expression as a `${…}` template; this is what evalRaw gets. */
 const ev = (expr: string): HclValue => evalTemplateText(`\${${expr}}`, scope, 'test.pkr.hcl');
@@ -83,6 +85,8 @@ describe('HCL2 expressions', () => {
     ['chomp(file("note.txt"))', 'hello'],
     ['fileexists("missing.txt")', false],
     ['templatefile("preseed.pkrtpl", {user = "root", pkgs = ["ssh", "curl"]})', 'd-i passwd/username string root\npkg ssh\npkg curl\n'],
+    ['templatefile("user-data.pkrtpl.hcl", {var = var})', '#cloud-config\nhostname: tiny\n'],
+    ['keys(local)', ['label']],
     ['try(var.map.missing, "none")', 'none'],
     ['can(var.list[5])', false],
     ['"{{ .HTTPIP }}:{{ .HTTPPort }}"', '{{ .HTTPIP }}:{{ .HTTPPort }}'],

@@ -34,6 +34,8 @@ export interface LazyHclFunction {
 export interface Scope {
   /** A named input variable or local (`var.x`, `local.x`); throws HclEvalError when there is none. */
   ref(root: 'var' | 'local', name: string): HclValue;
+  /** Every input variable or local, as one map (`var` or `local` on its own). */
+  all?(root: 'var' | 'local'): HclValue;
   /** Other root names: path, source, build, and the symbols of for-expressions and templatefile. */
   symbols: Record<string, HclValue>;
   functions: Record<string, HclFunction | LazyHclFunction>;
@@ -199,8 +201,11 @@ function traverseScope(meta: {traversal: Segment[]; value: string}, scope: Scope
   const [head, next, ...more] = meta.traversal;
   if (!head) return null;
   const name = head.segment;
-  if ((name === 'var' || name === 'local') && next?.type === 'nameTraversal') {
-    return applySegments(scope.ref(name, next.segment), more, meta.value);
+  // A symbol of that name (e.g. `var` passed to templatefile) comes first.
+  if (!Object.hasOwn(scope.symbols, name) && (name === 'var' || name === 'local')) {
+    if (next?.type === 'nameTraversal') return applySegments(scope.ref(name, next.segment), more, meta.value);
+    // `{ var = var }`, Packer's idiom for handing every variable to templatefile().
+    if (!next && scope.all) return scope.all(name);
   }
   if (!Object.hasOwn(scope.symbols, name)) {
     const hint = name === 'var' || name === 'local' ? ` (write ${name}.NAME)` : ` (known here: var, local, ${Object.keys(scope.symbols).join(', ')})`;

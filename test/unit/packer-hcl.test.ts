@@ -242,6 +242,19 @@ build {
   });
 });
 
+describe('a typical Ubuntu autoinstall template (test/fixtures/packer-hcl/ubuntu-autoinstall)', () => {
+  it('evaluates locals, templatefile() into http_content, and keeps build-time fields', () => {
+    const dir = path.join(import.meta.dirname, '..', 'fixtures', 'packer-hcl', 'ubuntu-autoinstall');
+    const [l] = loadProfiles(dir, {env: {}, vars: {ubuntu_version: '24.04.1', cpus: '4'}});
+    expect(l!.warnings).toEqual([]);
+    expect(l!.profile).toMatchObject({name: 'ubuntu', vm_name: 'ubuntu-24-04-1.qcow2', output_directory: 'output/ubuntu-24-04-1', cpus: 4, memory: 4096, ssh_timeout: 30 * 60_000});
+    expect(l!.profile.http_content['/user-data']).toBe('#cloud-config\nautoinstall:\n  version: 1\n  identity:\n    hostname: ubuntu-24-04-1\n    username: ubuntu\n    password: "ubuntu"\n# named\n');
+    expect(l!.profile.boot_command[1]).toBe('linux /casper/vmlinuz --- autoinstall ds="nocloud-net;seedfrom=http://{{ .HTTPIP }}:{{ .HTTPPort }}/"');
+    expect(l!.profile.provisioners.map((p) => p.type)).toEqual(['shell', 'file']);
+    expect(l!.document!.sensitiveValues).toEqual(['ubuntu']);
+  });
+});
+
 describe('HCL2 in JSON syntax (*.pkr.json)', () => {
   it('reads blocks by Packer\'s schema beside *.pkr.hcl files, with positions', () => {
     const d = folder({

@@ -69,7 +69,7 @@ function stepOf(raw: unknown): InspectStep {
 export function inspectModel(file: string, format: ProfileFormat, documents: ProfileDocument[], knownSecrets: readonly string[] = []): InspectModel {
   const first = documents[0];
   const sensitiveNames = new Set(first?.sensitiveVariables ?? []);
-  const declared = (first?.raw.variables ?? {}) as Record<string, unknown>;
+  const declared = (first?.inputVariables ?? first?.raw.variables ?? {}) as Record<string, unknown>;
   const secrets = [...knownSecrets, ...(first?.sensitiveValues ?? [])];
   for (const n of sensitiveNames) if (typeof declared[n] === 'string' || typeof declared[n] === 'number') secrets.push(String(declared[n]));
   const redact = (s: string): string => secrets.filter((x) => x.length > 0).reduce((t, x) => t.split(x).join(SENSITIVE), s);

@@ -43,6 +43,8 @@ export interface ProfileDocument {
   sensitiveVariables?: string[];
   /** Those variables' values as text, where the checker does not hold them (HCL2 variables are the front end's): what to redact. */
   sensitiveValues?: string[];
+  /** HCL2 input variables (name → declared default, null when required), for `inspect`: the front end resolves them, the checker never sees them. */
+  inputVariables?: Record<string, unknown>;
 }
 
 export interface ProfileIssue {

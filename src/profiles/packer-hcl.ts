@@ -61,7 +61,7 @@ export const packerHclDocuments: FrontEnd = (fileOrDir, opts) => {
   const env = opts.env ?? process.env;
   const functions = hclFunctions(dir);
   const declared = declareVariables(roots, issues, env);
-  const {values, sensitive} = resolveVariables(declared, {env, varFiles: [...autoVarFiles, ...(opts.varFiles ?? [])], vars: opts.vars ?? {}, functions}, issues);
+  const {values, sensitive, defaults} = resolveVariables(declared, {env, varFiles: [...autoVarFiles, ...(opts.varFiles ?? [])], vars: opts.vars ?? {}, functions}, issues);
   const varIssues = issues.filter((i) => !i.warning);
   warnings.push(...issues.filter((i) => i.warning));
   issues.length = 0;
@@ -140,7 +140,7 @@ export const packerHclDocuments: FrontEnd = (fileOrDir, opts) => {
   const possible: string[] = [];
   const skipped: string[] = [];
   for (const build of builds) {
-    const selected = buildDocuments(build, {sources, scope, issues, warnings, opts, possible, skipped, sensitive, dir});
+    const selected = buildDocuments(build, {sources, scope, issues, warnings, opts, possible, skipped, sensitive, dir, defaults});
     documents.push(...selected);
   }
   if (!documents.length) {
@@ -175,6 +175,7 @@ interface BuildContext {
   sensitive: Record<string, string>;
   /** The template's folder. */
   dir: string;
+  defaults: Record<string, HclValue>;
 }
 
 /** Packer's -only/-except patterns are globs (gobwas/glob): * ? [..] {a,b}. */
@@ -363,6 +364,7 @@ function buildDocument(build: HclBlock, src: HclBlock, use: HclBlock | undefined
     warnings: docWarnings,
     issues: docIssues,
     template: {buildName: u.name, buildType: u.type, templateDir: ctx.dir, envOnlyInVariables: true},
+    inputVariables: ctx.defaults,
     sensitiveVariables: Object.keys(ctx.sensitive),
     sensitiveValues: Object.values(ctx.sensitive).filter((v) => v !== ''),
   };

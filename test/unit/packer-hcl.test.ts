@@ -7,6 +7,7 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
+import {inspectModel} from '../../src/cli/inspect-command.js';
 import {ProfileError, type ProfileIssue} from '../../src/profiles/document.js';
 import {loadProfile, loadProfiles, type LoadOptions} from '../../src/profiles/loader.js';
 import {packerHclDocuments} from '../../src/profiles/packer-hcl.js';
@@ -106,6 +107,17 @@ variable "extra" {\n  type = list(string)\n  default = []\n}\nvariable "on" { de
     expect(errs.map((i) => i.message).join('\n')).toMatch(/PKR_VAR_memory: expected a number, got string "lots"/);
     expect(errs.map((i) => i.message).join('\n')).toMatch(/PKR_VAR_password: the value does not fit the variable's type \(sensitive: not shown\)/);
     expect(errs.map((i) => i.message).join('\n')).not.toContain('hunter2');
+  });
+
+  it('gives inspect the declared variables, sensitive defaults hidden', () => {
+    const {documents} = packerHclDocuments(bare, {env: {}});
+    expect(documents[0]!.inputVariables).toEqual({iso: 'default.iso', memory: 256, password: 'vmbench'});
+    const m = inspectModel(bare, 'packer-hcl2', documents);
+    expect(m.variables).toEqual([
+      {name: 'iso', required: false, sensitive: false, default: 'default.iso'},
+      {name: 'memory', required: false, sensitive: false, default: '256'},
+      {name: 'password', required: false, sensitive: true, default: '<sensitive>'},
+    ]);
   });
 
   it('names what it cannot use: an undeclared -var is an error, an undeclared var-file value a warning', () => {

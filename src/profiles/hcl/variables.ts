@@ -48,6 +48,8 @@ export interface ResolvedVariables {
   values: Record<string, HclValue>;
   /** Sensitive variables' values as printed text (for redaction; never shown). */
   sensitive: Record<string, string>;
+  /** Each variable's declared default; null when it has none (a required variable). */
+  defaults: Record<string, HclValue>;
 }
 
 const noScope: Scope = {
@@ -105,6 +107,7 @@ function evalDefault(a: HclAttr, scope: Scope, issue: (p: SourcePos, f: string, 
 
 /** Give each declared variable its value, by Packer's precedence; problems go to `issues`, warnings flagged. */
 export function resolveVariables(declared: Map<string, Declared>, inputs: VariableInputs, issues: ProfileIssue[]): ResolvedVariables {
+  const defaults = Object.fromEntries([...declared].map(([k, d]) => [k, d.value ?? null]));
   const issue = (p: SourcePos, field: string, message: string, warning?: boolean) => issues.push({file: p.file!, line: p.line, col: p.col, field, message, ...(warning ? {warning} : {})});
   const fromText = (d: Declared, text: string, origin: string, p: SourcePos): void => {
     try {
@@ -143,7 +146,7 @@ export function resolveVariables(declared: Map<string, Declared>, inputs: Variab
     if (d.sensitive) sensitive[d.name] = typeof d.value === 'string' ? d.value : JSON.stringify(d.value);
     for (const v of d.validations) validate(d, v, inputs.functions, issue);
   }
-  return {values, sensitive};
+  return {values, sensitive, defaults};
 }
 
 function readVarFile(file: string, declared: Map<string, Declared>, issue: (p: SourcePos, f: string, m: string, w?: boolean) => void): void {

@@ -92,10 +92,16 @@ describe('HCL2 variables: Packer precedence (default < PKR_VAR_ < *.auto.pkrvars
     expect(profile.memory).toBe(777);
     expect(profile.boot_command[1]).toBe('tiny url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/x.iso.cfg<enter>');
     const typed = folder({'t.pkr.hcl': `locals { cfg = "c" }
-variable "extra" {\n  type = list(string)\n  default = []\n}\nvariable "on" { default = false }\n${SOURCE.replace('memory       = var.memory', 'memory = var.on ? 1024 : 512\n  qemuargs = [for a in var.extra : ["-device", a]]').replace(/var\.(iso|password)/g, '"x"')}${BUILD}`});
+variable "opt" {
+  type = string
+  default = null
+}
+variable "extra" {\n  type = list(string)\n  default = []\n}\nvariable "on" { default = false }\n${SOURCE.replace('memory       = var.memory', 'memory = var.on ? 1024 : 512\n  vm_name = var.opt\n  qemuargs = [for a in var.extra : ["-device", a]]').replace(/var\.(iso|password)/g, '"x"')}${BUILD}`});
     const p = loadProfile(typed, {env: {}, vars: {extra: '["virtio-rng-pci", "usb-tablet"]', on: 'true'}}).profile;
     expect(p.qemuargs).toEqual([['-device', 'virtio-rng-pci'], ['-device', 'usb-tablet']]);
     expect(p.memory).toBe(1024);
+    // A null default leaves the field unset: Packer's vm_name default applies.
+    expect(p.vm_name).toBe('packer-tiny');
   });
 
   it('keeps sensitive values on the document for redaction, and out of messages', () => {

@@ -97,7 +97,8 @@ export function declareVariables(roots: HclBlock[], issues: ProfileIssue[], env:
 function evalDefault(a: HclAttr, scope: Scope, issue: (p: SourcePos, f: string, m: string) => void, name: string): Partial<Declared> {
   try {
     const v = evalRaw(a.raw, scope, a.file);
-    return v === null ? {} : {value: v, from: `the default at ${where(a.pos)}`};
+    // `default = null` makes a variable optional with no value (as in Packer).
+    return {value: v, from: `the default at ${where(a.pos)}`};
   } catch (err) {
     if (!(err instanceof HclEvalError)) throw err;
     issue(posIn(a, err.needle), `variable.${name}.default`, err.message);
@@ -143,7 +144,7 @@ export function resolveVariables(declared: Map<string, Declared>, inputs: Variab
       continue;
     }
     values[d.name] = d.value;
-    if (d.sensitive) sensitive[d.name] = typeof d.value === 'string' ? d.value : JSON.stringify(d.value);
+    if (d.sensitive && d.value !== null) sensitive[d.name] = typeof d.value === 'string' ? d.value : JSON.stringify(d.value);
     for (const v of d.validations) validate(d, v, inputs.functions, issue);
   }
   return {values, sensitive, defaults};

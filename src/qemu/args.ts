@@ -31,7 +31,7 @@ export interface QemuArgsInput {
   cdromInterface?: DiskInterface;
   /** Boot from the first CD once (installer ISO) or from the disk (disk_image). Default: the CD when there is one. */
   bootFrom?: 'cdrom' | 'disk';
-  /** The floppy image (-fda). */
+  /** The floppy image (drive A:). */
   floppy?: string;
   /** Packer's firmware: `-bios`, or a read-only pflash drive with use_pflash. */
   firmware?: {path: string; pflash: boolean};
@@ -113,7 +113,8 @@ export function buildQemuArgs(input: QemuArgsInput): QemuArgs {
   if (input.cpuModel) defaults.push(['-cpu', input.cpuModel]);
   if (input.firmware && !input.firmware.pflash) defaults.push(['-bios', input.firmware.path]);
   defaults.push(...storage(input));
-  if (input.floppy) defaults.push(['-fda', input.floppy]);
+  // Packer's -fda, with the format said: QEMU otherwise probes the raw image and restricts writes to its first block.
+  if (input.floppy) defaults.push(['-drive', `file=${escapeOpt(input.floppy)},if=floppy,index=0,format=raw`]);
   const bootFrom = input.bootFrom ?? (input.cdroms?.length ? 'cdrom' : undefined);
   // Packer: no -boot with UEFI (OVMF keeps its own boot order in the variables).
   if (bootFrom && !input.efi) defaults.push(['-boot', bootFrom === 'disk' ? 'c' : 'once=d']);

@@ -132,7 +132,7 @@ describe('buildQemuArgs', () => {
 
   it('adds the floppy, the CPU model, and VNC authentication (the password never on the command line)', () => {
     const {args} = buildQemuArgs({...base, floppy: '/w/floppy.img', cpuModel: 'max', vnc: {...base.vnc, password: true}});
-    expect(values(args, '-fda')).toEqual(['/w/floppy.img']);
+    expect(values(args, '-drive')).toContain('file=/w/floppy.img,if=floppy,index=0,format=raw');
     expect(values(args, '-cpu')).toEqual(['max']);
     expect(values(args, '-vnc')).toEqual(['127.0.0.1:7,share=ignore,password=on']);
   });

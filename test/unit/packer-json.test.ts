@@ -117,6 +117,12 @@ describe('what vmbench cannot honour is named at its line and column', () => {
     expect(found.some((p) => expected.test(p)), found.join('\n')).toBe(true);
   });
 
+  it('a bad key in a boot command, at its column inside the JSON string', () => {
+    // Line 8 is `      "boot_command": [`, line 9 `        "<esc><wiat>"`: the quote at column 9, <wiat> at 15.
+    const found = problems(template({builders: [{...qemu, boot_command: ['<esc><wiat>']}]}));
+    expect(found.some((p) => p.startsWith('9:15 boot_command[0]: unknown key <wiat>')), found.join('\n')).toBe(true);
+  });
+
   it('ignores "_" comments in the template and in builders, as Packer does', () => {
     expect(problems(template({_comment: 'hi', builders: [{...qemu, _note: 'x'}]}))).toEqual([]);
   });

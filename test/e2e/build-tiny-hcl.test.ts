@@ -7,15 +7,20 @@ import {cpSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {assertBuilt, BIN, CACHE, events, ROOT, runCli, tmpDir} from './helpers.js';
+import {assertBuilt, BIN, CACHE, events, ROOT, tmpDir} from './helpers.js';
 
 const work = tmpDir();
 afterAll(() => rmSync(work, {recursive: true, force: true}));
 beforeAll(() => assertBuilt());
 
-/** profiles/tiny without its profile.yaml, plus the HCL2 template files. */
+/** The real CLI, its state kept inside `work` (removed after). */
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  execa('node', [BIN, ...args], {reject: false, all: true, stdin: 'ignore', env: {CI: 'true', XDG_STATE_HOME: path.join(work, 'state'), XDG_CACHE_HOME: path.join(work, 'state', 'cache'), ...env}});
+
+let copies = 0;
+/** profiles/tiny without its profile.yaml, plus the HCL2 template files (inside `work`, removed after). */
 function tinyHclFolder(): string {
-  const dir = path.join(tmpDir('vmbench-hcl-'), 'tiny');
+  const dir = path.join(work, `template-${copies++}`, 'tiny');
   cpSync(path.join(ROOT, 'profiles', 'tiny'), dir, {recursive: true});
   rmSync(path.join(dir, 'profile.yaml'));
   cpSync(path.join(ROOT, 'test', 'fixtures', 'tiny-hcl'), dir, {recursive: true});
@@ -25,9 +30,9 @@ function tinyHclFolder(): string {
 describe('vmbench build <folder of *.pkr.hcl> (real QEMU)', () => {
   it('validates the folder, naming a failed variable validation at its file:line', {timeout: 60_000}, async () => {
     const dir = tinyHclFolder();
-    const ok = await runCli(['validate', dir]);
+    const ok = await cli(['validate', dir]);
     expect(ok.exitCode, ok.all).toBe(0);
-    const bad = await runCli(['validate', dir, '-var', 'memory=64']);
+    const bad = await cli(['validate', dir, '-var', 'memory=64']);
     expect(bad.exitCode, bad.all).toBe(2);
     expect(bad.all).toMatch(/variables\.pkr\.hcl:17:3: .*The tiny guest needs at least 128 MiB\./);
   });
@@ -38,11 +43,7 @@ describe('vmbench build <folder of *.pkr.hcl> (real QEMU)', () => {
     const varFile = path.join(work, 'extra.pkrvars.hcl');
     writeFileSync(varFile, 'marker = "from-var-file"\nmemory = 192\n');
     const out = path.join(work, 'out-hcl');
-    const r = await execa('node', [BIN, 'build', dir, '--json', '--output', out, '--cache-dir', CACHE, `-var-file=${varFile}`, '-var', `marker=${marker}`], {
-      reject: false,
-      env: {CI: 'true', XDG_STATE_HOME: tmpDir('vmbench-state-'), PKR_VAR_marker: 'from-env', PKR_VAR_memory: '160'},
-      stdin: 'ignore',
-    });
+    const r = await cli(['build', dir, '--json', '--output', out, '--cache-dir', CACHE, `-var-file=${varFile}`, '-var', `marker=${marker}`], {PKR_VAR_marker: 'from-env', PKR_VAR_memory: '160'});
     expect(r.exitCode, r.stderr).toBe(0);
     const evs = events(r.stdout);
     // Packer's default image name for source "qemu" "tiny": packer-tiny.

@@ -1,0 +1,28 @@
+/**
+ * Packer's sensitive-variables: the values a build must never print. A template marks variables
+ * sensitive (JSON `sensitive-variables`, HCL2 `sensitive = true`); their values — the default,
+ * a -var, a var file's — are replaced by `<sensitive>` wherever vmbench writes text (logs,
+ * events, inspect). Pure.
+ */
+import type {LoadedProfile} from './loader.js';
+
+export const REDACTED = '<sensitive>';
+
+/** The values to hide for a loaded build: its sensitive variables' final values, longest first. */
+export function sensitiveValues(loaded: Pick<LoadedProfile, 'profile' | 'document'>): string[] {
+  const doc = loaded.document;
+  const values = new Set<string>(doc?.sensitiveValues ?? []);
+  for (const name of doc?.sensitiveVariables ?? []) {
+    const v = loaded.profile.variables[name];
+    if (v !== undefined) values.add(v);
+  }
+  // An empty or one-letter secret would blank out every line: those are left alone.
+  return [...values].filter((v) => v.length > 1).sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every one of `secrets` replaced by <sensitive>. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (s && out.includes(s)) out = out.split(s).join(REDACTED);
+  return out;
+}

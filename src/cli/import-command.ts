@@ -38,9 +38,14 @@ class PathMover {
     private readonly dest: string,
   ) {}
 
-  /** A path the profile refers to: the same file, written relative to the profile's folder. */
+  /**
+   * A path the profile refers to: the same file, written relative to the profile's folder. A
+   * templated path (`{{ template_dir }}/x`) is written as it rendered: template_dir would name
+   * the profile's folder now.
+   */
   reference(raw: unknown, rendered: unknown): unknown {
-    if (typeof raw !== 'string' || templated(raw) || isUrl(raw) || path.isAbsolute(raw) || typeof rendered !== 'string') return raw;
+    if (typeof raw !== 'string' || typeof rendered !== 'string' || isUrl(rendered)) return raw;
+    if (!templated(raw) && path.isAbsolute(raw)) return raw;
     const abs = path.resolve(this.base, rendered);
     const to = path.relative(this.dest, abs) || '.';
     this.files.push({what: 'referenced', from: abs, to});
@@ -84,7 +89,7 @@ function profileFields(doc: ProfileDocument, loaded: LoadedProfile, mover: PathM
     if (key === 'provisioners' || key === 'post_processors' || key === 'name' || key in out) continue;
     out[key] = value;
   }
-  if (raw.http_directory !== undefined) out.http_directory = viaVariable(raw.http_directory, (v) => (templated(v) ? v : mover.copy(v, p.http_directory, '.')));
+  if (raw.http_directory !== undefined) out.http_directory = viaVariable(raw.http_directory, (v) => mover.copy(v, templated(v) ? p.http_directory : v, '.'));
   if (raw.iso_url !== undefined) out.iso_url = viaVariable(raw.iso_url, (v) => mover.reference(v, v));
   if (Array.isArray(raw.iso_urls)) out.iso_urls = raw.iso_urls.map((u) => viaVariable(u, (v) => mover.reference(v, v)));
   if (typeof raw.iso_checksum === 'string' && raw.iso_checksum.startsWith('file:')) out.iso_checksum = `file:${String(mover.reference(raw.iso_checksum.slice(5), raw.iso_checksum.slice(5)))}`;
@@ -103,8 +108,10 @@ function profileFields(doc: ProfileDocument, loaded: LoadedProfile, mover: PathM
       } else if (r.type === 'file') {
         if (r.direction === 'download') r.destination = mover.reference(r.destination, c.destination);
         else {
-          if (r.source !== undefined) r.source = mover.reference(r.source, r.source);
-          if (Array.isArray(r.sources)) r.sources = r.sources.map((s) => mover.reference(s, s));
+          // The checked provisioner holds sources, then source (Packer appends it last).
+          const rendered = (c.sources as unknown[] | undefined) ?? [];
+          if (Array.isArray(r.sources)) r.sources = r.sources.map((s, j) => mover.reference(s, rendered[j]));
+          if (r.source !== undefined) r.source = mover.reference(r.source, rendered.at(-1));
         }
       } else if (r.type === 'ansible' && r.playbook_file !== undefined) r.playbook_file = mover.reference(r.playbook_file, c.playbook_file);
       return r;

@@ -126,6 +126,19 @@ describe('vmbench import', () => {
     expect(back.profile.post_processors.map((seq) => seq.map((p) => p.type))).toEqual([['compress'], ['checksum', 'manifest']]);
   });
 
+  it('paths written with {{ template_dir }} are copied as they rendered (template_dir would name the new folder)', async () => {
+    const tpl = path.resolve('profiles/tiny/packer/tiny.json');
+    const dest = path.join(work, 'tiny-imported');
+    expect(await importCommand([tpl, dest], {var: ['iso_url=/isos/tiny.iso']}), err).toBe(0);
+    const yaml = readFileSync(path.join(dest, 'profile.yaml'), 'utf8');
+    expect(yaml).toContain('http_directory: http\n');
+    expect(yaml).toContain('script: scripts/provision.sh\n');
+    expect(readFileSync(path.join(dest, 'http/tiny.cfg'), 'utf8')).toBe(readFileSync(path.resolve('profiles/tiny/packer/http/tiny.cfg'), 'utf8'));
+    expect(readFileSync(path.join(dest, 'scripts/provision.sh'), 'utf8')).toBe(readFileSync(path.resolve('profiles/tiny/scripts/provision.sh'), 'utf8'));
+    const back = loadProfile(dest, {vars: {iso_url: '/isos/tiny.iso'}});
+    expect(back.profile).toMatchObject({name: 'tiny', vm_name: 'tiny.qcow2', accelerator: 'tcg', iso_urls: ['/isos/tiny.iso']});
+  });
+
   it('asks which build when there are several, and keeps a folder that is not empty', async () => {
     const src = templateDir();
     process.chdir(src);

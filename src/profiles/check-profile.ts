@@ -108,6 +108,8 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
       at(locate(['variables', k]), `variables.${k}`, err instanceof TemplateError ? err.message : String(err as Error));
     }
   }
+  // Variables a front end resolved itself (HCL2's) serve {{ user }} as they are, never rendered again.
+  Object.assign(variables, doc.userVariables ?? {});
   /** Render user/env now; build-time fields stay as written for their own step to fill in. */
   const renderAt = (s: string, p: PathKey[], extra: readonly string[] = []): string => {
     const deferFields = [...BUILD_FIELDS.boot, ...BUILD_FIELDS.execute, ...extra];

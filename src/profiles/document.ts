@@ -45,6 +45,8 @@ export interface ProfileDocument {
   sensitiveValues?: string[];
   /** HCL2 input variables (name → declared default, null when required), for `inspect`: the front end resolves them, the checker never sees them. */
   inputVariables?: Record<string, unknown>;
+  /** Final values for `{{ user \`name\` }}` from variables the front end resolved (HCL2's, as Packer passes them to builders): used as they are. */
+  userVariables?: Record<string, string>;
 }
 
 export interface ProfileIssue {

@@ -140,7 +140,7 @@ export const packerHclDocuments: FrontEnd = (fileOrDir, opts) => {
   const possible: string[] = [];
   const skipped: string[] = [];
   for (const build of builds) {
-    const selected = buildDocuments(build, {sources, scope, issues, warnings, opts, possible, skipped, sensitive, dir, defaults});
+    const selected = buildDocuments(build, {sources, scope, issues, warnings, opts, possible, skipped, sensitive, dir, defaults, values});
     documents.push(...selected);
   }
   if (!documents.length) {
@@ -176,6 +176,7 @@ interface BuildContext {
   /** The template's folder. */
   dir: string;
   defaults: Record<string, HclValue>;
+  values: Record<string, HclValue>;
 }
 
 /** Packer's -only/-except patterns are globs (gobwas/glob): * ? [..] {a,b}. */
@@ -365,6 +366,8 @@ function buildDocument(build: HclBlock, src: HclBlock, use: HclBlock | undefined
     issues: docIssues,
     template: {buildName: u.name, buildType: u.type, templateDir: ctx.dir, envOnlyInVariables: true},
     inputVariables: ctx.defaults,
+    // Packer hands HCL2 variables to builders as user variables: `{{ user "x" }}` works in HCL2 too.
+    userVariables: Object.fromEntries(Object.entries(ctx.values).flatMap(([k, v]) => (v !== null && typeof v !== 'object' ? [[k, String(v)]] : []))),
     sensitiveVariables: Object.keys(ctx.sensitive),
     sensitiveValues: Object.values(ctx.sensitive).filter((v) => v !== ''),
   };

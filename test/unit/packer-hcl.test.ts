@@ -170,18 +170,31 @@ describe('HCL2 builds', () => {
   boot_wait         = "10s"
   boot_command      = ["<tab> text ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/centos6-ks.cfg<enter><wait>"]
 }
+`,
+      'example-key.pkr.hcl': `# The same page's "SSH key pair automation" boot_command, in HCL2.
+variable "username" { default = "packer" }
+source "qemu" "keyed" {
+  iso_url      = "http://example.org/centos/CentOS-6.9-x86_64-minimal.iso"
+  iso_checksum = "none"
+  ssh_username = var.username
+  boot_command = [
+    "<up><wait><tab> text ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg PACKER_USER={{ user \`username\` }} PACKER_AUTHORIZED_KEY={{ .SSHPublicKey | urlquery }}<enter>"
+  ]
+}
 
 build {
-  sources = ["source.qemu.example"]
+  sources = ["source.qemu.example", "source.qemu.keyed"]
 }
 `,
     });
-    const [l] = loadProfiles(d, {env: {}});
+    const [l, keyed] = loadProfiles(d, {env: {}});
+    expect(keyed!.profile.boot_command[0]).toBe('<up><wait><tab> text ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg PACKER_USER=packer PACKER_AUTHORIZED_KEY={{ .SSHPublicKey | urlquery }}<enter>');
     expect(l!.format).toBe('packer-hcl2');
     expect(l!.profile).toMatchObject({name: 'example', disk_size: 5000, ssh_timeout: 20 * 60_000, boot_wait: 10_000, vm_name: 'tdhtest', output_directory: 'output_centos_tdhtest', accelerator: 'kvm'});
     expect(l!.warnings).toEqual([]);
     // A single file loads the same, without the folder's other files.
-    expect(loadProfile(path.join(d, 'example.pkr.hcl'), {env: {}}).profile.iso_checksum).toBe('md5:af4a1640c0c6f348c6c41f1ea9e192a2');
+    // A single file is read alone: this one's build block is in the other file.
+    expect(issuesOf(() => loadProfile(path.join(d, 'example.pkr.hcl'), {env: {}}))[0]!.message).toMatch(/the template has no build block/);
   });
 
   const multi = () =>

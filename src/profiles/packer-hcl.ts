@@ -74,7 +74,7 @@ export const packerHclDocuments: FrontEnd = (fileOrDir, opts) => {
     for (const b of root.blocks) {
       const add = (name: string, a: HclAttr | undefined, p: SourcePos) => {
         if (!a) return fail(p, `local.${name}`, 'a local block needs an expression');
-        if (locals.has(name)) return fail(a.pos, `local.${name}`, `local "${name}" is defined twice (also at ${locals.get(name)!.a.pos.line})`);
+        if (locals.has(name)) return fail(a.pos, `local.${name}`, `local "${name}" is defined twice (also at ${locals.get(name)!.a.file}:${locals.get(name)!.a.pos.line})`);
         locals.set(name, {a, state: 'new'});
       };
       if (b.type === 'locals') for (const a of b.attrs) add(a.name, a, a.pos);

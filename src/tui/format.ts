@@ -3,7 +3,7 @@
  * wrap), log-line sanitising, icons, clocks, and the Info pane's facts. No react/ink here.
  */
 import type {StepStatus} from '../engine/events.js';
-import {codePointWidth, displayWidth} from '../util/cell-width.js';
+import {displayWidth, sliceToWidth} from '../util/cell-width.js';
 import {findAll} from './log-ring.js';
 import type {BuildViewState, LineSource, SectionView} from './types.js';
 
@@ -20,15 +20,9 @@ export function truncate(s: string, width: number, ellipsis = '…'): string {
   if (ASCII_PRINTABLE.test(s)) return s.length <= width ? s : s.slice(0, Math.max(0, width - ellipsis.length)) + ellipsis.slice(0, width);
   if (displayWidth(s) <= width) return s;
   const room = width - displayWidth(ellipsis);
-  let w = 0;
-  let out = '';
-  for (const ch of s) {
-    const cw = codePointWidth(ch.codePointAt(0)!);
-    if (w + cw > room) break;
-    out += ch;
-    w += cw;
-  }
-  return room >= 0 ? out + ellipsis : out;
+  // Cut between grapheme clusters: never inside an emoji sequence or before a combining mark.
+  const {text} = sliceToWidth(s, room);
+  return room >= 0 ? text + ellipsis : text;
 }
 
 /** Exactly `width` cells: truncated or padded with spaces. */

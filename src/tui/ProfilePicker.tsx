@@ -12,6 +12,7 @@ import React, {useMemo, useRef, useState} from 'react';
 import path from 'node:path';
 import os from 'node:os';
 import {Box, Text, useInput} from 'ink';
+import {fit as fitCells} from './format.js';
 import {PICKER_KEYMAP, pickerHints, resolvePickerKey} from './picker-keymap.js';
 import {ago, entryKey, matchesFilter, type LastBuild, type ProfileEntry} from './profiles-data.js';
 
@@ -46,11 +47,10 @@ const TEMPLATE_LABEL: Record<NonNullable<ProfileEntry['template']>, string> = {'
 const RESULT_ICON: Record<LastBuild['status'], string> = {done: '✓', failed: '✗', cancelled: '–', unfinished: '?'};
 const RESULT_COLOR: Record<LastBuild['status'], string> = {done: 'green', failed: 'red', cancelled: 'yellow', unfinished: 'gray'};
 
-/** Fit a string to exactly `n` columns (cut with …, or padded). */
+/** Fit a string to exactly `n` terminal cells (cut with …, or padded): names may hold CJK or emoji. */
 export function fit(s: string, n: number): string {
   if (n <= 0) return '';
-  const flat = s.replace(/[\x00-\x1f\x7f]/g, ' ');
-  return flat.length > n ? `${flat.slice(0, Math.max(0, n - 1))}…` : flat.padEnd(n);
+  return fitCells(s.replace(/[\x00-\x1f\x7f]/g, ' '), n);
 }
 
 /** Column widths for a terminal `width` wide: name, distro, method; the result takes the rest. */

@@ -8,6 +8,7 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import React from 'react';
+import stringWidth from 'string-width';
 import {render} from 'ink-testing-library';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import type {LoadedProfile} from '../../src/profiles/loader.js';
@@ -127,6 +128,16 @@ describe('the picker lists templates', () => {
     r.stdin.write('\r');
     await tick();
     expect(built.map((e) => [path.basename(e.dir), e.only])).toEqual([['two-builds.json', 'two']]);
+    r.unmount();
+  });
+
+  it('a name or description with CJK and emoji keeps every row inside the width', async () => {
+    const wide: ProfileEntry[] = [{name: '日本語のテンプレート🚀🚀🚀🚀🚀🚀', dir: 'x.json', origin: 'template', template: 'packer-json', distro: 'ubuntu', installMethod: 'autoinstall', description: '🚀'.repeat(80)}];
+    const r = render(<ProfilePicker profiles={wide} width={80} height={20} debug={false} onToggleDebug={() => {}} onBuild={() => {}} onQuit={() => {}} now={10_000} />);
+    await new Promise((res) => setTimeout(res, 0));
+    const rows = r.lastFrame()!.split('\n');
+    expect(rows.some((l) => l.includes('日本語'))).toBe(true);
+    for (const l of rows) expect(stringWidth(l), l).toBeLessThanOrEqual(80);
     r.unmount();
   });
 });

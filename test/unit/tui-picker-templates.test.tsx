@@ -15,7 +15,7 @@ import type {LoadedProfile} from '../../src/profiles/loader.js';
 import {ProfileError} from '../../src/profiles/loader.js';
 import {findTemplates, isPackerJson} from '../../src/session/templates.js';
 import {entryKey, listProfiles, type ProfileEntry} from '../../src/tui/profiles-data.js';
-import {ProfilePicker} from '../../src/tui/ProfilePicker.js';
+import {pickerColumns, ProfilePicker} from '../../src/tui/ProfilePicker.js';
 
 let tmp: string;
 let state: string;
@@ -136,7 +136,10 @@ describe('the picker lists templates', () => {
     const r = render(<ProfilePicker profiles={wide} width={80} height={20} debug={false} onToggleDebug={() => {}} onBuild={() => {}} onQuit={() => {}} now={10_000} />);
     await new Promise((res) => setTimeout(res, 0));
     const rows = r.lastFrame()!.split('\n');
-    expect(rows.some((l) => l.includes('日本語'))).toBe(true);
+    // One row: the name cut to exactly its column's cells, the other columns after it.
+    const row = rows.find((l) => l.includes('日本語'))!;
+    expect(row).toMatch(/日本語.*…\s+ubuntu\s+Packer JSON\s+never built/);
+    expect(stringWidth(row.slice(0, row.indexOf('ubuntu')))).toBe(2 + pickerColumns(80).name + 1);
     for (const l of rows) expect(stringWidth(l), l).toBeLessThanOrEqual(80);
     r.unmount();
   });

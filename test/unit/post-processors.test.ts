@@ -204,7 +204,7 @@ describe('shell-local post-processor', () => {
   it('fails the step on a bad exit code, still running the other sequences (as Packer)', async () => {
     const dir = fresh('sl-fail');
     const b = finishedBuild(dir, `post_processors:\n  - - type: shell-local\n      inline: ["exit 3"]\n    - type: manifest\n  - type: checksum\n`);
-    await expect(postProcess.run(b.ctx)).rejects.toThrow(/shell-local: shell-local exited with code 3 after/);
+    await expect(postProcess.run(b.ctx)).rejects.toThrow(/^shell-local exited with code 3 after/);
     // The manifest after it in its sequence did not run; the next sequence's checksum did.
     expect(existsSync(path.join(dir, 'packer-manifest.json'))).toBe(false);
     expect(existsSync(path.join(dir, 'packer_tiny_qemu_md5.checksum'))).toBe(true);

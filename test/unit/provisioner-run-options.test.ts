@@ -43,7 +43,7 @@ describe('max_retries', () => {
     await run(s);
     expect(out(s.logs)).toEqual(['try 1', 'try 2', 'try 3']);
     expect(s.logs.filter((l) => l.includes('retrying'))).toEqual([
-      expect.stringMatching(/^vmbench\/warn: shell-local failed: shell-local: shell-local exited with code 1 after .*; retrying \(3 tries left\)$/),
+      expect.stringMatching(/^vmbench\/warn: shell-local failed: shell-local exited with code 1 after .*; retrying \(3 tries left\)$/),
       expect.stringMatching(/retrying \(2 tries left\)$/),
     ]);
   });

@@ -54,6 +54,8 @@ async function removeArtifact(ctx: StepContext<BuildState>, a: Artifact, why: st
 export const postProcess: Step<BuildState> = {
   id: 'post-process',
   title: 'Post-process',
+  // Only in builds that have post-processors, as Packer shows none otherwise.
+  applies: (state) => state.profile.post_processors.length > 0,
   async run(ctx) {
     const {state} = ctx;
     const sequences = state.profile.post_processors;
@@ -67,7 +69,8 @@ export const postProcess: Step<BuildState> = {
       let prior = original;
       for (const [i, pp] of seq.entries()) {
         const label = pp.name ?? pp.type;
-        ctx.log('vmbench', 'info', `running post-processor ${label}${pp.name ? ` (type ${pp.type})` : ''}${sequences.length > 1 || seq.length > 1 ? ` [sequence ${s + 1}, ${i + 1} of ${seq.length}]` : ''}`);
+        const where = [sequences.length > 1 ? `sequence ${s + 1}` : '', seq.length > 1 ? `${i + 1} of ${seq.length}` : ''].filter(Boolean).join(', ');
+        ctx.log('vmbench', 'info', `running post-processor ${label}${pp.name ? ` (type ${pp.type})` : ''}${where ? ` [${where}]` : ''}`);
         const run: PostProcessorRun = {
           ctx,
           cwd,

@@ -103,13 +103,14 @@ export async function runShellLocal(ctx: StepContext<BuildState>, c: ShellLocalC
       const r = await runHostCommand(argv, {cwd: state.options.cwd ?? process.cwd(), env, signal: ctx.signal, log: ctx.log, what: `${run.label}'s ${argv[0]}`});
       const took = `${(r.durationMs / 1000).toFixed(1)}s`;
       const name = c.scripts.length ? path.basename(script) : run.label;
+      const who = c.scripts.length ? `${run.label}: ${name}` : run.label;
       state.sections?.scriptEnded(name, r.exitCode !== undefined && c.valid_exit_codes.includes(r.exitCode) ? 0 : (r.exitCode ?? -1));
       if (r.startError) throw new StepError(`${c.source}: could not run ${argv[0]}: ${r.startError}`, 'execute_command[0] must be a program on this host');
-      if (r.exitCode === undefined) throw new StepError(`${run.label}: ${name} was killed by ${r.signal} after ${took}`, `${run.label} is defined at ${run.where}`);
+      if (r.exitCode === undefined) throw new StepError(`${who} was killed by ${r.signal} after ${took}`, `${run.label} is defined at ${run.where}`);
       if (!c.valid_exit_codes.includes(r.exitCode)) {
-        throw new StepError(`${run.label}: ${name} exited with code ${r.exitCode} after ${took} (valid: ${c.valid_exit_codes.join(', ')})`, `its output is above; it is defined at ${run.where}`);
+        throw new StepError(`${who} exited with code ${r.exitCode} after ${took} (valid: ${c.valid_exit_codes.join(', ')})`, `its output is above; it is defined at ${run.where}`);
       }
-      ctx.log('vmbench', 'info', `${run.label}: ${name}: exit ${r.exitCode} after ${took}`);
+      ctx.log('vmbench', 'info', `${who}: exit ${r.exitCode} after ${took}`);
     }
   } finally {
     if (tmpDir) await rm(tmpDir, {recursive: true, force: true}).catch(() => undefined);

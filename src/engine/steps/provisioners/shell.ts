@@ -7,10 +7,14 @@ import {randomBytes} from 'node:crypto';
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {renderTemplate} from '../../../profiles/template.js';
-import {shellQuote} from '../../../ssh/index.js';
+import {shellQuote, type SshSession} from '../../../ssh/index.js';
 import type {ShellProvisioner} from '../../../profiles/schema.js';
 import {StepError, type StepContext} from '../../step.js';
 import {dropSession, sshSession} from '../ssh-session.js';
+import {guestStopCommand} from './guest-stop.js';
+
+/** How long stopping a script on the guest may take before the channel is closed anyway. */
+const STOP_TIMEOUT_MS = 10_000;
 import type {BuildState} from '../../state.js';
 
 
@@ -40,6 +44,16 @@ async function scriptsOf(ctx: StepContext<BuildState>, p: ShellProvisioner): Pro
   );
 }
 
+/** Ends what runs `remote` on the guest (see guest-stop.ts), within a few seconds, and removes the script. */
+async function stopOnGuest(ctx: StepContext<BuildState>, ssh: SshSession, remote: string, name: string): Promise<void> {
+  let pids = '';
+  const r = await ssh
+    .exec(guestStopCommand(remote, {remove: true}), {signal: AbortSignal.timeout(STOP_TIMEOUT_MS), onStdout: (l) => (pids += ` ${l}`), onStderr: (l) => ctx.log('vmbench', 'debug', `${name}: stopping: ${l}`)})
+    .catch((err: Error) => err);
+  if (r instanceof Error || r.exitCode !== 0) ctx.log('vmbench', 'warn', `${name}: could not stop it on the guest: ${r instanceof Error ? r.message : `exit ${r.exitCode ?? r.signal ?? 'unknown'}${r.disconnected ? ', the connection was lost' : ''}`}`);
+  else ctx.log('vmbench', 'info', pids.trim() ? `${name}: stopped it on the guest (processes${pids.trimEnd()})` : `${name}: nothing of it was still running on the guest`);
+}
+
 /** Runs one shell provisioner (all its scripts, in order). */
 export async function runShell(ctx: StepContext<BuildState>, p: ShellProvisioner): Promise<void> {
   for (const script of await scriptsOf(ctx, p)) {
@@ -50,11 +64,28 @@ export async function runShell(ctx: StepContext<BuildState>, p: ShellProvisioner
     const command = renderTemplate(p.execute_command, {fields: {Vars: envVars(ctx.state, p), Path: remote}});
     ctx.log('vmbench', 'info', `provisioning with shell script ${script.name}`);
     const started = Date.now();
-    const r = await ssh.exec(command, {
-      signal: ctx.signal,
-      onStdout: (l) => ctx.log('provisioner', 'stdout', l),
-      onStderr: (l) => ctx.log('provisioner', 'stderr', l),
-    });
+    // Stopped (a timeout, Ctrl-C): first everything the script started on the guest, then the channel.
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const stop = new AbortController();
+    let stopping: Promise<void> | undefined;
+    const onAbort = (): void => void (stopping = stopOnGuest(ctx, ssh, remote, script.name).finally(() => stop.abort(ctx.signal.reason)));
+    ctx.signal.addEventListener('abort', onAbort, {once: true});
+    const r = await ssh
+      .exec(command, {
+        signal: stop.signal,
+        onStdout: (l) => ctx.log('provisioner', 'stdout', l),
+        onStderr: (l) => ctx.log('provisioner', 'stderr', l),
+      })
+      .catch((err: unknown) => {
+        if (stopping) return undefined;
+        throw err;
+      })
+      .finally(() => ctx.signal.removeEventListener('abort', onAbort));
+    // Being stopped, the command ends (killed) before the stopping does: the session stays until both are done.
+    if (stopping || !r) {
+      await stopping;
+      throw ctx.signal.reason;
+    }
     const took = `${((Date.now() - started) / 1000).toFixed(1)}s`;
     // Sections the script left open: incomplete, and the innermost failed when the script failed.
     const lost = r.exitCode === null && !p.expect_disconnect;

@@ -162,6 +162,9 @@ function evaluate(e: Expr, data: TemplateData, piped?: Result): Result {
 }
 
 function call(e: Extract<Expr, {kind: 'call'}>, data: TemplateData, piped?: Result): Result {
+  // {{ build `Host` }}: Packer's generated data, where the field fills it in when it runs (as {{ .Host }}).
+  const [arg] = e.args;
+  if (e.name === 'build' && e.args.length === 1 && !piped && arg?.kind === 'string' && data.deferFields?.includes(arg.value)) return {deferred: `.${arg.value}`};
   checkCall(e, piped ? 1 : 0, data);
   const args = e.args.map((a) => evaluate(a, data));
   if (piped) args.push(piped);

@@ -65,6 +65,13 @@ describe('shell-local provisioner', () => {
     expect(load(`  - type: shell-local\n    ${fields}\n`).issues).toEqual([message]);
   });
 
+  it("keeps Packer JSON's {{ build `Name` }} for the run, as {{ .Name }}; a name it does not have is an error", () => {
+    const {profile, issues} = load(`  - type: shell-local\n    inline: ["ssh -p {{ build \`Port\` }} {{ build \`User\` }}@{{ build \`Host\` }}"]\n`);
+    expect(issues).toEqual([]);
+    expect(profile!.provisioners[0]).toMatchObject({inline: ['ssh -p {{ .Port }} {{ .User }}@{{ .Host }}']});
+    expect(load(`  - type: shell-local\n    inline: ["{{ build \`Nope\` }}"]\n`).issues).toEqual([expect.stringMatching(/^5:14 provisioners\[0\]\.inline\[0\]: template function build is not supported/)]);
+  });
+
   it('warns that use_linux_pathing has no effect, and drops it', () => {
     const {profile, warnings} = load(`  - type: shell-local\n    inline: [x]\n    use_linux_pathing: true\n`);
     expect(warnings).toEqual(['6:5 provisioners[0].use_linux_pathing: use_linux_pathing is for Packer on Windows (WSL); vmbench runs on Linux, where it has no effect']);

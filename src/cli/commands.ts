@@ -121,18 +121,6 @@ export class UsageError extends Error {
   }
 }
 
-/** A module another helper is still writing: a clear message until it exists. */
-async function optionalModule<T>(spec: string, what: string): Promise<T> {
-  try {
-    return (await import(spec)) as T;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(spec.replace('./', '').replace('.js', ''))) {
-      throw new UsageError(`${what} is not available in this build of vmbench`);
-    }
-    throw err;
-  }
-}
-
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'build',
@@ -167,8 +155,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     details: TARGET,
     argKinds: ['profile'],
     options: [...TEMPLATE_OPTIONS, O.json('as JSON')],
-    run: async (args, values) =>
-      (await optionalModule<{inspectCommand(a: string[], v: CliValues): Promise<number>}>('./inspect-command.js', 'vmbench inspect')).inspectCommand(args, values),
+    run: lazy(() => import('./inspect-command.js'), 'inspectCommand'),
   },
   {
     name: 'import',
@@ -176,8 +163,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'write a Packer template as a vmbench profile into dir',
     argKinds: ['profile', 'dir'],
     options: [...TEMPLATE_OPTIONS, {name: 'force', type: 'boolean', description: 'write into a directory that is not empty', packer: true}],
-    run: async (args, values) =>
-      (await optionalModule<{importCommand(a: string[], v: CliValues): Promise<number>}>('./import-command.js', 'vmbench import')).importCommand(args, values),
+    run: lazy(() => import('./import-command.js'), 'importCommand'),
   },
   {
     name: 'profiles',

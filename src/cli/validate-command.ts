@@ -52,6 +52,10 @@ export function validateTarget(target: string, values: CliValues): ValidateResul
     for (const w of l.warnings ?? []) once(result.warnings, {...w, warning: true});
     if (l.document) for (const e of checkReferencedFiles(l.profile, l.document, l.dir)) once(result.errors, e);
   }
+  // In file order, as an editor walks them (a template's builds were checked one after another).
+  const order = (a: ProfileIssue, b: ProfileIssue): number => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col;
+  result.errors.sort(order);
+  result.warnings.sort(order);
   if (!loaded.length) result.errors.push({file: target, line: 0, col: 0, field: '', message: 'no qemu build left to run (after -only/-except)'});
   result.ok = result.errors.length === 0;
   return result;

@@ -156,6 +156,62 @@ describe('vmbench validate', () => {
   });
 });
 
+describe('vmbench validate on a Packer JSON template', () => {
+  const template = (): string => {
+    const d = path.join(dir, 'tpl');
+    mkdirSync(path.join(d, 'scripts'), {recursive: true});
+    writeFileSync(path.join(d, 'scripts', 'a.sh'), '#!/bin/sh\n');
+    const b = (name: string, extra: string): string => `    {"type": "qemu", "name": "${name}", "iso_url": "x.iso", "iso_checksum": "none", "ssh_username": "root", "ssh_password": "x"${extra}}`;
+    writeFileSync(
+      path.join(d, 'two.json'),
+      [
+        '{',
+        '  "builders": [',
+        `${b('alpha', ', "http_directory": "http"')},`, // line 3
+        b('beta', ''), // 4
+        '  ],',
+        '  "provisioners": [',
+        '    {"type": "shell", "scripts": ["scripts/a.sh", "scripts/b.sh"]}', // 7
+        '  ]',
+        '}',
+      ].join('\n'),
+    );
+    return path.join(d, 'two.json');
+  };
+
+  // Relative paths in a JSON template are relative to the working directory, as in Packer.
+  const inTemplateDir = async <T>(fn: () => T | Promise<T>): Promise<T> => {
+    const here = process.cwd();
+    process.chdir(path.join(dir, 'tpl'));
+    try {
+      return await fn();
+    } finally {
+      process.chdir(here);
+    }
+  };
+
+  it('resolves paths against the working directory, as Packer does', async () => {
+    const elsewhere = validateTarget(template(), {});
+    expect(elsewhere.errors.find((i) => i.field === 'provisioners[0].scripts[0]')?.message).toBe(`scripts/a.sh: no such file (looked for ${path.resolve('scripts/a.sh')})`);
+    expect((await inTemplateDir(() => validateTarget(template(), {}))).errors.map((i) => i.field)).not.toContain('provisioners[0].scripts[0]');
+  });
+
+  it('checks every build, each missing file once, in file order', async () => {
+    const r = await inTemplateDir(() => validateTarget(template(), {}));
+    expect(r.builds.map((b) => [b.name, b.format])).toEqual([['alpha', 'packer-json'], ['beta', 'packer-json']]);
+    expect(r.errors.map((i) => `${i.line} ${i.field}`)).toEqual(['3 http_directory', '7 provisioners[0].scripts[1]']);
+  });
+
+  it('-only narrows what is checked', async () => {
+    const r = await inTemplateDir(() => validateTarget(template(), {only: ['beta']}));
+    expect(r.builds.map((b) => b.name)).toEqual(['beta']);
+    expect(r.errors.map((i) => i.field)).toEqual(['provisioners[0].scripts[1]']);
+    const cli = await inTemplateDir(() => run('validate', template(), '-only=beta', '--json'));
+    expect(cli.code).toBe(2);
+    expect(JSON.parse(cli.out).builds).toHaveLength(1);
+  });
+});
+
 describe('vmbench profiles', () => {
   it('--json lists the built-in profiles as data', async () => {
     const r = await run('profiles', '--json');

@@ -99,6 +99,20 @@ describe('the picker lists templates', () => {
     expect(list[3]!.lastBuild).toBeUndefined();
   });
 
+  it('with the real loader: a JSON template with two qemu builds is two entries, each loadable by its -only', async () => {
+    const d = path.join(tmp, 'real');
+    mkdirSync(d, {recursive: true});
+    const b = (name: string): object => ({type: 'qemu', name, iso_url: 'x.iso', iso_checksum: 'none', ssh_username: 'root', ssh_password: 'x'});
+    writeFileSync(path.join(d, 'pair.json'), JSON.stringify({builders: [b('alpha'), b('beta'), {type: 'virtualbox-iso', name: 'vb'}]}));
+    const list = listProfiles({dirs: [], stateDir: state, templatesDir: d});
+    expect(list.map((e) => [e.name, e.only, e.errors])).toEqual([
+      ['pair.json: alpha', 'alpha', undefined],
+      ['pair.json: beta', 'beta', undefined],
+    ]);
+    const {loadProfile} = await import('../../src/profiles/loader.js');
+    for (const e of list) expect(loadProfile(e.dir, {only: [e.only!]}).profile.name).toBe(e.only);
+  });
+
   it('the working directory is listed by its own name', () => {
     const here = process.cwd();
     try {

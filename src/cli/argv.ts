@@ -141,6 +141,14 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     throw new UsageError(`${command ? `vmbench ${command.name}` : 'vmbench'}: ${(err as Error).message}`, command);
   }
   const values = parsed.values as CliValues;
+  for (const o of options) {
+    const v = (values as Record<string, unknown>)[o.name];
+    if (!o.choices || typeof v !== 'string' || o.choices.includes(v)) continue;
+    const where = command ? `vmbench ${command.name}` : 'vmbench';
+    const why = o.refused?.[v];
+    const guess = why ? undefined : closest(v, o.choices);
+    throw new UsageError(`${where}: --${o.name} is one of ${o.choices.join(', ')} (got "${v}")${why ? `: ${why}` : guess ? ` — did you mean ${guess}?` : ''}`, command);
+  }
   // -only=a,b and --only a --only b mean the same.
   for (const k of ['only', 'except'] as const) {
     if (values[k]) values[k] = values[k].flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);

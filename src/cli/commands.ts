@@ -20,6 +20,10 @@ export interface OptionSpec {
   complete?: {choices: readonly string[]} | 'file' | 'dir';
   /** Left out of help and completion (still accepted). */
   hidden?: boolean;
+  /** The only values it takes (the parser refuses others, with the closest one). */
+  choices?: readonly string[];
+  /** Why a value it refuses is refused (Packer's values vmbench does not have). */
+  refused?: Readonly<Record<string, string>>;
 }
 
 /** What a positional argument is, for completion. */
@@ -95,7 +99,16 @@ const BUILD_OPTIONS: readonly OptionSpec[] = [
   O.json('print one JSON event per line'),
   {name: 'debug', type: 'boolean', description: 'pause before every step (Enter runs it, s skips, a aborts), with a screenshot', packer: true},
   {name: 'console', type: 'boolean', description: "show the VM's screen full-screen while building, with key passthrough"},
-  {name: 'on-error', type: 'string', value: 'MODE', description: 'cleanup (default) | abort (keep VM and files) | ask', packer: true, complete: {choices: ['cleanup', 'abort', 'ask']}},
+  {
+    name: 'on-error',
+    type: 'string',
+    value: 'MODE',
+    description: 'cleanup (default) | abort (keep VM and files) | ask',
+    packer: true,
+    complete: {choices: ['cleanup', 'abort', 'ask']},
+    choices: ['cleanup', 'abort', 'ask'],
+    refused: {'run-cleanup-provisioner': 'vmbench runs no error-cleanup-provisioner; cleanup removes the VM and files as Packer does after it'},
+  },
   {name: 'force', type: 'boolean', description: 'replace an existing output directory', packer: true},
   {name: 'output', short: 'o', type: 'string', value: 'DIR', description: "output directory (default: the profile's output_directory)", complete: 'dir'},
   ...TEMPLATE_OPTIONS,

@@ -74,6 +74,8 @@ describe('parseCommandLine', () => {
     ['build tiny --output', /vmbench build: Option '-o, --output <value>' argument missing/],
     ['build tiny -ofile', /unknown option -ofile/],
     ['build tiny --zzzzzz', /unknown option --zzzzzz \(see vmbench build --help\)/],
+    ['build tiny -on-error=clean', /--on-error is one of cleanup, abort, ask \(got "clean"\) — did you mean cleanup\?/],
+    ['build tiny -on-error=run-cleanup-provisioner', /\(got "run-cleanup-provisioner"\): vmbench runs no error-cleanup-provisioner/],
   ])('%s → %s', (line, message) => {
     expect(usageError(line)).toMatch(message);
   });

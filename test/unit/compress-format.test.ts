@@ -1,9 +1,14 @@
 /** compress's format from the output name (Packer's detectFromFilename), and the tar headers it writes. */
-import {writeFileSync} from 'node:fs';
+import {randomBytes} from 'node:crypto';
+import {createWriteStream, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
+import {Readable} from 'node:stream';
+import {pipeline} from 'node:stream/promises';
+import {gzipSync} from 'node:zlib';
 import {execa} from 'execa';
 import {describe, expect, it} from 'vitest';
 import {effectiveLevel} from '../../src/engine/post-processors/compress.js';
+import {createParallelGzip} from '../../src/engine/post-processors/pgzip.js';
 import {entryHeaders, paxRecord, tarStream} from '../../src/engine/post-processors/tar.js';
 import {compressFormat} from '../../src/profiles/compress-format.js';
 import {scratchDirs} from '../support/scratch.js';
@@ -71,5 +76,43 @@ describe('tar writer', () => {
     expect(blocks[0]!.toString('latin1', 156, 157)).toBe('x');
     expect(blocks[1]!.toString()).toContain('19 size=9000000000\n');
     expect(paxRecord('path', 'a')).toBe('9 path=a\n');
+  });
+});
+
+describe('parallel gzip', () => {
+  /** Text-like data: compressible, with repeats further back than one block. */
+  const text = (n: number): Buffer => {
+    const words = ['qemu', 'packer', 'vmbench', 'image', 'disk', 'boot', 'kernel', 'initrd', '\n'];
+    let s = '';
+    for (let i = 0; s.length < n; i++) s += `${words[(i * 7 + (i >> 5)) % words.length]} ${i % 1000} `;
+    return Buffer.from(s.slice(0, n));
+  };
+
+  it.each([
+    ['nothing', Buffer.alloc(0)],
+    ['a few bytes', Buffer.from('hello\n')],
+    ['exactly one block', text(1 << 20)],
+    ['several blocks and a bit', text((3 << 20) + 7)],
+    ['random bytes', randomBytes((2 << 20) + 123)],
+  ])('%s: gunzip gives the input back, CRC and length checked (gzip -t)', async (_, data) => {
+    const dir = fresh('gz');
+    const file = path.join(dir, 'x.gz');
+    // Small chunks, so blocks are cut across writes.
+    const chunks = function* (): Generator<Buffer> {
+      for (let i = 0; i < data.length; i += 100_000) yield data.subarray(i, i + 100_000);
+    };
+    await pipeline(Readable.from(chunks()), createParallelGzip({level: 6, parallel: 3}), createWriteStream(file));
+    expect((await execa('gzip', ['-t', file], {reject: false})).exitCode).toBe(0);
+    const back = await execa('gzip', ['-dc', file], {encoding: 'buffer', stripFinalNewline: false});
+    expect(Buffer.from(back.stdout).equals(data)).toBe(true);
+  });
+
+  it('compresses as well as one zlib stream (the previous block is the next one’s dictionary)', async () => {
+    const dir = fresh('ratio');
+    const data = text(4 << 20);
+    const file = path.join(dir, 'x.gz');
+    await pipeline(Readable.from([data]), createParallelGzip({level: 6}), createWriteStream(file));
+    const ours = readFileSync(file).length;
+    expect(ours).toBeLessThan(gzipSync(data, {level: 6}).length * 1.01);
   });
 });

@@ -2,7 +2,7 @@
  * Packer's compress post-processor: the artifact's files into one archive at `output` (default
  * `packer_{{.BuildName}}_{{.BuilderType}}`), its format read from the extensions (see
  * profiles/compress-format.ts): a tar of every file, or one file alone, compressed with gzip
- * (Node's zlib) or with bzip2, xz, lz4 or zstd (the host's own programs), or a zip (the host's
+ * (Node's zlib on every core, as Packer's pgzip: pgzip.ts) or with bzip2, xz, lz4 or zstd (the host's own programs), or a zip (the host's
  * zip). compression_level -1 or 0 is each tool's default (bzip2: 9, as Packer), above 9 is 9
  * (zstd goes to 19). By default Packer removes the input afterwards: keep_input_artifact keeps it.
  * The archive is streamed to a temporary file and renamed into place once complete.
@@ -13,12 +13,12 @@ import {stat} from 'node:fs/promises';
 import path from 'node:path';
 import {Readable, Transform, type Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
-import {createGzip} from 'node:zlib';
 import {compressFormat, type Compression} from '../../profiles/compress-format.js';
 import type {CompressPostProcessor} from '../../profiles/post-processor-schema.js';
 import {StepError} from '../step.js';
 import type {Artifact} from './artifact.js';
 import {createAtomicStream} from './atomic.js';
+import {createParallelGzip} from './pgzip.js';
 import {tarStream} from './tar.js';
 import {renderField, type PostProcessorResult, type PostProcessorRun} from './types.js';
 
@@ -97,7 +97,7 @@ export async function runCompress(run: PostProcessorRun, pp: CompressPostProcess
     let compressor: {input: Writable; output: Readable} | undefined;
     if (format.compression === 'gzip') {
       const level = effectiveLevel(pp.compression_level, 9);
-      const gz = createGzip(level === undefined ? {} : {level});
+      const gz = createParallelGzip(level === undefined ? {} : {level});
       compressor = {input: gz, output: gz};
     } else if (format.compression) {
       const tool = TOOL[format.compression];

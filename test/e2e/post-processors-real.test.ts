@@ -42,7 +42,7 @@ describe('provisioner options and post-processors (real QEMU)', () => {
     inline: ['if [ ! -e /tmp/flaky ]; then touch /tmp/flaky; echo "first try fails"; exit 3; fi; echo "second try works"']
   - type: shell
     name: hang
-    timeout: 3s
+    timeout: 5s
     max_retries: 1
     inline:
       - 'if [ -e /tmp/hang.pid ]; then'
@@ -79,8 +79,8 @@ post_processors:
     // max_retries: the first try failed, the second worked.
     expect(logs.filter((l) => /^provisioner: (first|second) try/.test(l))).toEqual(['provisioner: first try fails', 'provisioner: second try works']);
     expect(logs).toContainEqual(expect.stringMatching(/^vmbench: flaky failed: flaky exited with code 3 .*; retrying \(2 tries left\)$/));
-    // timeout: the hanging command was stopped after 3 s, with what it started; the retry saw both gone.
-    expect(logs).toContainEqual('vmbench: hang: timed out after 3.0s: stopping it');
+    // timeout: the hanging command was stopped after 5 s, with what it started; the retry saw both gone.
+    expect(logs).toContainEqual('vmbench: hang: timed out after 5.0s: stopping it');
     expect(logs).toContainEqual(expect.stringMatching(/^provisioner: the first try \(\d+\) was stopped$/));
     expect(logs).toContainEqual(expect.stringMatching(/^vmbench: breakpoint with note "never stops a plain run" \(.*\) did not pause: nobody is stepping this build/));
 

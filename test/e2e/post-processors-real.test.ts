@@ -13,18 +13,25 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {assertBuilt, BIN, CACHE, events, processAlive, tinyProfileCopy, tmpDir} from './helpers.js';
 
 const work = tmpDir('vmbench-e2e-pp-');
-afterAll(() => rmSync(work, {recursive: true, force: true}));
+/** Profile copies (tinyProfileCopy makes its own temp dirs): removed with the work dir. */
+const copies: string[] = [];
+afterAll(() => {
+  rmSync(work, {recursive: true, force: true});
+  for (const d of copies) rmSync(path.dirname(d), {recursive: true, force: true});
+});
 beforeAll(() => assertBuilt());
 
 /** The tiny profile with these provisioners (and post-processors) instead of its own. */
 function profileWith(items: string): string {
   // A replacer function: a replacement string would turn the scripts' `$$` into `$`.
-  return tinyProfileCopy((y) => y.replace(/^provisioners:\n(?: {2}.*\n|\n(?= ))*/m, () => `${items}\n`));
+  const dir = tinyProfileCopy((y) => y.replace(/^provisioners:\n(?: {2}.*\n|\n(?= ))*/m, () => `${items}\n`));
+  copies.push(dir);
+  return dir;
 }
 
 /** vmbench build in `cwd` (Packer's working directory: relative outputs land there). */
 function build(cwd: string, args: string[]) {
-  const state = tmpDir('vmbench-state-');
+  const state = path.join(cwd, '..', `state-${path.basename(cwd)}`);
   return execa('node', [BIN, 'build', ...args, '--cache-dir', CACHE], {cwd, reject: false, env: {CI: 'true', XDG_STATE_HOME: state}, stdin: 'pipe'});
 }
 

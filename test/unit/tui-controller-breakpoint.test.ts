@@ -3,8 +3,6 @@
  * stepping (Packer's breakpoint always stops), while an ordinary pause point inside a step does
  * not; continue goes on.
  */
-import {mkdtempSync} from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import type {BuildState} from '../../src/engine/state.js';
@@ -12,10 +10,13 @@ import type {Step} from '../../src/engine/step.js';
 import {parseProfile} from '../../src/profiles/loader.js';
 import {startBuildController} from '../../src/tui/controller.js';
 import type {WorkbenchEvent} from '../../src/tui/types.js';
+import {scratchDirs} from '../support/scratch.js';
+
+const fresh = scratchDirs('vmbench-ctl-bp-');
 
 describe('WorkbenchController at a breakpoint provisioner', () => {
   it('pauses at it without debug mode, and not at an ordinary pause point', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'vmbench-ctl-bp-'));
+    const dir = fresh('build');
     const loaded = {profile: parseProfile('iso_url: x.iso\nssh_username: root\n', 'p.yaml', 'p'), dir, file: path.join(dir, 'p.yaml')};
     const answered: boolean[] = [];
     const steps: Step<BuildState>[] = [

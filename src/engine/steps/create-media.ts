@@ -11,7 +11,7 @@ import path from 'node:path';
 import {writeFloppy} from '../../media/fat-writer.js';
 import {writeIso} from '../../media/iso-writer.js';
 import {MediaError} from '../../media/media-tree.js';
-import {cdEntries, floppyEntries, type MediaList} from '../media-entries.js';
+import {cdEntries, floppyEntries, type MediaSources} from '../../media/packer-media.js';
 import {StepError, type Step, type StepContext} from '../step.js';
 import type {BuildState} from '../state.js';
 
@@ -21,10 +21,9 @@ const wantsCd = (p: BuildState['profile']): boolean => p.cd_files.length + Objec
 /** Temporary directories of the media, per build (removed in cleanup). */
 const dirs = new WeakMap<BuildState, string>();
 
-function checked(ctx: StepContext<BuildState>, what: string, list: MediaList): MediaList {
-  if (list.unmatched.length) {
-    throw new StepError(`${what}: nothing matches ${list.unmatched.map((u) => `"${u}"`).join(', ')} (relative to ${ctx.state.profileDir})`, 'fix the path or the pattern; Packer would have left it out without a word');
-  }
+/** What Packer would do without a word (a glob matching nothing, a file replaced by another) is said. */
+function said(ctx: StepContext<BuildState>, list: MediaSources): MediaSources {
+  for (const w of list.warnings) ctx.log('vmbench', 'warn', w);
   return list;
 }
 
@@ -46,14 +45,14 @@ export const createMedia: Step<BuildState> = {
     const dir = dirs.get(ctx.state) ?? (await mkdtemp(path.join(os.tmpdir(), 'vmbench-media-')));
     dirs.set(ctx.state, dir);
     if (wantsFloppy(profile)) {
-      const {entries} = checked(ctx, 'floppy_files/floppy_dirs', await floppyEntries(profile, profileDir));
+      const {entries} = said(ctx, await write('floppy', () => floppyEntries(profile, profileDir)));
       const file = path.join(dir, 'floppy.img');
       const s = await write('floppy', () => writeFloppy({files: entries, label: profile.floppy_label}, file, {signal: ctx.signal}));
       ctx.state.floppyPath = file;
       ctx.log('vmbench', 'info', `floppy "${s.label}": ${s.files} files, ${s.directories} directories, ${Math.round(s.freeBytes / 1024)} KiB free`);
     }
     if (wantsCd(profile)) {
-      const {entries} = checked(ctx, 'cd_files', await cdEntries(profile, profileDir));
+      const {entries} = said(ctx, await write('CD', () => cdEntries(profile, profileDir)));
       const file = path.join(dir, 'cd.iso');
       const s = await write('CD', () => writeIso({files: entries, label: profile.cd_label}, file, {signal: ctx.signal}));
       ctx.state.cdPath = file;

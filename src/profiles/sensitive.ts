@@ -26,3 +26,24 @@ export function redact(text: string, secrets: readonly string[]): string {
   for (const s of secrets) if (s && out.includes(s)) out = out.split(s).join(REDACTED);
   return out;
 }
+
+/** A copy of `value` with every string in it (object fields, list items) redacted; the same object when nothing matched. */
+export function redactDeep<T>(value: T, secrets: readonly string[]): T {
+  if (!secrets.length) return value;
+  if (typeof value === 'string') return redact(value, secrets) as T;
+  if (Array.isArray(value)) {
+    const out = value.map((v) => redactDeep(v, secrets));
+    return (out.some((v, i) => v !== value[i]) ? out : value) as T;
+  }
+  if (value && typeof value === 'object') {
+    let changed = false;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const r = redactDeep(v, secrets);
+      changed ||= r !== v;
+      out[k] = r;
+    }
+    return (changed ? out : value) as T;
+  }
+  return value;
+}

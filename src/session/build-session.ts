@@ -12,6 +12,7 @@ import {takeScreenshot} from '../engine/screenshot.js';
 import {registerBuild, unregisterBuild, type BuildInfo} from '../engine/registry.js';
 import type {BuildState} from '../engine/state.js';
 import type {LoadedProfile} from '../profiles/loader.js';
+import {redactDeep, sensitiveValues} from '../profiles/sensitive.js';
 import {cacheDir, stateDir} from './paths.js';
 import {BuildLogWriter} from './build-log.js';
 
@@ -43,7 +44,11 @@ export class BuildSession {
     if (!this.kept) this.state.qemu?.killNow();
   };
 
+  /** The template's sensitive values (Packer's sensitive variables), redacted from every event. */
+  private readonly secrets: readonly string[];
+
   constructor(private readonly req: SessionRequest) {
+    this.secrets = sensitiveValues(req.loaded);
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const options = {
       force: !!req.force,
@@ -92,7 +97,9 @@ export class BuildSession {
     this.emit(e);
   }
 
-  private emit = (e: BuildEvent): void => {
+  private emit = (event: BuildEvent): void => {
+    // A template's sensitive variables never reach a log, an event stream or the screen.
+    const e = redactDeep(event, this.secrets);
     this.logWriter.write(e);
     this.req.emit(e);
     if (e.type === 'step' && e.id === 'start-vm' && e.status === 'done' && this.state.vncPort) {

@@ -36,7 +36,7 @@ export interface ProfileDocument {
   /** Errors the front end found (unsupported or unknown options, required variables): reported with the checker's, all at once. */
   issues?: ProfileIssue[];
   /** What Packer's template functions read here (build_name, build_type, template_dir), and whether env is refused outside variables (Packer's rule). */
-  template?: {buildName: string; buildType: string; templateDir: string; envOnlyInVariables?: boolean};
+  template?: {buildName: string; buildType: string; templateDir: string; envOnlyInVariables?: boolean; selector?: string};
   /** What the front end translated, or dropped because vmbench does it anyway: comments for `vmbench import`. */
   notes?: ProfileIssue[];
   /** Variables whose values must never be printed (Packer's sensitive-variables): logs and `inspect` redact them. */

@@ -107,7 +107,8 @@ export function loadProfiles(fileOrDir: string, opts: LoadOptions = {}): LoadedP
 export function loadProfile(fileOrDir: string, opts: LoadOptions = {}): LoadedProfile {
   const all = loadProfiles(fileOrDir, opts);
   if (all.length === 1) return all[0]!;
-  const names = all.map((l) => l.profile.name).join(', ');
+  // The names -only matches: Packer's full names for HCL2 builds, builder names for JSON.
+  const names = all.map((l) => l.document?.template?.selector ?? l.document?.template?.buildName ?? l.profile.name).join(', ');
   throw new Error(all.length ? `${fileOrDir} defines ${all.length} builds (${names}): pick one with -only=NAME` : `${fileOrDir}: no qemu build left to run (after -only/-except)`);
 }
 

@@ -364,7 +364,8 @@ function buildDocument(build: HclBlock, src: HclBlock, use: HclBlock | undefined
     quoted: (p) => b.quoted(p),
     warnings: docWarnings,
     issues: docIssues,
-    template: {buildName: u.name, buildType: u.type, templateDir: ctx.dir, envOnlyInVariables: true},
+    // -only/-except select HCL2 builds by Packer's full name (BUILD.qemu.NAME).
+    template: {buildName: u.name, buildType: u.type, templateDir: ctx.dir, envOnlyInVariables: true, selector: u.fullName},
     inputVariables: ctx.defaults,
     // Packer hands HCL2 variables to builders as user variables: `{{ user "x" }}` works in HCL2 too.
     userVariables: Object.fromEntries(Object.entries(ctx.values).flatMap(([k, v]) => (v !== null && typeof v !== 'object' ? [[k, String(v)]] : []))),

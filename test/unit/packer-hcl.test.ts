@@ -265,6 +265,8 @@ build {
     expect(names({only: ['*.base']})).toEqual(['base']);
     expect(names({except: ['*.base']})).toEqual(['big']);
     expect(issuesOf(() => names({except: ['lab.qemu.b*']}))[0]!.message).toMatch(/-only\/-except left no build to run \(builds here: lab\.qemu\.base, lab\.amazon-ebs\.cloud, lab\.qemu\.big\)/);
+    // Asked for one build of several, the hint names them as -only takes them.
+    expect(() => loadProfile(d, {env: {}})).toThrow(/defines 2 builds \(lab\.qemu\.base, lab\.qemu\.big\): pick one with -only=NAME/);
   });
 
   it('refuses a build source block that sets a field twice', () => {

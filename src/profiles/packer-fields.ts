@@ -34,7 +34,6 @@ const same = (why: string): PackerFieldRule => ({kind: 'same', why});
 const renamed = (to: string, why: string): PackerFieldRule => ({kind: 'renamed', to, why});
 /** Fine when the value is Packer's default (what vmbench does anyway), else `otherwise`. */
 const onlyDefault = (def: unknown, why: string, otherwise: PackerFieldRule): Entry => (v) => (v === def || v === undefined ? same(why) : otherwise);
-const notYet = (what: string): PackerFieldRule => unsupported(`${what} is not implemented in vmbench yet`);
 
 const NO_WINDOW = 'vmbench never opens a QEMU window: the screen is shown in the terminal (QEMU runs with -display none)';
 const OWN_KEY = 'vmbench makes its own temporary ed25519 key for each build';
@@ -46,31 +45,9 @@ export const PACKER_QEMU_FIELDS: Readonly<Record<string, Entry>> = {
   // ISO
   iso_checksum_type: {kind: 'translated', why: 'Packer 1.5 style: joined with iso_checksum into "type:value" (what `packer fix` does)'},
   iso_checksum_url: {kind: 'translated', why: 'Packer 1.5 style: becomes iso_checksum "file:URL" (what `packer fix` does)'},
-  iso_target_path: unused('vmbench keeps downloaded ISOs in its own cache (--cache-dir), named by checksum'),
-  iso_target_extension: unused('vmbench keeps downloaded ISOs in its own cache, named by checksum'),
   iso_skip_cache: (v) => (v === true ? unused('vmbench always caches the ISO (a local file is used where it is)') : same('the ISO is cached')),
   // Disk
-  disk_image: onlyDefault(false, 'the build boots an ISO', notYet('booting from a disk image (disk_image: true)')),
-  use_backing_file: onlyDefault(false, 'the disk is a standalone image', notYet('a backing-file disk (use_backing_file)')),
-  skip_resize_disk: onlyDefault(false, 'the disk is created at disk_size', notYet('skip_resize_disk (with disk_image)')),
-  disk_additional_size: notYet('additional disks (disk_additional_size)'),
-  disk_cache: onlyDefault('writeback', 'vmbench’s disk uses cache=writeback', notYet('a disk cache mode other than writeback')),
-  disk_discard: onlyDefault('ignore', 'vmbench’s disk uses discard=ignore', notYet('a disk discard mode other than ignore')),
-  disk_detect_zeroes: onlyDefault('off', 'QEMU’s default detect-zeroes=off', notYet('disk_detect_zeroes')),
-  skip_compaction: (v) => (v === true ? unused('vmbench always writes the final image with qemu-img convert, which compacts it') : same('the image is compacted')),
-  qemu_img_args: notYet('extra qemu-img arguments (qemu_img_args)'),
   // Machine
-  cdrom_interface: notYet('cdrom_interface'),
-  firmware: notYet('firmware'),
-  use_pflash: notYet('use_pflash'),
-  efi_boot: onlyDefault(false, 'the VM boots with BIOS', notYet('EFI boot (efi_boot)')),
-  efi_firmware_code: notYet('efi_firmware_code'),
-  efi_firmware_vars: notYet('efi_firmware_vars'),
-  efi_drop_efivars: notYet('efi_drop_efivars'),
-  sockets: notYet('sockets'),
-  cores: notYet('cores'),
-  threads: notYet('threads'),
-  cpu_model: notYet('cpu_model'),
   vga: unsupported('vmbench does not set -vga: put ["-vga", "<type>"] in qemuargs'),
   vtpm: onlyDefault(false, 'no TPM', unsupported('an emulated TPM (swtpm) is not supported')),
   use_tpm1: onlyDefault(false, 'no TPM', unsupported('an emulated TPM (swtpm) is not supported')),
@@ -82,41 +59,18 @@ export const PACKER_QEMU_FIELDS: Readonly<Record<string, Entry>> = {
   qmp_socket_path: unused('vmbench’s QMP socket is its own (in the build’s work directory)'),
   run_once: unused('vmbench boots the CD once (-boot once=d), like Packer'),
   // VNC and boot
-  vnc_use_password: onlyDefault(false, 'VNC has no password', notYet('a VNC password (vnc_use_password)')),
-  vnc_password: notYet('a VNC password (vnc_password)'),
   disable_vnc: (v) => (v === true ? unused('vmbench always runs VNC on 127.0.0.1: it watches the screen with it') : same('VNC is on')),
-  boot_keygroup_interval: unused('vmbench types over QMP at its own measured pace (boot_key_interval); key groups need no extra pause'),
   // HTTP
-  http_content: notYet('http_content'),
   http_interface: unused('the guest reaches vmbench’s HTTP server at 10.0.2.2 (QEMU user networking)'),
   http_network_protocol: onlyDefault('tcp', 'TCP', unused('vmbench’s HTTP server listens on http_bind_address')),
-  // Floppy and CD
-  floppy_files: notYet('floppy_files'),
-  floppy_dirs: notYet('floppy_dirs'),
-  floppy_content: notYet('floppy_content'),
-  floppy_label: notYet('floppy_label'),
-  cd_files: notYet('cd_files'),
-  cd_content: notYet('cd_content'),
-  cd_label: notYet('cd_label'),
   // Communicator
-  communicator: (v) =>
-    v === 'ssh' || v === undefined
-      ? same('SSH is vmbench’s communicator')
-      : v === 'none'
-        ? notYet('communicator "none"')
-        : unsupported(`communicator ${JSON.stringify(v)} is not supported: vmbench connects over SSH`),
-  pause_before_connecting: notYet('pause_before_connecting'),
   host_port_min: renamed('ssh_host_port_min', 'Packer 1.7’s name of ssh_host_port_min'),
   host_port_max: renamed('ssh_host_port_max', 'Packer 1.7’s name of ssh_host_port_max'),
   skip_nat_mapping: onlyDefault(false, 'SSH is forwarded from the host', unsupported(`skip_nat_mapping: ${LOCAL_VM}`)),
-  ssh_host: unsupported(`ssh_host: ${LOCAL_VM}`),
   ssh_key_path: renamed('ssh_private_key_file', 'Packer’s old name of ssh_private_key_file (what `packer fix` renames)'),
   ssh_disable_agent: renamed('ssh_disable_agent_forwarding', 'Packer’s old name of ssh_disable_agent_forwarding'),
   ssh_disable_agent_forwarding: onlyDefault(true, 'vmbench never forwards the SSH agent', unused('vmbench never forwards the SSH agent to the guest')),
-  ssh_pty: onlyDefault(false, 'no PTY', unused('vmbench runs provisioners without a PTY (their stdout and stderr stay apart)')),
-  ssh_keep_alive_interval: unused('vmbench’s SSH session to a local VM needs no keep-alive'),
   ssh_read_write_timeout: unused('vmbench limits commands with the provisioner’s timeout instead'),
-  ssh_file_transfer_method: unused('vmbench uploads with SFTP, falling back to cat when the guest has no sftp-server'),
   ssh_ciphers: unused('vmbench’s SSH client (ssh2) negotiates from its own list of ciphers'),
   ssh_key_exchange_algorithms: unused('vmbench’s SSH client (ssh2) negotiates from its own list of key exchanges'),
   ssh_certificate_file: unsupported('SSH certificate authentication is not supported'),

@@ -230,3 +230,11 @@ describe('builds, only/except, override, post-processor sequences', () => {
     expect(found, found.join('\n')).toContain('12:7 post-processors[0][0]: a sequence inside a sequence is not allowed (as in Packer)');
   });
 });
+
+describe('the Packer field table', () => {
+  it('has no entry for a field vmbench now supports (the schema decides those)', async () => {
+    const {PACKER_QEMU_FIELDS} = await import('../../src/profiles/packer-fields.js');
+    const {PROFILE_FIELDS} = await import('../../src/profiles/schema.js');
+    expect(Object.keys(PACKER_QEMU_FIELDS).filter((k) => Object.hasOwn(PROFILE_FIELDS, k))).toEqual([]);
+  });
+});

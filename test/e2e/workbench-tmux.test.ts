@@ -58,6 +58,7 @@ describe('the workbench under tmux', () => {
     await keys('Enter');
 
     const pausedAt: string[] = [];
+    let continuedAt = 0;
     let sawConsole = false;
     let sawSections = false;
     let sawInfo = false;
@@ -67,7 +68,12 @@ describe('the workbench under tmux', () => {
       if (!m) break;
       const step = m[1]!;
       if (pausedAt.at(-1) === step) {
-        // The same pause as last time: our key has not been handled yet.
+        // The same pause as last time: our key has not been handled yet — or it never arrived
+        // (seen once with the whole suite loading both cores): after 10 s, press it again.
+        if (Date.now() - continuedAt > 10_000) {
+          await keys('c');
+          continuedAt = Date.now();
+        }
         await new Promise((r) => setTimeout(r, 150));
         continue;
       }
@@ -104,6 +110,7 @@ describe('the workbench under tmux', () => {
         sawSections = true;
       }
       await keys('c');
+      continuedAt = Date.now();
     }
     expect(pausedAt).toEqual([
       'Fetch ISO',

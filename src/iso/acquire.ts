@@ -1,18 +1,20 @@
 /**
- * Gets the install ISO: a local path, an http(s) download into a cache keyed by checksum, or a
- * profile's own build script (vmbench extension). A mismatching checksum is an error and the bad
- * download is deleted, never cached.
+ * Gets the install ISO (or, with disk_image, the disk image): a local path, an http(s) download
+ * into a cache keyed by checksum, or a profile's own build script (vmbench extension). Downloads
+ * resume after a cut or a cancel and are hashed as they arrive (download.ts). A mismatching
+ * checksum is an error and the bad download is deleted, never cached. What was fetched is noted
+ * in the cache's URL records (url-records.ts) for the picker.
  */
-import {createWriteStream, existsSync} from 'node:fs';
-import {mkdir, readFile, rename, rm} from 'node:fs/promises';
+import {existsSync, statSync} from 'node:fs';
+import {mkdir, readFile, rm} from 'node:fs/promises';
 import path from 'node:path';
-import {Readable} from 'node:stream';
-import {pipeline} from 'node:stream/promises';
 import {fileURLToPath} from 'node:url';
 import {execa} from 'execa';
 import type {LogFn} from '../engine/events.js';
 import {StepError} from '../engine/step.js';
 import {cacheKey, hashFile, parseChecksumSpec, pickFromChecksumList, type Checksum} from '../engine/checksum.js';
+import {downloadFile, type DownloadOptions} from './download.js';
+import {updateUrlRecord} from './url-records.js';
 
 export interface AcquireOptions {
   urls: string[];
@@ -31,16 +33,20 @@ export interface AcquireOptions {
   signal: AbortSignal;
   log: LogFn;
   progress: (label: string, current: number, total?: number) => void;
+  /** Progress timing (tests). */
+  meter?: DownloadOptions['meter'];
 }
 
 export interface AcquiredIso {
   path: string;
   /** How it was obtained, for the log. */
   how: 'local' | 'cache' | 'download' | 'built';
+  /** A download that continued a part left by an earlier run: the byte it resumed at. */
+  resumedAt?: number;
 }
 
-const isRemote = (u: string): boolean => /^https?:\/\//i.test(u);
-const localPath = (u: string, base: string): string => (u.startsWith('file://') ? fileURLToPath(u) : path.resolve(base, u));
+export const isRemote = (u: string): boolean => /^https?:\/\//i.test(u);
+export const localPath = (u: string, base: string): string => (u.startsWith('file://') ? fileURLToPath(u) : path.resolve(base, u));
 
 async function readText(location: string, base: string, signal: AbortSignal): Promise<string> {
   if (!isRemote(location)) return readFile(localPath(location, base), 'utf8');
@@ -68,29 +74,15 @@ async function verify(file: string, sum: Checksum, what: string, signal: AbortSi
   }
 }
 
-async function download(url: string, dest: string, opts: AcquireOptions, sum: Checksum): Promise<void> {
-  const part = `${dest}.part`;
+/** Note in the cache's URL records where `url` is kept now (for the picker). */
+function remember(opts: AcquireOptions, key: string, file: string, bytes?: number): void {
+  let size = bytes;
   try {
-    const res = await fetch(url, {signal: opts.signal});
-    if (!res.ok || !res.body) throw new Error(`HTTP ${res.status} ${res.statusText}`);
-    const total = Number(res.headers.get('content-length')) || undefined;
-    let got = 0;
-    let last = 0;
-    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
-    body.on('data', (chunk: Buffer) => {
-      got += chunk.length;
-      if (got - last > 1 << 20 || got === total) {
-        last = got;
-        opts.progress('download', got, total);
-      }
-    });
-    await pipeline(body, createWriteStream(part), {signal: opts.signal});
-    opts.progress('download', got, total ?? got);
-    await verify(part, sum, url, opts.signal);
-    await rename(part, dest);
-  } finally {
-    await rm(part, {force: true});
+    size ??= statSync(file).size;
+  } catch {
+    return;
   }
+  updateUrlRecord(opts.cacheDir, key, {path: file, bytes: size, checksumSpec: opts.checksum, ...(isRemote(key) ? {size, sizeTime: Date.now()} : {})});
 }
 
 /** Where a download of `name` goes: the cache, or iso_target_path (a file, or a directory when it has no extension). */
@@ -128,6 +120,7 @@ export async function acquireIso(opts: AcquireOptions): Promise<AcquiredIso> {
       try {
         await verify(dest, sum, dest, opts.signal);
         opts.log('info', `using cached ISO ${dest}`);
+        remember(opts, url, dest);
         return {path: dest, how: 'cache'};
       } catch (err) {
         if (opts.signal.aborted) throw err;
@@ -135,10 +128,10 @@ export async function acquireIso(opts: AcquireOptions): Promise<AcquiredIso> {
         await rm(dest, {force: true});
       }
     }
-    opts.log('info', `downloading ${url}`);
     try {
-      await download(url, dest, opts, sum);
-      return {path: dest, how: 'download'};
+      const got = await downloadFile({url, dest, checksum: sum, signal: opts.signal, log: opts.log, progress: opts.progress, meter: opts.meter});
+      remember(opts, url, dest, got.bytes);
+      return {path: dest, how: 'download', ...(got.resumedAt !== undefined ? {resumedAt: got.resumedAt} : {})};
     } catch (err) {
       if (err instanceof StepError || opts.signal.aborted) throw err;
       failures.push(`${url}: ${(err as Error).message}`);
@@ -147,6 +140,9 @@ export async function acquireIso(opts: AcquireOptions): Promise<AcquiredIso> {
   }
   throw new StepError(`could not get the ISO:\n  ${failures.join('\n  ') || 'no iso_url given'}`);
 }
+
+/** The URL record key of an ISO built by a profile's script. */
+export const buildKey = (script: string): string => `build:${path.resolve(script)}`;
 
 async function buildIso(opts: AcquireOptions): Promise<AcquiredIso> {
   const script = path.resolve(opts.profileDir, opts.build!);
@@ -165,5 +161,6 @@ async function buildIso(opts: AcquireOptions): Promise<AcquiredIso> {
   if (!iso || !existsSync(iso)) throw new StepError(`ISO build script ${script} printed no existing ISO path (got ${JSON.stringify(iso)})`);
   // A checksum still applies to a built ISO when the profile gives one.
   await verify(iso, await resolveChecksum(opts.checksum, iso, opts.profileDir, opts.signal), iso, opts.signal);
+  remember(opts, buildKey(script), iso);
   return {path: iso, how: 'built'};
 }

@@ -70,7 +70,8 @@ describe('acquireIso', () => {
     expect(inDir.how).toBe('download');
     expect(path.dirname(inDir.path)).toBe(path.join(dir, 'isos'));
     expect(inDir.path).toMatch(/\.img$/);
-    expect(existsSync(path.join(dir, 'c-unused'))).toBe(false);
+    // Only the URL record (for the picker) goes to the cache: no ISO.
+    expect(existsSync(path.join(dir, 'c-unused', 'iso'))).toBe(false);
     const asFile = await acquireIso(opts({targetPath: 'isos/debian-netinst.iso'}));
     expect(asFile.path).toBe(path.join(dir, 'isos', 'debian-netinst.iso'));
     expect((await acquireIso(opts({targetPath: 'isos/debian-netinst.iso'}))).how).toBe('cache');

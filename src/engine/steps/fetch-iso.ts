@@ -2,7 +2,7 @@
  * fetch-iso — uses: profile.iso_urls/iso_checksum/iso_build. Produces: state.isoPath and
  * state.installerAssets (the fonts and debconf templates of the installer on the ISO, read from
  * it once and cached, for reading and naming its screens). Cleanup: none (the cache keeps
- * verified ISOs; partial downloads remove themselves).
+ * verified ISOs, and the part of a cut or cancelled download, which the next build resumes).
  */
 import {acquireIso} from '../../iso/acquire.js';
 import {describeAssets, loadInstallerAssets} from '../../installer/assets.js';

@@ -105,6 +105,9 @@ interface ListEntry {
   name: string | undefined;
 }
 
+/** BSD-style tags other tools write for the same algorithms (OpenSSL 3 `dgst`: `SHA2-256(name)= hex`). */
+const TAG_ALIASES: Readonly<Record<string, ChecksumType>> = {'sha2-256': 'sha256', 'sha2-512': 'sha512', 'sha-256': 'sha256', 'sha-512': 'sha512', 'sha-1': 'sha1'};
+
 // BSD: `SHA256 (name) = hex`. GNU: `hex  name`, `hex *name` (binary), `hex ?name` (shasum -p).
 const BSD_LINE = /^([A-Za-z0-9-]+) ?\((.*)\) ?= ?([0-9A-Fa-f]+)$/;
 const GNU_LINE = /^([0-9A-Fa-f]+)[ \t]+[*?]?(.+)$/;
@@ -123,7 +126,8 @@ function parseListLine(raw: string): ListEntry | undefined {
 
   const bsd = BSD_LINE.exec(line);
   if (bsd) {
-    const type = bsd[1]!.toLowerCase();
+    const tag = bsd[1]!.toLowerCase();
+    const type = TAG_ALIASES[tag] ?? tag;
     const hex = bsd[3]!;
     if (!isChecksumType(type) || hex.length !== HEX_LENGTH[type]) return undefined;
     return {type, hex: hex.toLowerCase(), name: unescape(bsd[2]!)};

@@ -110,6 +110,12 @@ describe('pickFromChecksumList', () => {
     expect(pickFromChecksumList(bsd, 'with space.iso')).toEqual({type: 'sha256', hex: SHA256});
   });
 
+  it("reads OpenSSL 3's tags (SHA2-256, SHA2-512) as sha256 and sha512", () => {
+    const list = `SHA2-256(a.iso)= ${SHA256}\nSHA2-512(b.qcow2)= ${SHA512.toUpperCase()}\n`;
+    expect(pickFromChecksumList(list, 'a.iso')).toEqual({type: 'sha256', hex: SHA256});
+    expect(pickFromChecksumList(list, 'https://x.test/b.qcow2', 'sha512')).toEqual({type: 'sha512', hex: SHA512});
+  });
+
   it('skips comments, PGP armour and lines of unknown types', () => {
     const signed = [
       '-----BEGIN PGP SIGNED MESSAGE-----',

@@ -22,7 +22,7 @@ export interface Verdict {
   evidence: string[];
   hint?: string;
   /** Which rule decided (for tests and logs). */
-  rule: 'answer-file-404' | 'no-network' | 'boot-command-ignored' | 'never-fetched';
+  rule: 'answer-file-404' | 'no-network' | 'boot-command-ignored' | 'never-fetched' | 'cloud-init';
 }
 
 export interface DiagnosisInput {
@@ -32,6 +32,8 @@ export interface DiagnosisInput {
   /** The HTTP server as the guest sees it, and what its directory holds (for hints). */
   /** `files`: what http_directory holds, or with `content` the URL paths of http_content. */
   http?: {guestIp: string; port: number; dir?: string; files?: readonly string[]; content?: boolean};
+  /** The build hands the guest a cloud-init seed (cloud_init) with keys for this user. */
+  cloudInit?: {username: string};
 }
 
 export interface StallLimits {
@@ -167,8 +169,12 @@ export function diagnoseStall(input: DiagnosisInput, limits: StallLimits = STALL
 export function explainFailure(error: Error, input: DiagnosisInput): Verdict | undefined {
   const {evidence: ev, requests, now} = input;
   const boot = ev.boot;
-  if (!boot) return undefined;
   const consequence = `then: ${error.message.split('\n')[0]}`;
+  if (input.cloudInit) {
+    const v = cloudInitVerdict(input.cloudInit.username, ev, consequence);
+    if (v) return v;
+  }
+  if (!boot) return undefined;
   if (requests.length && !requests.some(ok)) {
     const v = notFound(input, requests);
     const auth = (ev.ssh.byKind.auth ?? 0) > 0;
@@ -188,6 +194,30 @@ export function explainFailure(error: Error, input: DiagnosisInput): Verdict | u
     };
   }
   return undefined;
+}
+
+/** A cloud image that never let the build in: cloud-init failed at boot, or never gave the user the key. */
+function cloudInitVerdict(username: string, ev: BuildEvidence, consequence: string): Verdict | undefined {
+  const auth = (ev.ssh.byKind.auth ?? 0) > 0;
+  if (ev.cloudInit.failure) {
+    return {
+      rule: 'cloud-init',
+      cause: `cloud-init failed at boot: "${ev.cloudInit.failure}" (serial console)`,
+      evidence: compact([auth ? `the guest refused the build's key for ${username}: cloud-init did not get to install it` : undefined, sshSummary(ev), consequence]),
+      hint: 'check cloud_init.user_data (vmbench’s copy of the seed is in the log folder under cloud-init/) and serial.log',
+    };
+  }
+  if (!auth) return undefined;
+  return {
+    rule: 'cloud-init',
+    cause: `the guest refused the build's key for ${username}: cloud-init did not install it`,
+    evidence: compact([
+      ev.cloudInit.seen ? 'cloud-init ran (serial console) but reported no failure there' : 'the serial console never mentions cloud-init: the image may not have it, or not the NoCloud datasource, or its console is not on ttyS0',
+      sshSummary(ev),
+      consequence,
+    ]),
+    hint: `is ${username} the user cloud-init sets up (ssh_username)? Does the image read NoCloud seeds (a CD labelled cidata)? vmbench’s seed is in the log folder under cloud-init/`,
+  };
 }
 
 /** The verdict as an error message: the cause on the first line, the evidence below. */

@@ -9,6 +9,7 @@
  * HTTP requests are read from the build's HTTP server itself (they carry their own times).
  * Nothing here decides anything; it only remembers, cheaply (it sees every log line).
  */
+import {CLOUD_INIT_CONSOLE_FAILURE} from '../cloud/status.js';
 import type {BuildEvent} from './events.js';
 
 /** QEMU's user network could not hand a packet to the guest (no driver, NIC down). */
@@ -30,6 +31,8 @@ export class BuildEvidence {
   slirpSendFailures = 0;
   readonly qemuStderr: string[] = [];
   readonly serialTail: string[] = [];
+  /** cloud-init on the serial console: whether it ran at all, and its first failure line (kept when the tail scrolls on). */
+  readonly cloudInit: {seen: boolean; failure?: string} = {seen: false};
   readonly ssh: SshAttemptCounts = {byKind: {}, total: 0};
   /** The screen as the watcher last read it (undefined lines: not readable as text). */
   screen?: {lines?: string[]; changedAt: number; readAt: number};
@@ -46,6 +49,8 @@ export class BuildEvidence {
       push(this.qemuStderr, e.line, STDERR_TAIL);
     } else if (e.source === 'serial') {
       push(this.serialTail, e.line, SERIAL_TAIL);
+      if (!this.cloudInit.seen && /cloud-init/i.test(e.line)) this.cloudInit.seen = true;
+      if (!this.cloudInit.failure) this.cloudInit.failure = CLOUD_INIT_CONSOLE_FAILURE.exec(e.line)?.[0]?.trim();
     }
   }
 

@@ -49,6 +49,8 @@ export interface BuildState {
   /** The CD image written from cd_files/cd_content, and the floppy image. (create-media) */
   cdPath?: string;
   floppyPath?: string;
+  /** cloud_init's NoCloud seed (an ISO labelled cidata). (cloud-seed) */
+  seedPath?: string;
   /** This build's copy of the UEFI variables, inside workDir. (prepare-efivars) */
   efiVarsPath?: string;
   /** (serve-http) */

@@ -69,6 +69,7 @@ export function diagnosisInput(state: BuildState, now = Date.now()): DiagnosisIn
     evidence: state.evidence,
     requests: http?.server.requests ?? [],
     http: http && {guestIp: http.guestIp, port: http.port, dir: state.profile.http_directory, files, content: content.length > 0},
+    cloudInit: state.profile.cloud_init ? {username: state.profile.ssh_username} : undefined,
   };
 }
 

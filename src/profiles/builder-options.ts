@@ -86,6 +86,19 @@ export function checkBuilderOptions(profile: Profile, ctx: BuilderCheckContext):
   }
   profile.http_content = content;
 
+  // cloud_init (vmbench): the key vmbench hands the image is removed again before shutdown unless asked otherwise.
+  if (profile.cloud_init) {
+    if (!given('ssh_clear_authorized_keys')) profile.ssh_clear_authorized_keys = true;
+    if (profile.communicator === 'none' && (profile.cloud_init.wait || profile.cloud_init.clean)) {
+      ctx.warn(['cloud_init'], 'wait and clean run over SSH: with communicator none vmbench only writes the seed');
+    }
+    if (profile.cd_label === 'cidata' && (profile.cd_files.length || Object.keys(profile.cd_content).length)) {
+      ctx.error(['cd_label'], 'a cd_files CD labelled cidata and cloud_init would give the guest two NoCloud seeds: use one of them');
+    }
+  } else if (profile.install_method === 'cloud-image' && profile.cd_label !== 'cidata' && profile.communicator !== 'none') {
+    ctx.warn(['install_method'], 'a cloud image gets its login from a cloud-init seed, and this profile has none: add cloud_init (vmbench writes the seed with the build’s key) or a cd_files CD with cd_label: cidata');
+  }
+
   // Firmware (config.go loadDefaults): naming a firmware file turns EFI on.
   if (given('efi_firmware_code') || given('efi_firmware_vars')) profile.efi_boot = true;
   if (profile.efi_boot && profile.firmware) ctx.error(['firmware'], 'firmware and efi_boot both choose the firmware: use one (efi_firmware_code names the OVMF image)');

@@ -16,6 +16,10 @@ import {renderTemplate, templateReferences, TemplateError, type PackerContext, t
 import {validateBootCommand} from './boot-check.js';
 import {checkBuilderOptions} from './builder-options.js';
 import {fileFuncs} from './file-funcs.js';
+import {checkCloudInitTexts, CLOUD_INIT_DEFAULTS, CLOUD_INIT_FIELDS, type CloudInitOptions} from './cloud-init-schema.js';
+
+/** `{{ file `x` }}` / `{{ templatefile `x` }}` as a whole value. */
+const WHOLE_FILE = /^\s*\{\{-?\s*(?:file|templatefile)\s+(?:`([^`]*)`|"([^"]*)")\s*-?\}\}\s*$/;
 
 export interface CheckOptions {
   /** --var name=value overrides; each must name a declared variable. */
@@ -139,7 +143,7 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
         opts.warnings?.push({file: pos?.file ?? file, line: pos?.line ?? 1, col: pos?.col ?? 1, field: fieldName(p), message: spec.ignored, warning: true});
         continue;
       }
-      if (key === 'variables' || key === 'provisioners' || key === 'post_processors') continue;
+      if (key === 'variables' || key === 'provisioners' || key === 'post_processors' || key === 'cloud_init') continue;
       const v = convert(value, spec, p);
       if (v !== undefined) target[key] = v;
     }
@@ -221,6 +225,24 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
 
   // Provisioners and post-processors: lists of typed mappings, each checked against its type's table.
   // Post-processors may also be lists of mappings (Packer's sequences, each one chained).
+  // cloud_init: a mapping checked against its own table; the texts as cloud-init would read them.
+  const cloudInit = (): CloudInitOptions | undefined => {
+    const value = raw.cloud_init;
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'object' || Array.isArray(value)) return void at(locate(['cloud_init']), 'cloud_init', `expected a mapping (user_data, meta_data, network_config, wait, timeout, clean), got ${describe(value)}`);
+    const t: Record<string, unknown> = {};
+    checkFields(value as Record<string, unknown>, CLOUD_INIT_FIELDS, ['cloud_init'], t);
+    const opts = {...CLOUD_INIT_DEFAULTS, ...t} as CloudInitOptions;
+    for (const [key, problem] of Object.entries(checkCloudInitTexts(opts))) {
+      const p: PathKey[] = ['cloud_init', key];
+      const written = (value as Record<string, unknown>)[key];
+      const m = typeof written === 'string' ? WHOLE_FILE.exec(written) : null;
+      // Text read from a file: point at the file's own line; else at the field.
+      const pos = m ? {file: path.resolve(path.dirname(file), m[1] ?? m[2]!), line: problem.line ?? 1, col: 1} : locate(p);
+      at(pos, fieldName(p), problem.message);
+    }
+    return opts;
+  };
   const typedList = <T>(
     key: string,
     what: string,
@@ -257,6 +279,7 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
     return out;
   };
   const provisioners = typedList<Provisioner>('provisioners', 'provisioner', PROVISIONER_TYPES).flat();
+  const cloud_init = cloudInit();
   const post_processors = typedList<PostProcessor>('post_processors', 'post-processor', POST_PROCESSOR_TYPES, true);
 
   const profile = {
@@ -271,6 +294,7 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
     variables,
     provisioners,
     post_processors,
+    ...(cloud_init ? {cloud_init} : {}),
   } as Profile & {iso_url?: string; ssh_wait_timeout?: number; headless?: boolean};
   const rawSteps = (out.boot_steps as string[][] | undefined) ?? [];
   rawSteps.forEach((pair, i) => {

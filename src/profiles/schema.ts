@@ -5,6 +5,7 @@
 import {DEFAULT_PATTERN} from '../sections/parser.js';
 import type {Provisioner} from './provisioner-schema.js';
 import type {PostProcessor} from './post-processor-schema.js';
+import type {CloudInitOptions} from './cloud-init-schema.js';
 
 export type {AnsibleProvisioner, FileProvisioner, Provisioner, ShellProvisioner} from './provisioner-schema.js';
 export type {PostProcessor} from './post-processor-schema.js';
@@ -89,6 +90,9 @@ export interface Profile {
   section_end: string;
 
   provisioners: Provisioner[];
+
+  /** vmbench: a NoCloud seed written by vmbench, the wait for cloud-init and its clean-up (issue 11). */
+  cloud_init?: CloudInitOptions;
 
   // --- Packer qemu-builder options (issue 10): disks, media, firmware, CPU, VNC, communicator.
   /** iso_url is a disk image to start from: copied (or the backing file, with use_backing_file), resized to disk_size unless skip_resize_disk, booted from disk. */
@@ -268,6 +272,7 @@ export const PROFILE_FIELDS: Record<string, FieldSpec> = {
   ssh_file_transfer_method: {kind: 'string', oneOf: ['scp', 'sftp'], doc: 'accepted for Packer; either way vmbench transfers over SFTP when the guest has an SFTP server and through its shell otherwise'},
   boot_keygroup_interval: {kind: 'duration', ignored: 'Packer’s qemu builder does not use boot_keygroup_interval (it paces scan-code builders such as VirtualBox); boot_key_interval sets the pace here', doc: 'accepted for Packer; has no effect with QEMU'},
   provisioners: {kind: 'map', doc: 'list of provisioners (type: shell, shell-local, file, ansible or breakpoint)'},
+  cloud_init: {kind: 'map', doc: 'vmbench: cloud-init NoCloud seed written by vmbench (label cidata, the build’s SSH key merged into user_data), attached as a CD; then the wait for cloud-init and its clean-up before shutdown. A mapping: user_data, meta_data, network_config, vendor_data, wait, timeout, clean'},
   post_processors: {kind: 'map', doc: 'list of post-processors (checksum, manifest, compress, shell-local) run after the image is written; a nested list is a sequence, each handing its artifact to the next'},
 };
 

@@ -4,7 +4,7 @@
  */
 export {waitForSsh} from './wait-for-ssh.js';
 export {SshWaitError} from './wait-error.js';
-export {generateKeyPair} from './keys.js';
+export {generateKeyPair, publicKeyOf} from './keys.js';
 export {hostKeyFingerprint} from './connect-once.js';
 export {shellQuote} from './upload.js';
 export type {

@@ -34,3 +34,16 @@ function wellFormed(text: string, isPrivate: boolean): boolean {
   if (key === undefined || key instanceof Error) return false;
   return key.type === 'ssh-ed25519' && key.isPrivateKey() === isPrivate && key.getPublicSSH().length === 51;
 }
+
+/**
+ * The OpenSSH public key line ("ssh-ed25519 AAAA… comment") of a private key, for handing to a
+ * guest (cloud-init's seed). Throws with the parser's reason for an unreadable or encrypted key.
+ */
+export function publicKeyOf(privateKey: string, comment = ''): string {
+  const parsed = ssh2.utils.parseKey(privateKey);
+  const key = Array.isArray(parsed) ? (parsed as ParsedKey[])[0] : parsed;
+  if (key === undefined) throw new Error('no key found');
+  if (key instanceof Error) throw key;
+  const body = key.getPublicSSH().toString('base64');
+  return `${key.type} ${body}${comment ? ` ${comment}` : key.comment ? ` ${key.comment}` : ''}`;
+}

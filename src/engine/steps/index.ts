@@ -2,6 +2,8 @@
 import type {BuildState} from '../state.js';
 import type {Step} from '../step.js';
 import {clearKeys} from './clear-keys.js';
+import {cloudClean, cloudInitWait} from './cloud-init.js';
+import {cloudSeed} from './cloud-seed.js';
 import {convert} from './convert.js';
 import {createDisk} from './create-disk.js';
 import {createMedia} from './create-media.js';
@@ -23,12 +25,15 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
   createMedia,
   createDisk,
   sshKey,
+  cloudSeed,
   serveHttp,
   prepareEfivars,
   startVm,
   typeBootCommandStep,
   waitSsh,
+  cloudInitWait,
   provision,
+  cloudClean,
   clearKeys,
   shutdown,
   convert,

@@ -29,7 +29,8 @@ export async function sshTarget(ctx: StepContext<BuildState>): Promise<SshTarget
     } catch (err) {
       throw new StepError(`ssh_private_key_file ${file}: ${(err as Error).message}`);
     }
-  } else if (!profile.ssh_password) {
+  } else if (!profile.ssh_password || profile.cloud_init) {
+    // cloud_init's seed gives the guest this key (and never a password).
     privateKey = ctx.state.sshKey?.privateKey;
   }
   let agent: string | undefined;

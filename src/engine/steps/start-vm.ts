@@ -34,7 +34,7 @@ export function randomVncPassword(): string {
 /** QEMU's command line input for this build (pure apart from reading the state). */
 export function qemuInput(state: BuildState, accel: 'kvm' | 'tcg', ports: {ssh?: number; vnc: number}, qmpSocket: string): QemuArgsInput {
   const {profile} = state;
-  const cdroms = [...(profile.disk_image ? [] : [need(state.isoPath, 'ISO')]), ...(state.cdPath ? [state.cdPath] : [])];
+  const cdroms = [...(profile.disk_image ? [] : [need(state.isoPath, 'ISO')]), ...(state.cdPath ? [state.cdPath] : []), ...(state.seedPath ? [state.seedPath] : [])];
   return {
     name: profile.vm_name,
     accel,

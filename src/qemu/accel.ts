@@ -137,6 +137,8 @@ export async function runAccelProbe(accel: string, opts: AccelProbeOptions = {})
   const started = Date.now();
   try {
     await writeFile(image, bootSector());
+    // Aborted while the image was written: start no QEMU at all.
+    signal?.throwIfAborted();
     // IDE, not floppy: the floppy path hangs SeaBIOS under the broken KVM described above, and a
     // read-only IDE disk is refused by QEMU (the guest never writes).
     const args = [
@@ -175,7 +177,8 @@ export async function runAccelProbe(accel: string, opts: AccelProbeOptions = {})
       done.then(() => 'done' as const),
       child.then(() => 'exited' as const),
       new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs))),
-      new Promise<'aborted'>((r) => signal?.addEventListener('abort', (onAbort = () => r('aborted')), {once: true})),
+      // An abort while the probe was being set up (before this listener) counts too.
+      new Promise<'aborted'>((r) => (signal?.aborted ? r('aborted') : signal?.addEventListener('abort', (onAbort = () => r('aborted')), {once: true}))),
     ]);
     clearTimeout(timer);
     if (onAbort) signal?.removeEventListener('abort', onAbort);

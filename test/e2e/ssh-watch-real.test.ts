@@ -114,7 +114,7 @@ describe('watching the VM while waiting for SSH (real QEMU)', () => {
     console.log(`[ssh-watch e2e] boot command never entered: build ${b.tookMs} ms, wait-ssh ${b.waitedMs} ms`);
   });
 
-  it('fails fast on a kernel panic, with the panic on screen in the error', {timeout: 60_000}, async () => {
+  it('fails fast on a kernel panic, with the panic on screen in the error', {timeout: 180_000}, async () => {
     // No /nonexistent in the initramfs: the kernel falls back to mounting a root= it was not
     // given and panics; panic=0 keeps the panic on screen instead of rebooting.
     const b = await failingBuild('out-panic', (y) => y.replace(TINY_BOOT, "'<waitFor \"boot:\" 1m>tiny rdinit=/nonexistent panic=0 url=http://{{ .HTTPIP }}:{{ .HTTPPort }}/tiny.cfg<enter>'"));
@@ -122,7 +122,9 @@ describe('watching the VM while waiting for SSH (real QEMU)', () => {
     // The console wrapped the panic line at 80 columns: the message has it whole.
     expect(b.r.stderr).toMatch(/build failed at wait-ssh: the VM's screen shows the kernel failing to mount its root file system \(a kernel panic\): "\[ *[\d.]+\] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block\(0,0\)" — it will not get to SSH from here/);
     expect(b.r.stderr).toContain('hint: fix what the screen');
-    expect(b.waitedMs).toBeLessThan(20_000);
+    // The panic, not ssh_timeout (2 min), ended the wait: the message above names it. (Speed is
+    // measured in bench/stop-latency.mjs, not asserted here: a loaded machine boots slowly.)
+    expect(b.waitedMs).toBeLessThan(110_000);
     expect(b.failed?.error).toMatch(/\n {2}- the screen shows:\n(?: {2}\| .*\n)*? {2}\| .*Kernel panic - not syncing/);
     const shown = b.failed!.error.split('\n').filter((l) => l.startsWith('  | '));
     expect(shown.length).toBeGreaterThan(3);

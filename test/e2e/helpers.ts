@@ -1,10 +1,11 @@
 /** Shared helpers for end-to-end tests that run the real CLI against real QEMU. */
-import {cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {execa, type ResultPromise} from 'execa';
+import {afterAll} from 'vitest';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'vmbench');
@@ -16,8 +17,17 @@ export function assertBuilt(): void {
   if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
 }
 
+/** Every directory tmpDir made in this test file; removed after the file's tests (kept with VMBENCH_KEEP_TEST_DIRS=1). */
+const made: string[] = [];
+afterAll(() => {
+  if (process.env.VMBENCH_KEEP_TEST_DIRS === '1') return;
+  for (const d of made.splice(0)) rmSync(d, {recursive: true, force: true});
+});
+
 export function tmpDir(prefix = 'vmbench-e2e-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(d);
+  return d;
 }
 
 /** Copy the tiny profile so a test can change it; `edit` gets and returns the YAML text. */

@@ -18,6 +18,9 @@ import {clearKeyCommand} from '../../src/engine/steps/clear-keys.js';
 import {parseProfile} from '../../src/profiles/loader.js';
 import {generateKeyPair, waitForSsh} from '../../src/ssh/index.js';
 import {startFakeSshServer, type FakeExecHandler, type FakeSshServer} from '../fakes/fake-ssh-server.js';
+import {scratchDirs} from '../support/scratch.js';
+
+const scratch = scratchDirs('vmbench-unit-');
 
 const PASSWORD = 'pw-for-provision-tests';
 const cleanups: (() => unknown)[] = [];
@@ -38,7 +41,7 @@ function scriptedShell(run: (body: string, exec: Parameters<FakeExecHandler>[0])
 async function setup(yaml: string, handler: FakeExecHandler) {
   const server: FakeSshServer = await startFakeSshServer({users: {root: {password: PASSWORD}}, exec: handler});
   cleanups.push(() => server.close());
-  const logDir = mkdtempSync(path.join(os.tmpdir(), 'vmbench-prov-'));
+  const logDir = scratch('t');
   const profile = parseProfile(`iso_url: x.iso\nssh_username: root\nssh_password: ${PASSWORD}\n${yaml}`, 'profile.yaml', 'p');
   const events: BuildEvent[] = [];
   const emit = (e: BuildEvent) => {
@@ -164,7 +167,7 @@ describe('provision: disconnects', () => {
 
 describe('clear-keys command', () => {
   it('removes exactly the temporary key, keeping other keys and the file mode', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'vmbench-keys-'));
+    const dir = scratch('t');
     const file = path.join(dir, 'authorized_keys');
     const ours = generateKeyPair('vmbench-test').publicKey.trim();
     const other = generateKeyPair('someone-else').publicKey.trim();

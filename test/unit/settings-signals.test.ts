@@ -8,13 +8,16 @@ import {mkdtempSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
+import {scratchDirs} from '../support/scratch.js';
+
+const scratch = scratchDirs('vmbench-unit-');
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const counts = () => SIGNALS.map((s) => process.listenerCount(s));
 
 describe('settings and signals', () => {
   it('reading (also an existing file) and saving leave no signal handler behind', async () => {
-    const cwd = mkdtempSync(path.join(os.tmpdir(), 'vmbench-sig-'));
+    const cwd = scratch('t');
     writeFileSync(path.join(cwd, 'config.json'), JSON.stringify({memory: 1024}));
     const before = counts();
     const mod = await import('../../src/settings/index.js');

@@ -7,6 +7,9 @@ import type {BuildState} from '../../src/engine/state.js';
 import {StepError, type StepContext} from '../../src/engine/step.js';
 import {sshTarget} from '../../src/engine/steps/wait-ssh.js';
 import {parseProfile} from '../../src/profiles/loader.js';
+import {scratchDirs} from '../support/scratch.js';
+
+const scratch = scratchDirs('vmbench-unit-');
 
 const TEMP_KEY = {privateKey: 'temporary-private', publicKey: 'ssh-ed25519 AAAA tmp'};
 
@@ -27,7 +30,7 @@ describe('sshTarget', () => {
   });
 
   it('reads PACKER_PRIVATE_KEY when ssh_private_key_file is not set, relative to the profile', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'vmbench-key-'));
+    const dir = scratch('t');
     writeFileSync(path.join(dir, 'id'), 'key-from-env');
     expect((await sshTarget(ctx('', {PACKER_PRIVATE_KEY: 'id'}, dir))).privateKey).toBe('key-from-env');
     await expect(sshTarget(ctx('', {PACKER_PRIVATE_KEY: 'missing'}, dir))).rejects.toThrow(/ssh_private_key_file .*missing: ENOENT/);

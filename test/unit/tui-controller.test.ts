@@ -11,6 +11,9 @@ import type {BuildState} from '../../src/engine/state.js';
 import {parseProfile} from '../../src/profiles/loader.js';
 import {startBuildController, type ControllerOptions} from '../../src/tui/controller.js';
 import type {UiCommand, WorkbenchEvent} from '../../src/tui/types.js';
+import {scratchDirs} from '../support/scratch.js';
+
+const scratch = scratchDirs('vmbench-unit-');
 
 interface Trace {
   calls: string[];
@@ -35,7 +38,7 @@ function steps(trace: Trace, failFirst?: string, logs = 0): Step<BuildState>[] {
 
 /** A controller whose pauses and questions are answered by `answer` (called on every event). */
 function run(opts: Partial<ControllerOptions>, answer: (e: WorkbenchEvent, send: (c: UiCommand) => void) => void, trace: Trace, failFirst?: string, logs = 0) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'vmbench-ctl-'));
+  const dir = scratch('t');
   const loaded = {profile: parseProfile('iso_url: x.iso\nssh_username: root\n', 'p.yaml', 'p'), dir, file: path.join(dir, 'p.yaml')};
   const c = startBuildController({loaded: loaded as never, logDir: path.join(dir, 'logs'), outputDir: path.join(dir, 'out'), cacheDir: dir, steps: steps(trace, failFirst, logs), ...opts});
   const events: WorkbenchEvent[] = [];

@@ -39,6 +39,9 @@ export const DEFAULT_ERROR_PATTERNS: readonly ErrorPattern[] = [
   builtIn(/Entering emergency mode|^dracut:\/#/m, 'a dracut emergency shell'),
   builtIn(/Give root password for maintenance|You are in emergency mode/, 'a maintenance (emergency) shell'),
   builtIn(/^grub rescue>/m, "GRUB's rescue shell"),
+  // GRUB's command line waiting at a bare prompt: no grub.cfg was found (a disk image whose
+  // loader lost its configuration), or a boot command left GRUB there without `boot`.
+  builtIn(/Minimal BASH-like line editing is supported[\s\S]*^grub> ?$/m, "GRUB's command line, waiting: it found no configuration to boot, or the boot command never said boot"),
   // Bootloaders that could not load what the boot command named (a mistyped label or path).
   builtIn(/Loading \S+\.{3} ?failed|Could not find kernel image: \S+/, 'the bootloader failing to load the kernel the boot command named'),
   builtIn(/error: (?:file '[^']+' not found|you need to load the kernel first)/, 'GRUB failing to load the kernel or initrd'),

@@ -47,6 +47,7 @@ describe('findErrorPattern', () => {
     ['a dracut shell prompt', ['Generating "/run/initramfs/rdsosreport.txt"', '', 'dracut:/# '], /dracut/, 'dracut:/#'],
     ['subiquity failing', ['Sorry, there was a problem completing the installation.'], /subiquity/, 'Sorry'],
     ['GRUB rescue', ['error: unknown filesystem.', 'grub rescue> '], /GRUB/, 'grub rescue>'],
+    ["GRUB's command line with no configuration", ['                GNU GRUB  version 2.06-13+deb12u2', '', '   Minimal BASH-like line editing is supported. For the first word, TAB', '   lists possible command completions.', '', 'grub> '], /GRUB's command line/, 'Minimal BASH-like line editing is supported'],
     ['isolinux given a label it does not have', ['boot: x', 'Loading x... failed: No such file or directory', 'boot:'], /bootloader failing to load/, 'Loading x... failed'],
     ['GRUB given a kernel path that is not there', ["error: file '/casper/vmlinuzz' not found.", 'error: you need to load the kernel first.'], /GRUB failing/, "error: file '/casper/vmlinuzz' not found"],
   ])('spots %s', (_, lines, what, text) => {
@@ -65,6 +66,7 @@ describe('findErrorPattern', () => {
     ["OpenRC's [ !! ] for a failed service", [' * Starting sshd ...  [ !! ]']],
     ["d-i's [!] at medium priority", ['[!] Select a language']],
     ['an empty screen', []],
+    ["GRUB's command line once a boot command said boot", ['   Minimal BASH-like line editing is supported.', 'grub> linux /casper/vmlinuz autoinstall ---', 'grub> initrd /casper/initrd', 'grub> boot']],
   ])('stays quiet on %s', (_, lines) => expect(find(lines)).toBeUndefined());
 
   it("adds the profile's own pattern (^ anchors a row) and can drop the built-ins", () => {

@@ -13,6 +13,7 @@ import {describe, expect, it} from 'vitest';
 import {parse as parseYaml} from 'yaml';
 import {validateTarget} from '../../src/cli/validate-command.js';
 import {fillBuildFields, renderQemuArgs} from '../../src/engine/build-fields.js';
+import {nocloudSeed} from '../../src/cloud/nocloud.js';
 import {parsePreseed} from '../../src/installer/debian/preseed.js';
 import {loadProfile} from '../../src/profiles/loader.js';
 import {validateBootCommand} from '../../src/profiles/boot-check.js';
@@ -268,6 +269,18 @@ describe.each(PROFILES)('profile %s', (name) => {
       check!(rendered, profile, url);
     }
     if (!served.length) expect(profile.disk_image || !!profile.http_directory, 'an installer profile serves its answers').toBe(true);
+  });
+
+  it('gives a cloud image a NoCloud seed that parses, with the build key for its user', () => {
+    const {profile} = load(name);
+    if (profile.install_method === 'cloud-image') expect(profile.cloud_init ?? profile.qemuargs.some((g) => g[0] === '-fw_cfg'), 'a cloud image gets cloud_init (or Ignition over -fw_cfg)').toBeTruthy();
+    if (!profile.cloud_init) return;
+    const seed = nocloudSeed({options: profile.cloud_init, username: profile.ssh_username, publicKeys: [KEY], instanceId: 'i-shelf', hostname: 'shelf-vm'});
+    const ud = cloudConfig(seed['user-data']!, 'the seed\'s user-data');
+    const users = (ud.users ?? []) as (string | {name: string; ssh_authorized_keys?: string[]})[];
+    const user = users.find((u): u is {name: string; ssh_authorized_keys?: string[]} => typeof u === 'object' && u.name === profile.ssh_username);
+    expect(user?.ssh_authorized_keys, `the key for ${profile.ssh_username}`).toContain(KEY);
+    expect(parseYaml(seed['meta-data']!)).toMatchObject({'instance-id': expect.any(String)});
   });
 
   it('types a boot command that parses, and fetches only what it serves', () => {

@@ -181,9 +181,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'profiles',
     args: '',
-    summary: 'the profiles it can find and the templates in this folder',
+    summary: 'the profiles it can find, their ISOs (cached?) and last builds',
     argKinds: ['none'],
-    options: [O.json('as a JSON array'), {name: 'names', type: 'boolean', description: 'names only, one a line (shell completion)', hidden: true}],
+    options: [
+      O.json('as a JSON array'),
+      {name: 'cache-dir', type: 'string', value: 'DIR', description: 'ISO cache to look in (default: the settings\' one)', complete: 'dir'},
+      {name: 'names', type: 'boolean', description: 'names only, one a line (shell completion)', hidden: true},
+    ],
     run: lazy(() => import('./profiles-command.js'), 'profilesCommand'),
   },
   {

@@ -218,7 +218,9 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string;
 
   instance = render(
     React.createElement(App, {
-      loadProfiles: () => listProfiles(),
+      loadProfiles: () => listProfiles({cacheDir: values['cache-dir'] ?? settings.cacheDir}),
+      // A download's size the cache does not know: a HEAD request, in the background, 4 s at most.
+      probeSize: (url: string) => import('../iso/remote-size.js').then((m) => m.probeRemoteSize(url, {cacheDir: values['cache-dir'] ?? settings.cacheDir})),
       startBuild,
       outputExists,
       autoBuild: opts.build ? autoBuildEntry(opts.build, opts.buildName) : undefined,

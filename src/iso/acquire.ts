@@ -9,7 +9,6 @@ import {existsSync, statSync} from 'node:fs';
 import {mkdir, readFile, rm} from 'node:fs/promises';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {execa} from 'execa';
 import type {LogFn} from '../engine/events.js';
 import {StepError} from '../engine/step.js';
 import {cacheKey, hashFile, parseChecksumSpec, pickFromChecksumList, type Checksum} from '../engine/checksum.js';
@@ -128,6 +127,8 @@ export async function acquireIso(opts: AcquireOptions): Promise<AcquiredIso> {
         await rm(dest, {force: true});
       }
     }
+    // For the picker: where this URL's part is, before the checksum list's hash names it.
+    updateUrlRecord(opts.cacheDir, url, {partOf: dest, checksumSpec: opts.checksum});
     try {
       const got = await downloadFile({url, dest, checksum: sum, signal: opts.signal, log: opts.log, progress: opts.progress, meter: opts.meter});
       remember(opts, url, dest, got.bytes);
@@ -149,6 +150,7 @@ async function buildIso(opts: AcquireOptions): Promise<AcquiredIso> {
   const out = path.join(opts.cacheDir, 'iso-build');
   await mkdir(out, {recursive: true});
   opts.log('info', `getting the ISO from the profile's build script ${script}`);
+  const {execa} = await import('execa');
   const r = await execa('bash', [script, out], {cancelSignal: opts.signal, reject: false, stderr: ['pipe'], lines: true});
   for (const line of r.stderr as unknown as string[]) opts.log('debug', line);
   if (r.isCanceled) throw opts.signal.reason;

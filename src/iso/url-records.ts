@@ -17,6 +17,8 @@ export interface UrlRecord {
   key: string;
   /** The verified file it was saved as (the cache, iso_target_path, or a build script's output). */
   path?: string;
+  /** Where a download of it is under way (or was cut): `<partOf>.part` holds the bytes so far. */
+  partOf?: string;
   /** That file's size. */
   bytes?: number;
   /** The iso_checksum it was checked against (as the profile wrote it). */

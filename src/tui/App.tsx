@@ -35,6 +35,8 @@ export interface AppProps {
   startBuild: (profileDir: string, opts: {debug: boolean; force?: boolean; only?: string}) => BuildController;
   /** The output directory a build of the profile would replace, if it exists (the picker asks first). */
   outputExists?: (profileDir: string, only?: string) => string | undefined;
+  /** Asks a server a download's size in the background (the picker's ISO/IMAGE column). */
+  probeSize?: (url: string) => Promise<number | undefined>;
   /**
    * `vmbench build <profile>` in a terminal: build this profile at once (no picker), and leave
    * the workbench after its result with the build's exit status.
@@ -292,6 +294,7 @@ export function App(props: AppProps): React.ReactElement {
         onToggleDebug={() => setDebug((d) => !d)}
         onBuild={build}
         outputExists={props.outputExists ? (e) => props.outputExists!(e.dir, e.only) : undefined}
+        probeSize={props.probeSize}
         onQuit={() => props.onExit(0)}
         onReload={() => setProfiles(propsRef.current.loadProfiles())}
         notice={notice}

@@ -1,20 +1,26 @@
 /**
- * The workbench's first screen: every profile with its distro, install method and last build
- * result; the selected one's description (or, for a broken profile, its validation errors with
- * file:line); typing filters; Enter builds; `d` arms debug mode (pause before each step) for the
- * next build.
+ * The workbench's first screen: every profile with its distro, install method, its ISO or disk
+ * image (cached, part-downloaded, to download and how big, built by the profile's script) and
+ * last build result; the selected one's description and where its ISO is (or, for a broken
+ * profile, its validation errors with file:line); typing filters; Enter builds; `d` arms debug
+ * mode (pause before each step) for the next build.
+ *
+ * A download's size the cache does not know is asked of the server in the background
+ * (`probeSize`, a HEAD request with a short timeout): the row says `↓ …` meanwhile and
+ * `size unknown` when no answer came (offline) — the picker never waits for it.
  *
  * Typing vs. single-letter keys: j/k/d/q/? are commands, so a filter starts with `/` (lazygit,
  * k9s) or with any other printable key, which then goes into the filter. While filtering every
  * printable key is text; ↑/↓ still move, Enter still builds, Esc clears the filter.
  */
-import React, {useMemo, useRef, useState} from 'react';
+import React, {useEffect, useMemo, useRef, useState} from 'react';
 import path from 'node:path';
 import os from 'node:os';
 import {Box, Text, useInput} from 'ink';
 import {fit as fitCells} from './format.js';
 import {PICKER_KEYMAP, pickerHints, resolvePickerKey} from './picker-keymap.js';
 import {ago, entryKey, matchesFilter, type LastBuild, type ProfileEntry} from './profiles-data.js';
+import {mediaCell, mediaSentence, type MediaStatus} from '../iso/media-status.js';
 
 export interface ProfilePickerProps {
   profiles: ProfileEntry[];
@@ -39,6 +45,25 @@ export interface ProfilePickerProps {
   now?: number;
   /** The profile selected at first (e.g. the one just built). */
   initialSelectedDir?: string;
+  /**
+   * Asks a server how big a download is (a HEAD request with a short timeout); resolves
+   * undefined when it cannot tell. Called in the background for rows whose size the cache does
+   * not know; without it those rows say `size unknown`.
+   */
+  probeSize?: (url: string) => Promise<number | undefined>;
+}
+
+/** What the background size requests found: a size, null (no answer), or absent (pending / not asked). */
+type ProbedSizes = Readonly<Record<string, number | null>>;
+
+/** The download a row would ask the size of, if any. */
+const sizeToProbe = (m: MediaStatus | undefined): string | undefined => (m && m.source === 'download' && m.state === 'missing' && m.size === undefined ? m.url : undefined);
+
+/** A row's media facts with what the background requests found. */
+function probedMedia(m: MediaStatus | undefined, probed: ProbedSizes, probing: boolean): {size?: number; pending: boolean} {
+  const got = m?.url ? probed[m.url] : undefined;
+  const size = m?.size ?? got ?? undefined;
+  return {size, pending: size === undefined && probing && !!sizeToProbe(m) && !(m!.url! in probed)};
 }
 
 /** How a Packer template is marked in the METHOD column and the detail line. */
@@ -53,13 +78,16 @@ export function fit(s: string, n: number): string {
   return fitCells(s.replace(/[\x00-\x1f\x7f]/g, ' '), n);
 }
 
-/** Column widths for a terminal `width` wide: name, distro, method; the result takes the rest. */
-export function pickerColumns(width: number): {name: number; distro: number; method: number; result: number} {
-  const name = Math.max(12, Math.min(32, Math.floor(width * 0.25)));
-  const distro = 10;
-  const method = 12;
-  // 2 for the cursor marker, 3 single-space gaps.
-  return {name, distro, method, result: Math.max(8, width - 2 - name - distro - method - 3)};
+/** Column widths for a terminal `width` wide: name, distro, method, ISO/image; the result takes the rest. */
+export function pickerColumns(width: number): {name: number; distro: number; method: number; media: number; result: number} {
+  const name = Math.max(12, Math.min(32, Math.floor(width * 0.24)));
+  const distro = 9;
+  // "autoinstall", "cloud-image", "Packer HCL2": 11.
+  const method = 11;
+  // "size unknown", "cached 630M", "partial 45%".
+  const media = 12;
+  // 2 for the cursor marker, 4 single-space gaps.
+  return {name, distro, method, media, result: Math.max(8, width - 2 - name - distro - method - media - 4)};
 }
 
 export function describeResult(r: LastBuild | undefined, now: number): string {
@@ -103,6 +131,26 @@ export function ProfilePicker(props: ProfilePickerProps): React.ReactElement {
   };
   const {shown, index} = useMemo(() => view(st, profiles), [st, profiles]);
   const selected = shown[index];
+
+  // Sizes asked of servers in the background: each URL once per picker, results dropped after unmount.
+  const [probed, setProbed] = useState<ProbedSizes>({});
+  const asked = useRef(new Set<string>());
+  const mounted = useRef(true);
+  useEffect(() => () => void (mounted.current = false), []);
+  useEffect(() => {
+    const probe = props.probeSize;
+    if (!probe) return;
+    for (const p of profiles) {
+      const url = sizeToProbe(p.media);
+      if (!url || asked.current.has(url)) continue;
+      asked.current.add(url);
+      const done = (n: number | undefined): void => {
+        if (mounted.current) setProbed((s) => ({...s, [url]: n ?? null}));
+      };
+      probe(url).then(done, () => done(undefined));
+    }
+  }, [profiles, props.probeSize]);
+  const probing = !!props.probeSize;
 
   useInput(
     (input, key) => {
@@ -184,7 +232,7 @@ export function ProfilePicker(props: ProfilePickerProps): React.ReactElement {
   const title = ` vmbench · ${profiles.length} profile${profiles.length === 1 ? '' : 's'}`;
   const filterText = filtering || filter ? ` filter: ${filter}${filtering ? '▏' : ''} (${shown.length})` : '';
   const debugText = debug ? ' DEBUG: pause before each step ' : ' debug off ';
-  const detail = detailLines(selected, width, detailRows, now);
+  const detail = detailLines(selected, width, detailRows, now, probed, probing);
   const status = message || props.notice || '';
   return (
     <Box flexDirection="column" width={width}>
@@ -196,11 +244,11 @@ export function ProfilePicker(props: ProfilePickerProps): React.ReactElement {
           {debugText.slice(0, width)}
         </Text>
       </Box>
-      <Text dimColor>{fit(`  ${fit('PROFILE', cols.name)} ${fit('DISTRO', cols.distro)} ${fit('METHOD', cols.method)} LAST BUILD`, width)}</Text>
+      <Text dimColor>{fit(`  ${fit('PROFILE', cols.name)} ${fit('DISTRO', cols.distro)} ${fit('METHOD', cols.method)} ${fit('ISO/IMAGE', cols.media)} LAST BUILD`, width)}</Text>
       {visible.length === 0 ? (
         <Text dimColor>{fit(profiles.length ? '  no profile matches the filter (Esc clears it)' : '  no profiles found (put <name>/profile.yaml in ~/.config/vmbench/profiles)', width)}</Text>
       ) : (
-        visible.map((p) => <Row key={entryKey(p)} entry={p} selected={p === selected} cols={cols} now={now} />)
+        visible.map((p) => <Row key={entryKey(p)} entry={p} selected={p === selected} cols={cols} now={now} media={mediaOfRow(p.media, probed, probing)} />)
       )}
       {Array.from({length: Math.max(0, listRows - Math.max(1, visible.length))}, (_, i) => (
         <Text key={`pad${i}`}> </Text>
@@ -217,10 +265,17 @@ export function ProfilePicker(props: ProfilePickerProps): React.ReactElement {
   );
 }
 
-function Row({entry, selected, cols, now}: {entry: ProfileEntry; selected: boolean; cols: ReturnType<typeof pickerColumns>; now: number}): React.ReactElement {
+function mediaOfRow(m: MediaStatus | undefined, probed: ProbedSizes, probing: boolean): string {
+  const {size, pending} = probedMedia(m, probed, probing);
+  return mediaCell(m, size, pending);
+}
+
+const MEDIA_COLOR: Partial<Record<MediaStatus['state'], string>> = {cached: 'green', present: 'green', built: 'green', partial: 'yellow', absent: 'red'};
+
+function Row({entry, selected, cols, now, media}: {entry: ProfileEntry; selected: boolean; cols: ReturnType<typeof pickerColumns>; now: number; media: string}): React.ReactElement {
   const marker = selected ? '▶ ' : '  ';
   if (entry.errors) {
-    const rest = cols.distro + cols.method + cols.result + 2;
+    const rest = cols.distro + cols.method + cols.media + cols.result + 3;
     return (
       <Text inverse={selected}>
         {marker}
@@ -234,6 +289,7 @@ function Row({entry, selected, cols, now}: {entry: ProfileEntry; selected: boole
       {marker}
       {fit(entry.name, cols.name)} {fit(entry.template && entry.distro === 'unknown' ? '' : (entry.distro ?? ''), cols.distro)}{' '}
       {entry.template ? <Text color="cyan">{fit(TEMPLATE_LABEL[entry.template], cols.method)}</Text> : fit(entry.installMethod ?? '', cols.method)}{' '}
+      <Text color={entry.media ? MEDIA_COLOR[entry.media.state] : undefined}>{fit(media, cols.media)}</Text>{' '}
       <Text color={r ? RESULT_COLOR[r.status] : 'gray'}>{fit(describeResult(r, now), cols.result)}</Text>
     </Text>
   );
@@ -245,7 +301,7 @@ function tildify(s: string): string {
   return home && home !== '/' ? s.split(home + '/').join('~/') : s;
 }
 
-function detailLines(e: ProfileEntry | undefined, width: number, rows: number, now: number): {text: string; color?: string; dim?: boolean}[] {
+function detailLines(e: ProfileEntry | undefined, width: number, rows: number, now: number, probed: ProbedSizes = {}, probing = false): {text: string; color?: string; dim?: boolean}[] {
   const out: {text: string; color?: string; dim?: boolean}[] = [];
   if (e?.errors) {
     out.push({text: `${e.name}: ${e.errors.length} problem${e.errors.length === 1 ? '' : 's'}; fix the file, then Ctrl-R reloads`, color: 'red'});
@@ -256,6 +312,11 @@ function detailLines(e: ProfileEntry | undefined, width: number, rows: number, n
     out.push({text: `${e.name} — ${e.description || '(no description)'}`});
     const kind = e.template ? `${TEMPLATE_LABEL[e.template]} template${e.only !== undefined ? ` (vmbench build ${e.dir} -only=${e.only})` : ''}` : `${e.distro ?? ''} · ${e.installMethod ?? ''}`;
     out.push({text: `  ${kind} · ${tildify(e.dir)}`, dim: true});
+    const m = e.media;
+    if (m) {
+      const {size, pending} = probedMedia(m, probed, probing);
+      out.push({text: `  ${tildify(mediaSentence(m, size, pending ? 'pending' : 'unknown'))}`, color: MEDIA_COLOR[m.state], dim: !MEDIA_COLOR[m.state]});
+    }
     const r = e.lastBuild;
     if (r) {
       out.push({text: `  last build: ${describeResult(r, now)}`, color: RESULT_COLOR[r.status]});

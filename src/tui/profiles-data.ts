@@ -3,7 +3,8 @@
  * profile shadows a built-in one of the same name, as `vmbench build <name>` resolves it), then
  * the Packer templates in the working directory (one entry per build when a template defines
  * several), each loaded and validated, with the result of its newest build read back from its
- * events.jsonl.
+ * events.jsonl, and where its ISO or disk image stands (cached and where, part-downloaded, to
+ * download and how big, built by a script), read from the cache without touching the network.
  *
  * Never throws for a bad profile: a profile that fails validation is listed with its
  * ProfileError lines (file:line:col: field: message), so the picker shows what to fix.
@@ -12,7 +13,8 @@
 import {closeSync, existsSync, openSync, readdirSync, readSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {loadProfile, loadProfiles, ProfileError} from '../profiles/loader.js';
-import {BUILTIN_PROFILES, profileSearchDirs, stateDir, userProfilesDir} from '../session/paths.js';
+import {mediaStatus, type MediaFields, type MediaStatus} from '../iso/media-status.js';
+import {BUILTIN_PROFILES, cacheDir as defaultCacheDir, profileSearchDirs, stateDir, userProfilesDir} from '../session/paths.js';
 import {findTemplates, type FoundTemplate} from '../session/templates.js';
 
 /** The newest build of a profile, as its events.jsonl tells it. */
@@ -44,6 +46,8 @@ export interface ProfileEntry {
   /** Validation problems, one line each (`file:line:col: field: message`); set = not buildable. */
   errors?: string[];
   lastBuild?: LastBuild;
+  /** Its ISO or disk image: cached (where), partial, to download (size if known), local, built by a script. */
+  media?: MediaStatus;
 }
 
 /** What tells two entries apart: a template's builds share its `dir`. */
@@ -61,6 +65,17 @@ export interface ListProfilesOptions {
   loadTemplate?: typeof loadProfiles;
   /** Where `builds/<profile>-<stamp>-<id>/events.jsonl` live (default: paths.ts stateDir()). */
   stateDir?: string;
+  /** The ISO cache (default: paths.ts cacheDir(); the workbench passes the settings' one). */
+  cacheDir?: string;
+}
+
+/** The media status of a loaded profile; never throws (a row without it is still a row). */
+function mediaOf(p: MediaFields, dir: string, cacheDir: string): {media?: MediaStatus} {
+  try {
+    return {media: mediaStatus(p, dir, cacheDir)};
+  } catch {
+    return {};
+  }
 }
 
 /** Every profile in the search dirs, sorted by name; broken ones carry `errors`. */
@@ -83,13 +98,13 @@ export function listProfiles(opts: ListProfilesOptions = {}): ProfileEntry[] {
       const dir = path.join(root, d);
       if (seen.has(d) || !['profile.yaml', 'profile.yml'].some((f) => existsSync(path.join(dir, f)))) continue;
       seen.add(d);
-      out.push(describeProfile(dir, origin, builds));
+      out.push(describeProfile(dir, origin, builds, undefined, opts.cacheDir));
     }
   }
   out.sort((a, b) => a.name.localeCompare(b.name));
   // Templates after the profiles, in path order: they are this folder's, not the library's.
   const templatesDir = opts.templatesDir === undefined ? (opts.dirs ? null : '.') : opts.templatesDir;
-  if (templatesDir !== null) for (const t of findTemplates(templatesDir)) out.push(...describeTemplate(t, builds, opts.loadTemplate));
+  if (templatesDir !== null) for (const t of findTemplates(templatesDir)) out.push(...describeTemplate(t, builds, opts.loadTemplate, opts.cacheDir));
   return out;
 }
 
@@ -97,7 +112,7 @@ export function listProfiles(opts: ListProfilesOptions = {}): ProfileEntry[] {
  * A Packer template as the picker lists it: one entry per build it defines (each with the
  * `-only` that picks it), or one entry with its errors. Never throws.
  */
-export function describeTemplate(t: FoundTemplate, builds?: BuildDirIndex, load: typeof loadProfiles = loadProfiles): ProfileEntry[] {
+export function describeTemplate(t: FoundTemplate, builds?: BuildDirIndex, load: typeof loadProfiles = loadProfiles, cacheDir = defaultCacheDir()): ProfileEntry[] {
   const index = builds ?? listBuildDirs(path.join(stateDir(), 'builds'));
   const label = t.name;
   const base = {dir: t.path, origin: 'template' as const, template: t.kind};
@@ -115,6 +130,7 @@ export function describeTemplate(t: FoundTemplate, builds?: BuildDirIndex, load:
         installMethod: l.profile.install_method,
         description: l.profile.description || `${l.profile.name} from ${t.path}`,
         ...(last ? {lastBuild: last} : {}),
+        ...mediaOf(l.profile, l.dir, cacheDir),
       };
     });
     if (!entries.length) entries = [{...base, name: label, errors: [`${t.path}: no qemu build in this template`]}];
@@ -126,12 +142,13 @@ export function describeTemplate(t: FoundTemplate, builds?: BuildDirIndex, load:
 }
 
 /** One profile directory as the picker shows it (loads and validates it; never throws). */
-export function describeProfile(dir: string, origin: ProfileEntry['origin'] = 'other', builds?: BuildDirIndex, buildsDir?: string): ProfileEntry {
+export function describeProfile(dir: string, origin: ProfileEntry['origin'] = 'other', builds?: BuildDirIndex, buildsDir?: string, cacheDir = defaultCacheDir()): ProfileEntry {
   const index = builds ?? listBuildDirs(buildsDir ?? path.join(stateDir(), 'builds'));
   let entry: ProfileEntry;
   try {
-    const {profile} = loadProfile(dir);
-    entry = {name: profile.name, dir, origin, distro: profile.distro, installMethod: profile.install_method, description: profile.description};
+    const loaded = loadProfile(dir);
+    const {profile} = loaded;
+    entry = {name: profile.name, dir, origin, distro: profile.distro, installMethod: profile.install_method, description: profile.description, ...mediaOf(profile, loaded.dir, cacheDir)};
   } catch (err) {
     const lines = err instanceof ProfileError ? err.message.split('\n') : [`${dir}: ${err instanceof Error ? err.message : String(err)}`];
     entry = {name: path.basename(dir), dir, origin, errors: lines};

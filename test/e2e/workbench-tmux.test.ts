@@ -47,7 +47,7 @@ describe('the workbench under tmux', () => {
     // First run: the guided set-up; q leaves it without saving (it is offered again next time).
     await waitForScreen((s) => s.includes('vmbench setup') && s.includes('QEMU'), 'the setup screen', 30_000);
     await keys('q');
-    await waitForScreen((s) => /tiny\s+busybox\s+custom\s+never built/.test(s), 'the picker listing tiny');
+    await waitForScreen((s) => /tiny\s+busybox\s+custom\s+(by script|built \S+)\s+never built/.test(s), 'the picker listing tiny');
     await keys('d');
     await waitForScreen((s) => s.includes('DEBUG: pause before each step'), 'debug mode armed');
     // Other built-in profiles (debian-12) may come first: move down to tiny.

@@ -67,7 +67,7 @@ describe('bash completes', () => {
     [['vmbench', 'build', 'ti'], ['tiny']],
     [['vmbench', 'validate', 'deb'], ['debian-12']],
     [['vmbench', 'validate', '--j'], ['--json']],
-    [['vmbench', 'profiles', '--'], ['--color', '--help', '--json']],
+    [['vmbench', 'profiles', '--'], ['--cache-dir', '--color', '--help', '--json']],
     [['vmbench', 'completion', ''], ['bash', 'fish', 'zsh']],
     [['vmbench', 'help', 'va'], ['validate']],
     // An option's value is not taken for the command.

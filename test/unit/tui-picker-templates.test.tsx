@@ -131,7 +131,7 @@ describe('the picker lists templates', () => {
     const tick = (): Promise<void> => new Promise((res) => setTimeout(res, 0));
     await tick();
     const frame = r.lastFrame()!;
-    expect(frame).toMatch(/two-builds\.json: one\s+debian\s+Packer JSON\s+never built/);
+    expect(frame).toMatch(/two-builds\.json: one\s+debian\s+Packer JSON\s+no iso_url\s+never built/);
     expect(frame).toMatch(/debian\/\s+debian\s+Packer HCL2/);
     expect(frame).toMatch(/broken\.json\s+✗ invalid template — line 1: builders\[0\]\.iso_url: required/);
     for (const k of 'jjjj') {

@@ -179,6 +179,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: lazy(() => import('./import-command.js'), 'importCommand'),
   },
   {
+    name: 'init',
+    args: '<profile> <dir>',
+    summary: 'copy a profile into dir to start your own from',
+    details:
+      'The profile is a built-in or user profile name (see vmbench profiles), or a profile folder or\n' +
+      'profile.yaml. Everything in its folder is copied (answer files, scripts), build outputs are not;\n' +
+      'the copy is validated and the next command printed. A folder that is not empty is refused\n' +
+      'without --force; a file already there is never replaced. A Packer template: use vmbench import.',
+    argKinds: ['profile', 'dir'],
+    options: [{name: 'force', type: 'boolean', description: 'copy into a folder that is not empty (never replacing a file)', packer: true}],
+    run: lazy(() => import('./init-command.js'), 'initCommand'),
+  },
+  {
     name: 'profiles',
     args: '',
     summary: 'the profiles it can find, their ISOs (cached?) and last builds',

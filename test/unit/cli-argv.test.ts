@@ -68,7 +68,7 @@ describe('parseCommandLine', () => {
     ['build tiny -on-eror=abort', /did you mean -on-error\?/],
     ['build tiny --consol', /did you mean --console\?/],
     ['validate tiny --yes', /--yes is an option of vmbench setup, not of vmbench validate/],
-    ['validate tiny --force', /--force is an option of vmbench build, vmbench import, not of vmbench validate/],
+    ['validate tiny --force', /--force is an option of vmbench build, vmbench import, vmbench init, not of vmbench validate/],
     ['build tiny -machine-readable', /-machine-readable is a Packer option vmbench does not take: vmbench has --json/],
     ['build tiny -timestamp-ui', /Packer option vmbench does not take/],
     ['build tiny --output', /vmbench build: Option '-o, --output <value>' argument missing/],

@@ -218,7 +218,8 @@ export async function downloadFile(o: DownloadOptions): Promise<Downloaded> {
     }
     // Keep only what a next run can continue: a part with bytes in it that can be verified.
     if (!(err instanceof StepError) && (!resumable || (await sizeOf(part)) === 0)) await discard(o.dest);
-    else if (!(err instanceof StepError)) {
+    else if (!(err instanceof StepError) && !o.signal.aborted) {
+      // (Not after a cancel: the build has already said it ended; the next one says "resuming at".)
       const have = await sizeOf(part);
       o.log('info', `kept the partial download (${formatSize(have)}${total !== undefined ? ` of ${formatSize(total)}` : ''}): the next build resumes it`);
     }

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {acquireIso, downloadTarget, type AcquireOptions} from '../../src/iso/acquire.js';
+import {readUrlRecord} from '../../src/iso/url-records.js';
 
 const ISO = Buffer.alloc(3 * 1024 * 1024 + 17, 7);
 const sha256 = createHash('sha256').update(ISO).digest('hex');
@@ -113,7 +114,15 @@ describe('acquireIso', () => {
     expect(existsSync(path.join(dir, 'local.iso'))).toBe(true);
   });
 
-  it('stops a download when aborted, leaving no partial file', async () => {
+  it("runs the profile's build script and notes what it built for the picker", async () => {
+    const cacheDir = path.join(dir, 'c7');
+    writeFileSync(path.join(dir, 'build.sh'), 'set -e; mkdir -p "$1"; printf iso > "$1/built.iso"; echo "building" >&2; echo "$1/built.iso"\n');
+    const r = await acquireIso(opts({cacheDir, urls: [], checksum: 'none', build: 'build.sh'}));
+    expect(r).toEqual({path: path.join(cacheDir, 'iso-build', 'built.iso'), how: 'built'});
+    expect(readUrlRecord(cacheDir, `build:${path.join(dir, 'build.sh')}`)).toMatchObject({path: r.path, bytes: 3});
+  });
+
+  it('a download aborted before its first byte leaves nothing (a part with bytes is kept: acquire-resume.test.ts)', async () => {
     const cacheDir = path.join(dir, 'c6');
     const ac = new AbortController();
     const p = acquireIso({...opts({cacheDir}), signal: ac.signal, progress: () => ac.abort(new Error('stop'))});

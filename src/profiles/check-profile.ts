@@ -39,7 +39,7 @@ export interface CheckOptions {
   warnings?: ProfileIssue[];
 }
 
-const MIRROR_PARTS: readonly MirrorPart[] = ['url', 'hostname', 'directory', 'protocol'];
+const MIRROR_PARTS: readonly MirrorPart[] = ['url', 'hostname', 'directory', 'protocol', 'security_url'];
 function mirrorPart(part: string | undefined): MirrorPart {
   if (part === undefined) return 'url';
   if ((MIRROR_PARTS as readonly string[]).includes(part)) return part as MirrorPart;

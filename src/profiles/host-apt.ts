@@ -93,7 +93,7 @@ export function readHostAptSources(etc = '/etc/apt'): AptSource[] {
 }
 
 /** The parts of a mirror a profile may ask for. */
-export type MirrorPart = 'url' | 'hostname' | 'directory' | 'protocol';
+export type MirrorPart = 'url' | 'hostname' | 'directory' | 'protocol' | 'security_url';
 
 /**
  * The host's Debian archive mirror: the first http(s) `deb` source that is not a security or
@@ -119,5 +119,14 @@ export function hostAptMirror(part: MirrorPart = 'url', sources: readonly AptSou
       return url.protocol.replace(':', '');
     case 'url':
       return `${url.protocol}//${url.host}${directory === '/' ? '' : directory}`;
+    case 'security_url': {
+      // The host's security archive when it has one; else Debian's layout beside the main one.
+      const sec = usable.find((s) => s !== main && (/security/i.test(s.uri) || s.suites.some((x) => /-security$|\/updates$/.test(x))));
+      if (sec) {
+        const u = new URL(sec.uri);
+        return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+      }
+      return `${url.protocol}//${url.host}${directory === '/' ? '/debian' : directory}-security`;
+    }
   }
 }

@@ -184,8 +184,10 @@ describe('the cloud_init field', () => {
     const {profile} = loadProfile(path.resolve('profiles/debian-12-cloud'));
     expect(profile.disk_image).toBe(true);
     expect(profile.install_method).toBe('cloud-image');
-    const ud = parseYaml(profile.cloud_init!.user_data) as {apt: {primary: {uri: string}[]}};
+    const ud = parseYaml(profile.cloud_init!.user_data) as {apt: {primary: {uri: string}[]; security: {uri: string}[]; sources_list: string}};
     expect(ud.apt.primary[0]!.uri).toMatch(/^http:\/\/[^{ ]+\//);
+    expect(ud.apt.security[0]!.uri).toMatch(/^http:\/\/[^{ ]+security/);
+    expect(ud.apt.sources_list).not.toMatch(/deb-src|backports/);
     expect(profile.provisioners.map((p) => p.type)).toEqual(['shell', 'ansible']);
   });
 });

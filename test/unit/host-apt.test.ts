@@ -45,6 +45,12 @@ describe('host apt sources', () => {
     expect(hostAptMirror('protocol', sources)).toBe('http');
   });
 
+  it("gives the host's security archive, or Debian's layout beside the main one when it has none", () => {
+    expect(hostAptMirror('security_url', parseAptSources(DEB822, 'a.sources'))).toBe('http://mirror.example.net:8080/debian-security');
+    expect(hostAptMirror('security_url', parseAptSources(ONE_LINE, 's.list'))).toBe('http://security.example.org/debian-security');
+    expect(hostAptMirror('security_url', parseAptSources('deb http://m.example.org/debian bookworm main\n', 's.list'))).toBe('http://m.example.org/debian-security');
+  });
+
   it('says what it found when there is no usable mirror', () => {
     expect(() => hostAptMirror('url', [])).toThrow(/no http\(s\) Debian mirror.*--var/);
     expect(() => hostAptMirror('url', parseAptSources('deb cdrom:[Debian]/ bookworm main\n', 's.list'))).toThrow(/found only cdrom:\[Debian\]\/ at s\.list:1/);

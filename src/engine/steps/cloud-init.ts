@@ -31,7 +31,7 @@ async function run(ctx: StepContext<BuildState>, command: string, opts: {signal?
     signal: opts.signal ?? ctx.signal,
     onStdout: (l) => {
       out.push(l);
-      if (opts.echo && l.trim() && !/^\.+$/.test(l.trim())) ctx.log('ssh', 'stdout', l);
+      if (opts.echo && l.trim() && !/^\.+$/.test(l.trim()) && !l.startsWith('vmbench-exit=')) ctx.log('ssh', 'stdout', l);
     },
     onStderr: (l) => {
       err.push(l);

@@ -15,6 +15,7 @@ import {probeAcceleratorCached} from '../../qemu/accel-cache.js';
 import {buildQemuArgs, shellQuote, type QemuArgsInput} from '../../qemu/args.js';
 import {isPortClash, startQemu, type QemuProcess} from '../../qemu/driver.js';
 import {connectQmp, type QmpClient} from '../../qemu/qmp.js';
+import {serialLineCleaner} from '../../qemu/serial-lines.js';
 import {findFreePort} from '../../util/ports.js';
 import {qemuArgsFields, renderQemuArgs} from '../build-fields.js';
 import {createScreenWaiter} from '../screen-waiter.js';
@@ -83,10 +84,14 @@ async function chooseAccel(ctx: StepContext<BuildState>): Promise<'kvm' | 'tcg'>
 /** Start QEMU and connect QMP; resolves once QEMU answers, rejects with its stderr if it dies. */
 async function launch(ctx: StepContext<BuildState>, args: string[], qmpPath: string): Promise<{qemu: QemuProcess; qmp: QmpClient}> {
   const {profile} = ctx.state;
+  const clean = serialLineCleaner();
   const qemu = startQemu({
     binary: profile.qemu_binary,
     args,
-    serial: (s, l) => ctx.log('serial', s, l),
+    serial: (s, l) => {
+      const line = clean(l);
+      if (line !== undefined) ctx.log('serial', s, line);
+    },
     log: (s, l) => ctx.log('qemu', s, l),
     marker: qmpPath,
   });

@@ -6,7 +6,7 @@
  * next time without asking.
  */
 import {parseContentRange} from './download.js';
-import {readUrlRecord, updateUrlRecord} from './url-records.js';
+import {updateUrlRecord} from './url-records.js';
 
 export interface ProbeOptions {
   /** Where the answer is kept (the URL records); none: not kept. */
@@ -40,7 +40,3 @@ export async function probeRemoteSize(url: string, o: ProbeOptions = {}): Promis
   }
 }
 
-/** A size the cache already knows for `url` (from a download or an earlier probe). */
-export function knownRemoteSize(url: string, cacheDir: string): number | undefined {
-  return readUrlRecord(cacheDir, url)?.size;
-}

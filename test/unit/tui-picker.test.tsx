@@ -63,7 +63,9 @@ beforeAll(() => {
 afterAll(() => rmSync(tmp, {recursive: true, force: true}));
 
 const list = (): ProfileEntry[] => listProfiles({dirs: [userDir, builtinDir], stateDir: state});
-const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
+// A key's state change is drawn from React's scheduler, not at once: on a busy machine a 0 ms
+// timer fired before the frame had it (seen with 15 ms too), so every wait is at least 50 ms.
+const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, Math.max(ms, 50)));
 
 describe('profiles-data', () => {
   it('lists every profile once, user dir first, broken ones with file:line errors', () => {

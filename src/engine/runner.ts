@@ -104,6 +104,8 @@ export async function runSteps<S>(steps: readonly Step<S>[], state: S, opts: Run
 
   let result: RunResult = {status: 'done', kept: false};
   let index = 0;
+  /** The step run the abort raced past: it may still be finishing (a QEMU starting) when cleanups begin. */
+  let inFlight: Promise<unknown> | undefined;
   try {
     for (; index < steps.length; index++) {
       const step = steps[index]!;
@@ -123,7 +125,9 @@ export async function runSteps<S>(steps: readonly Step<S>[], state: S, opts: Run
         current = step.id;
         status(step, 'running');
         try {
-          await raceAbort(step.run(context(step, signal)), signal);
+          inFlight = step.run(context(step, signal));
+          await raceAbort(inFlight, signal);
+          inFlight = undefined;
           status(step, 'done', {durationMs: now() - started});
           break;
         } catch (err) {
@@ -163,6 +167,9 @@ export async function runSteps<S>(steps: readonly Step<S>[], state: S, opts: Run
     return result;
   } finally {
     if (!result.kept) {
+      // Let the interrupted step's own work settle first (it sees the aborted signal), so what
+      // it was starting is there for its cleanup to undo; bounded: a stuck step cannot hang us.
+      if (inFlight) await Promise.race([inFlight.catch(() => undefined), new Promise((r) => setTimeout(r, 5_000).unref())]);
       for (const step of registered.reverse()) await runCleanup(step, context(step, cleanupSignal));
     }
   }

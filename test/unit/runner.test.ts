@@ -88,6 +88,27 @@ describe('runSteps', () => {
     expect(h.statuses()).toEqual(['a:running', 'a:done', 'b:running', 'b:cancelled', 'c:cancelled']);
   });
 
+  it('a step that finishes starting something after the abort is cleaned up after it, not before', async () => {
+    const state: Trace = {calls: []};
+    const h = harness();
+    // Like start-vm: the abort arrives while it waits, and what it starts appears a little later.
+    const late: Step<Trace> = {
+      id: 'vm',
+      title: 'Start VM',
+      async run(ctx) {
+        await new Promise((r) => setTimeout(r, 100));
+        ctx.state.calls.push('vm started');
+      },
+      cleanup: async (ctx) => void ctx.state.calls.push('cleanup:vm'),
+    };
+    const running = runSteps([step('a'), late], state, h.opts);
+    await new Promise((r) => setTimeout(r, 20));
+    h.controller.abort(new Error('SIGINT'));
+    const r = await running;
+    expect(r.status).toBe('cancelled');
+    expect(state.calls).toEqual(['run:a', 'vm started', 'cleanup:vm', 'cleanup:a']);
+  });
+
   it('gate pauses before and after each step, can skip, and abort at a pause cleans up', async () => {
     const state: Trace = {calls: []};
     const seen: string[] = [];

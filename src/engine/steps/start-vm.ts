@@ -137,6 +137,8 @@ export const startVm: Step<BuildState> = {
     for (let attempt = 1; ; attempt++) {
       const sshPort = ssh ? await findFreePort('127.0.0.1', profile.ssh_host_port_min, profile.ssh_host_port_max) : undefined;
       const vncPort = await findFreePort(profile.vnc_bind_address, profile.vnc_port_min, profile.vnc_port_max);
+      // Cancelled while probing or finding ports: start no QEMU the cleanups would have to catch.
+      ctx.signal.throwIfAborted();
       const {args, replaced} = buildQemuArgs(qemuInput(ctx.state, accel, {ssh: sshPort, vnc: vncPort}, qmpPath));
       if (replaced.length && attempt === 1) ctx.log('vmbench', 'warn', `qemuargs drop these defaults of vmbench: ${replaced.join(', ')}`);
       ctx.log('qemu', 'info', shellQuote([profile.qemu_binary, ...args]));

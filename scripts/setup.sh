@@ -12,9 +12,13 @@ cd "$(dirname "$0")/.."
 # and templates tests read; xz-utils and zstd undo the compression of installer packages (udebs).
 # mtools, dosfstools, libarchive-tools (bsdtar) and genisoimage (isoinfo) are only the tests' real
 # readers of the CD and floppy images vmbench writes itself (src/media/); builds never run them.
+# mmdebstrap, grub-pc-bin, fdisk (sfdisk) and e2fsprogs (mkfs.ext4 -d) build the Debian 12 cloud
+# image the debian-12-cloud tests start from (scripts/fixtures/debian-cloud-image.sh) without a
+# loop device or a mounted disk image.
 PACKAGES=(qemu-system-x86 qemu-utils linux-image-amd64 busybox-static dropbear-bin isolinux
   syslinux-common xorriso openssh-sftp-server cpio console-data tmux ansible-core openssh-client
-  debian-installer-12-netboot-amd64 xz-utils zstd mtools dosfstools libarchive-tools genisoimage)
+  debian-installer-12-netboot-amd64 xz-utils zstd mtools dosfstools libarchive-tools genisoimage
+  mmdebstrap grub-pc-bin fdisk e2fsprogs)
 if [ "${VMBENCH_WITH_PACKER:-0}" = 1 ]; then PACKAGES+=(packer); fi
 
 missing=()

@@ -19,7 +19,8 @@ PACKAGES=(qemu-system-x86 qemu-utils linux-image-amd64 busybox-static dropbear-b
   syslinux-common xorriso openssh-sftp-server cpio console-data tmux ansible-core openssh-client
   debian-installer-12-netboot-amd64 xz-utils zstd mtools dosfstools libarchive-tools genisoimage
   mmdebstrap grub-pc-bin fdisk e2fsprogs)
-if [ "${VMBENCH_WITH_PACKER:-0}" = 1 ]; then PACKAGES+=(packer); fi
+# packer (the anchor of the benchmarks) and cloud-localds (the seed Packer users make by hand, seed 000).
+if [ "${VMBENCH_WITH_PACKER:-0}" = 1 ]; then PACKAGES+=(packer cloud-image-utils); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -24,11 +24,12 @@
 // The template's accelerator is a variable, tcg by default, given to both tools: Packer's own
 // choice (kvm when /dev/kvm opens) fails on hosts like these, where /dev/kvm exists but the CPU
 // has no virtualisation, so its guest never boots. With tcg said, vmbench runs no KVM probe.
-import {execFile, execFileSync, spawn} from 'node:child_process';
+import {execFile, execFileSync} from 'node:child_process';
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {run as proc, timed} from './lib/timed.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The one template both tools build (its http/tiny.cfg holds the default ssh_password). */
@@ -81,48 +82,6 @@ function qemuProcesses() {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// ------------------------------------------------------------------ child processes, Ctrl-C
-let current = null; // the running child, so a signal can be forwarded to it
-let interrupted = false;
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    // Ctrl-C in a terminal reaches the child too (same process group); a SIGTERM sent to us
-    // alone is passed on. Either way: let the child clean up, then we clean up and exit 130.
-    interrupted = true;
-    if (sig === 'SIGTERM' && current) current.kill('SIGTERM');
-  });
-}
-
-/** Run a command, timestamping each output line as it arrives (ms since spawn). */
-function timed(cmd, args, options) {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const lines = [];
-    const child = spawn(cmd, args, {...options, stdio: ['ignore', 'pipe', 'pipe']});
-    current = child;
-    const split = (stream) => {
-      let buf = '';
-      child[stream].on('data', (d) => {
-        const t = performance.now() - t0;
-        buf += d.toString();
-        const parts = buf.split('\n');
-        buf = parts.pop();
-        for (const l of parts) lines.push({t, l, stream});
-      });
-      child[stream].on('end', () => {
-        if (buf) lines.push({t: performance.now() - t0, l: buf, stream});
-      });
-    };
-    split('stdout');
-    split('stderr');
-    child.on('error', (err) => lines.push({t: performance.now() - t0, l: String(err), stream: 'stderr'}));
-    child.on('close', (code, signal) => {
-      current = null;
-      resolve({code, signal, ms: performance.now() - t0, lines});
-    });
-  });
-}
 
 // ------------------------------------------------------------------ stages
 // [name, Packer start line, vmbench step ids]. The regexes are checked against Packer 1.6.6's
@@ -323,17 +282,17 @@ try {
 
   const p = [];
   const v = [];
-  for (let i = 0; i < opts.runs && !interrupted; i++) {
+  for (let i = 0; i < opts.runs && !proc.interrupted; i++) {
     // Alternate the order so a change in machine load doesn't always hit the same tool.
     const order = i % 2 === 0 ? ['packer', 'vmbench'] : ['vmbench', 'packer'];
     for (const tool of order) {
-      if (interrupted) break;
+      if (proc.interrupted) break;
       process.stderr.write(`build-vs-packer: run ${i + 1}/${opts.runs}: ${tool}…\n`);
       if (tool === 'packer') p.push(await packerRun(iso, i));
       else v.push(await vmbenchRun(iso, i));
     }
   }
-  if (interrupted) throw new Error('interrupted');
+  if (proc.interrupted) throw new Error('interrupted');
 
   if (opts.showOutput) {
     showOutput(p[0]);
@@ -372,8 +331,8 @@ try {
   }
 } catch (err) {
   failed = true;
-  console.error(interrupted ? 'build-vs-packer: interrupted — temporary files removed, no figures' : `build-vs-packer: ${err.message}`);
+  console.error(proc.interrupted ? 'build-vs-packer: interrupted — temporary files removed, no figures' : `build-vs-packer: ${err.message}`);
 } finally {
   rmSync(work, {recursive: true, force: true});
 }
-process.exitCode = interrupted ? 130 : failed ? 1 : 0;
+process.exitCode = proc.interrupted ? 130 : failed ? 1 : 0;

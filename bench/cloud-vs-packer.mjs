@@ -33,12 +33,13 @@
 //            step is split at the event that says provision.sh exited (event times).
 //   other    whole wall time minus the stages: process start-up and exit, gaps between steps.
 //   whole    wall time, spawn to exit (Packer: plus the seed made before it).
-import {execFile, execFileSync, spawn} from 'node:child_process';
+import {execFile, execFileSync} from 'node:child_process';
 import {existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {readdir, readFile} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {run as proc, timed} from './lib/timed.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PROFILE = 'debian-12-cloud';
@@ -109,48 +110,6 @@ function qemuProcesses() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** A POSIX shell single-quoted word. */
 const quote = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-// ------------------------------------------------------------------ child processes, Ctrl-C
-let current = null; // the running child, so a signal can be forwarded to it
-let interrupted = false;
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    // Ctrl-C in a terminal reaches the child too (same process group); a SIGTERM sent to us
-    // alone is passed on. Either way: let the child clean up, then we clean up and exit 130.
-    interrupted = true;
-    if (sig === 'SIGTERM' && current) current.kill('SIGTERM');
-  });
-}
-
-/** Run a command, timestamping each output line as it arrives (ms since spawn). */
-function timed(cmd, args, options) {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const lines = [];
-    const child = spawn(cmd, args, {...options, stdio: ['ignore', 'pipe', 'pipe']});
-    current = child;
-    const split = (stream) => {
-      let buf = '';
-      child[stream].on('data', (d) => {
-        const t = performance.now() - t0;
-        buf += d.toString();
-        const parts = buf.split('\n');
-        buf = parts.pop();
-        for (const l of parts) lines.push({t, l, stream});
-      });
-      child[stream].on('end', () => {
-        if (buf) lines.push({t: performance.now() - t0, l: buf, stream});
-      });
-    };
-    split('stdout');
-    split('stderr');
-    child.on('error', (err) => lines.push({t: performance.now() - t0, l: String(err), stream: 'stderr'}));
-    child.on('close', (code, signal) => {
-      current = null;
-      resolve({code, signal, ms: performance.now() - t0, lines});
-    });
-  });
-}
 
 // ------------------------------------------------------------------ stages
 // Rows of the table, in build order. `packer`: how the stage is cut from Packer's output (see
@@ -285,7 +244,7 @@ function watchLoad() {
       const others = String(stdout ?? '').split('\n').filter((l) => l && !l.includes(work)).length;
       seen.otherQemus = Math.max(seen.otherQemus, others);
     });
-    const root = current?.pid;
+    const root = proc.current?.pid;
     if (root === undefined || busy) return;
     busy = true;
     processTable()
@@ -577,11 +536,11 @@ try {
 
   const p = [];
   const v = [];
-  for (let i = 0; i < opts.runs && !interrupted; i++) {
+  for (let i = 0; i < opts.runs && !proc.interrupted; i++) {
     // Alternate the order so a change in machine load doesn't always hit the same tool.
     const order = i % 2 === 0 ? ['packer', 'vmbench'] : ['vmbench', 'packer'];
     for (const tool of order) {
-      if (interrupted) break;
+      if (proc.interrupted) break;
       process.stderr.write(`${NAME}: run ${i + 1}/${opts.runs}: ${tool}… (load ${os.loadavg()[0].toFixed(2)})\n`);
       if (tool === 'packer') p.push(await packerRun(profile, image, i));
       else v.push(await vmbenchRun(image, i));
@@ -589,7 +548,7 @@ try {
       process.stderr.write(`${NAME}: run ${i + 1}/${opts.runs}: ${tool} done in ${fmt(last.total).trim()}\n`);
     }
   }
-  if (interrupted) throw new Error('interrupted');
+  if (proc.interrupted) throw new Error('interrupted');
 
   if (opts.showOutput) {
     showOutput(p[0]);
@@ -630,9 +589,9 @@ try {
   }
 } catch (err) {
   failed = true;
-  console.error(interrupted ? `${NAME}: interrupted — temporary files removed, no figures` : `${NAME}: ${err.message}`);
+  console.error(proc.interrupted ? `${NAME}: interrupted — temporary files removed, no figures` : `${NAME}: ${err.message}`);
 } finally {
   if (opts.keep) console.error(`${NAME}: kept ${work} (templates, seeds, output images; vmbench's logs under state/)`);
   else rmSync(work, {recursive: true, force: true});
 }
-process.exitCode = interrupted ? 130 : failed ? 1 : 0;
+process.exitCode = proc.interrupted ? 130 : failed ? 1 : 0;

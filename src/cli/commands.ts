@@ -75,6 +75,20 @@ export interface CliValues {
   'ssh-key'?: boolean;
   /** profiles: names only (shell completion). */
   names?: boolean;
+  /** build: more artifacts for this build (raw,vmdk,vdi,vhd,vhdx,containerdisk…), comma lists, repeatable. */
+  also?: string[];
+  /** build: a timestamp on the output folder's name. */
+  timestamp?: boolean;
+  /** build: how many builds run side by side. */
+  jobs?: string;
+  /** build: a file listing the profiles to build, one a line. */
+  list?: string;
+  /** kube job: the registry reference the containerDisk is pushed to. */
+  push?: string;
+  /** kube job: where the Containerfile of vmbench's own image is written. */
+  containerfile?: string;
+  /** kube job: vmbench's container image the Job runs. */
+  image?: string;
 }
 
 export const HELP: OptionSpec = {name: 'help', short: 'h', type: 'boolean', description: 'this help', packer: true};
@@ -115,6 +129,17 @@ const BUILD_OPTIONS: readonly OptionSpec[] = [
   {name: 'cache-dir', type: 'string', value: 'DIR', description: 'ISO cache (default: $XDG_CACHE_HOME/vmbench)', complete: 'dir'},
   {name: 'log-dir', type: 'string', value: 'DIR', description: 'where build.log, serial.log and events.jsonl go', complete: 'dir'},
   {name: 'verbose', short: 'v', type: 'boolean', description: 'include debug lines'},
+  {
+    name: 'also',
+    type: 'string',
+    multiple: true,
+    value: 'FORMATS',
+    description: 'more artifacts beside the image, comma-separated: raw, qcow2 (compressed), vmdk, vdi, vhd, vhd-fixed, vhdx, containerdisk, containerdisk-docker',
+    complete: {choices: ['raw', 'qcow2', 'vmdk', 'vdi', 'vhd', 'vhd-fixed', 'vhdx', 'containerdisk', 'containerdisk-docker']},
+  },
+  {name: 'timestamp', type: 'boolean', description: 'add the start time to the output folder\'s name (output-NAME-YYYYMMDD-HHMMSS)'},
+  {name: 'jobs', short: 'j', type: 'string', value: 'N', description: 'with several profiles: how many build side by side (default: what the CPU/memory budget allows)'},
+  {name: 'list', type: 'string', value: 'FILE', description: 'build the profiles listed in FILE (one a line, # comments)', complete: 'file'},
 ];
 
 const lazy =
@@ -233,6 +258,24 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: lazy(() => import('./setup-command.js'), 'setupCommand'),
   },
   {
+    name: 'kube',
+    args: 'job <profile>',
+    summary: 'a Kubernetes Job that builds a profile (and the Containerfile of its image)',
+    details:
+      'vmbench kube job <profile> prints a Job manifest running `vmbench build --json` in a container:\n' +
+      '/dev/kvm through the KubeVirt device plugin resource when the node has it, TCG otherwise; the\n' +
+      'output goes to a volume, or is pushed as a KubeVirt containerDisk with --push REF.\n' +
+      'See docs/kubernetes.md for running a matrix of profiles as a fleet of Jobs.',
+    argKinds: ['none', 'profile'],
+    options: [
+      {name: 'push', type: 'string', value: 'REF', description: 'push the image as a containerDisk to this registry reference (docker://… or host/repo:tag)'},
+      {name: 'image', type: 'string', value: 'REF', description: "vmbench's own container image the Job runs"},
+      {name: 'containerfile', type: 'string', value: 'FILE', description: "also write the Containerfile of vmbench's image to FILE", complete: 'file'},
+      ...TEMPLATE_OPTIONS,
+    ],
+    run: lazy(() => import('./kube-command.js'), 'kubeCommand'),
+  },
+  {
     name: 'completion',
     args: '<bash|zsh|fish>',
     summary: 'a shell completion script for bash, zsh or fish',
@@ -276,7 +319,6 @@ export function optionsOf(command: CommandSpec | undefined): OptionSpec[] {
 export const PACKER_ONLY_FLAGS: Readonly<Record<string, string>> = {
   'machine-readable': 'vmbench has --json (one event per line)',
   'timestamp-ui': 'build.log has a time on every line',
-  'parallel-builds': 'vmbench runs one build at a time: pick it with -only',
   'syntax-only': 'validate never starts anything; leave it out',
   'evaluate-datasources': 'vmbench has no data sources',
   'warn-on-undeclared-var': 'undeclared variables are always reported',

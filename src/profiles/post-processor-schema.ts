@@ -51,7 +51,48 @@ export interface ShellLocalPostProcessor extends PostProcessorBase, ShellLocalCo
   type: 'shell-local';
 }
 
-export type PostProcessor = ChecksumPostProcessor | ManifestPostProcessor | CompressPostProcessor | ShellLocalPostProcessor;
+/** Disk formats vmbench converts the image to (qemu-img's names are in engine/post-processors/convert.ts). */
+export const DISK_FORMATS = ['raw', 'qcow2', 'vmdk', 'vdi', 'vhd', 'vhdx'] as const;
+export type DiskFormat = (typeof DISK_FORMATS)[number];
+
+/** vmbench's `convert`: the image in more formats, beside it, converted side by side. */
+export interface ConvertPostProcessor extends PostProcessorBase {
+  type: 'convert';
+  formats: DiskFormat[];
+  /** qcow2 copies are compressed (qemu-img convert -c). */
+  qcow2_compressed: boolean;
+  vmdk_subformat: 'streamOptimized' | 'monolithicSparse' | 'monolithicFlat';
+  vhd_subformat: 'dynamic' | 'fixed';
+  vhdx_subformat: 'dynamic' | 'fixed';
+  /** Run virt-sparsify --in-place on the image first when it is installed. */
+  sparsify: boolean;
+  /** Conversions at once; 0: as many as the host's CPUs. */
+  jobs: number;
+  /** Where the copies go (default: beside the image); a template like output. */
+  output_directory?: string;
+}
+
+/** vmbench's `containerdisk`: the image as a KubeVirt containerDisk (disk at /disk/, 107:107). */
+export interface ContainerDiskPostProcessor extends PostProcessorBase {
+  type: 'containerdisk';
+  /** oci: an OCI image layout in a tar (skopeo's oci-archive:); docker: docker-archive:. */
+  archive: 'oci' | 'docker';
+  /** The archive to write (default: beside the image, <stem>.containerdisk.tar / .docker.tar). */
+  output?: string;
+  /** Repository and tag recorded in the archive. */
+  image_name: string;
+  image_tag: string;
+  /** The layer: as is, or gzip-compressed. */
+  layer_compression: 'none' | 'gzip';
+  /** Push to this registry reference with skopeo (docker://host/repo:tag or host/repo:tag). */
+  push?: string;
+  /** A containers-auth.json / docker config.json with the registry's credentials. */
+  credentials_file?: string;
+  /** Verify the registry's TLS certificate when pushing. */
+  tls_verify: boolean;
+}
+
+export type PostProcessor = ChecksumPostProcessor | ManifestPostProcessor | CompressPostProcessor | ShellLocalPostProcessor | ConvertPostProcessor | ContainerDiskPostProcessor;
 
 export const CHECKSUM_TYPES = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'] as const;
 export type ChecksumType = (typeof CHECKSUM_TYPES)[number];
@@ -119,6 +160,62 @@ export const POST_PROCESSOR_TYPES: Record<string, PostProcessorType> = {
       const f = compressFormat(pp.output, pp.format);
       if (f.note) warn(f.note);
       return f.error ?? pp;
+    },
+  },
+  convert: {
+    fields: {
+      ...COMMON_FIELDS,
+      formats: {kind: 'string[]', doc: `disk formats to write beside the image: ${DISK_FORMATS.join(', ')}`},
+      qcow2_compressed: {kind: 'bool', doc: 'compress qcow2 copies (qemu-img convert -c; default true)'},
+      vmdk_subformat: {kind: 'string', oneOf: ['streamOptimized', 'monolithicSparse', 'monolithicFlat'], doc: 'vmdk kind (default streamOptimized, the one to upload)'},
+      vhd_subformat: {kind: 'string', oneOf: ['dynamic', 'fixed'], doc: 'vhd kind (default dynamic; fixed is what Azure takes)'},
+      vhdx_subformat: {kind: 'string', oneOf: ['dynamic', 'fixed'], doc: 'vhdx kind (default dynamic)'},
+      sparsify: {kind: 'bool', doc: 'run virt-sparsify --in-place on the image first when it is installed (default true)'},
+      jobs: {kind: 'int', min: 0, doc: 'conversions at once (default 0: as many as the host has CPUs)'},
+      output_directory: {kind: 'string', buildFields: PP_FIELDS, doc: 'where the copies go (default: beside the image)'},
+    },
+    build(t, source) {
+      const formats = (t.formats as string[] | undefined) ?? [];
+      if (!formats.length) return `formats: give at least one of ${DISK_FORMATS.join(', ')}`;
+      const bad = formats.filter((x) => !(DISK_FORMATS as readonly string[]).includes(x));
+      if (bad.length) return `formats: unknown disk format ${bad.map((b) => JSON.stringify(b)).join(', ')} (known: ${DISK_FORMATS.join(', ')})`;
+      return {
+        qcow2_compressed: true,
+        vmdk_subformat: 'streamOptimized',
+        vhd_subformat: 'dynamic',
+        vhdx_subformat: 'dynamic',
+        sparsify: true,
+        jobs: 0,
+        ...(t as Partial<ConvertPostProcessor>),
+        formats: [...new Set(formats)] as DiskFormat[],
+        type: 'convert',
+        source,
+      };
+    },
+  },
+  containerdisk: {
+    fields: {
+      ...COMMON_FIELDS,
+      archive: {kind: 'string', oneOf: ['oci', 'docker'], doc: 'oci (default): an OCI image archive; docker: a docker-archive'},
+      output: {kind: 'string', buildFields: PP_FIELDS, doc: 'archive to write (default: beside the image, <name>.containerdisk.tar)'},
+      image_name: {kind: 'string', buildFields: PP_FIELDS, doc: 'repository recorded in the archive (default vmbench/<build name>)'},
+      image_tag: {kind: 'string', buildFields: PP_FIELDS, doc: 'tag (default latest)'},
+      layer_compression: {kind: 'string', oneOf: ['none', 'gzip'], doc: 'the layer as is (default) or gzip-compressed'},
+      push: {kind: 'string', buildFields: PP_FIELDS, doc: 'push to this registry reference with skopeo (docker://host/repo:tag); credentials from VMBENCH_REGISTRY_USER/VMBENCH_REGISTRY_PASSWORD or credentials_file'},
+      credentials_file: {kind: 'string', doc: 'auth.json (containers-auth.json or docker config.json) for the push'},
+      tls_verify: {kind: 'bool', doc: "verify the registry's TLS certificate (default true)"},
+    },
+    build(t, source) {
+      return {
+        archive: 'oci',
+        image_name: 'vmbench/{{.BuildName}}',
+        image_tag: 'latest',
+        layer_compression: 'none',
+        tls_verify: true,
+        ...(t as Partial<ContainerDiskPostProcessor>),
+        type: 'containerdisk',
+        source,
+      };
     },
   },
   'shell-local': {

@@ -15,6 +15,8 @@ import type {PostProcessor} from '../../profiles/post-processor-schema.js';
 import {buildArtifact, destroyArtifact, type Artifact} from '../post-processors/artifact.js';
 import {runChecksum} from '../post-processors/checksum.js';
 import {runCompress} from '../post-processors/compress.js';
+import {runContainerDisk} from '../post-processors/containerdisk.js';
+import {runConvert} from '../post-processors/convert.js';
 import {runManifest} from '../post-processors/manifest.js';
 import {runShellLocalPostProcessor} from '../post-processors/shell-local.js';
 import type {PostProcessorResult, PostProcessorRun} from '../post-processors/types.js';
@@ -32,6 +34,10 @@ function runOne(run: PostProcessorRun, pp: PostProcessor, input: Artifact): Prom
       return runCompress(run, pp, input);
     case 'shell-local':
       return runShellLocalPostProcessor(run, pp, input);
+    case 'convert':
+      return runConvert(run, pp, input);
+    case 'containerdisk':
+      return runContainerDisk(run, pp, input);
   }
 }
 

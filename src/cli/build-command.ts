@@ -16,6 +16,7 @@ import {resolveProfileArg} from '../session/paths.js';
 import {LinePrompter} from './prompt.js';
 import {jsonReporter, plainReporter} from './reporters.js';
 import {loadOptions} from '../session/load-options.js';
+import {applyAlso} from '../session/also.js';
 import {loadSettings, outputDirFor} from '../settings/index.js';
 
 export async function buildCommand(args: string[], values: CliValues): Promise<number> {
@@ -35,7 +36,7 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
   let target: string;
   try {
     target = resolveProfileArg(args[0]!);
-    loaded = loadProfile(target, loadOptions(values, settings));
+    loaded = applyAlso(loadProfile(target, loadOptions(values, settings)), values.also, values.push);
   } catch (err) {
     process.stderr.write(`${err instanceof ProfileError ? err.message : `vmbench: ${(err as Error).message}`}\n`);
     return 2;
@@ -67,6 +68,7 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
     loaded,
     emit: report,
     force: !!values.force,
+    timestamp: !!values.timestamp,
     outputDir: values.output ?? outputDirFor(settings, loaded.profile),
     cacheDir: values['cache-dir'] ?? settings.cacheDir,
     logDir: values['log-dir'],

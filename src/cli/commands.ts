@@ -137,6 +137,7 @@ const BUILD_OPTIONS: readonly OptionSpec[] = [
     description: 'more artifacts beside the image, comma-separated: raw, qcow2 (compressed), vmdk, vdi, vhd, vhd-fixed, vhdx, containerdisk, containerdisk-docker',
     complete: {choices: ['raw', 'qcow2', 'vmdk', 'vdi', 'vhd', 'vhd-fixed', 'vhdx', 'containerdisk', 'containerdisk-docker']},
   },
+  {name: 'push', type: 'string', value: 'REF', description: 'push the containerDisk (--also containerdisk) to this registry reference; credentials from VMBENCH_REGISTRY_USER/VMBENCH_REGISTRY_PASSWORD'},
   {name: 'timestamp', type: 'boolean', description: 'add the start time to the output folder\'s name (output-NAME-YYYYMMDD-HHMMSS)'},
   {name: 'jobs', short: 'j', type: 'string', value: 'N', description: 'with several profiles: how many build side by side (default: what the CPU/memory budget allows)'},
   {name: 'list', type: 'string', value: 'FILE', description: 'build the profiles listed in FILE (one a line, # comments)', complete: 'file'},

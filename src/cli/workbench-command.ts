@@ -18,6 +18,7 @@ import path from 'node:path';
 import type {CliValues} from './main.js';
 import {INK_OPTIONS} from '../tui/ink-options.js';
 import {loadOptions} from '../session/load-options.js';
+import {applyAlso} from '../session/also.js';
 
 const NO_TTY = `vmbench: the workbench needs a terminal (stdin and stdout must be a TTY).
   Build without one, with plain output:   vmbench build <profile>
@@ -115,13 +116,15 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string;
     }
   };
   const startBuild = (dir: string, o: {debug: boolean; force?: boolean; only?: string}) => {
-    const loaded = loadProfile(dir, optionsFor(o.only));
+    // `vmbench build` in a terminal: --also/--push add artifacts to this build only.
+    const loaded = opts.build ? applyAlso(loadProfile(dir, optionsFor(o.only)), values.also, values.push) : loadProfile(dir, optionsFor(o.only));
     if (controllerError) throw controllerError;
     if (!controllerMod) throw new Error('still starting up: press Enter again in a moment');
     const c = controllerMod.startBuildController({
       loaded,
       debug: o.debug,
       force: o.force || (!!opts.build && !!values.force),
+      timestamp: !!opts.build && !!values.timestamp,
       cacheDir: values['cache-dir'] ?? settings.cacheDir,
       outputDir: (opts.build ? values.output : undefined) ?? settingsMod.outputDirFor(settings, loaded.profile),
       logDir: opts.build ? values['log-dir'] : undefined,

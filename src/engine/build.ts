@@ -5,6 +5,7 @@
 import {randomBytes} from 'node:crypto';
 import path from 'node:path';
 import type {LoadedProfile} from '../profiles/loader.js';
+import {sensitiveValues} from '../profiles/sensitive.js';
 import type {BuildEvent} from './events.js';
 import {BuildSections} from './sections.js';
 import {BuildEvidence} from './evidence.js';
@@ -25,17 +26,29 @@ export interface BuildOutcome extends RunResult {
   durationMs: number;
 }
 
+/** `dir` with the time in it, as seed 001 renames its output folder: `dir-YYYYMMDD-HHMMSS` (local time). */
+export function timestamped(dir: string, at: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${dir.replace(/[\\/]+$/, '')}-${at.getFullYear()}${p(at.getMonth() + 1)}${p(at.getDate())}-${p(at.getHours())}${p(at.getMinutes())}${p(at.getSeconds())}`;
+}
+
 export function newBuildState(loaded: LoadedProfile, options: BuildOptions): BuildState {
   const id = randomBytes(4).toString('hex');
+  const startedAt = Date.now();
   const out = options.outputDir ?? loaded.profile.output_directory;
+  const stamped = options.timestamp || loaded.profile.output_timestamp;
   return {
     id,
     profile: loaded.profile,
     profileDir: loaded.dir,
+    profileFile: loaded.file,
     options,
-    outputDir: path.resolve(out),
+    outputDir: path.resolve(stamped ? timestamped(out, new Date(startedAt)) : out),
     artifacts: [],
     evidence: new BuildEvidence(),
+    secrets: sensitiveValues(loaded),
+    startedAt,
+    stepTimes: [],
   };
 }
 
@@ -49,6 +62,7 @@ export async function runBuild(req: BuildRequest, state = newBuildState(req.load
   // Provisioner output lines carry the section they belong to, for views that group by section.
   const emit = (e: BuildEvent): void => {
     state.evidence.observe(e);
+    if (e.type === 'step' && e.durationMs !== undefined) state.stepTimes?.push({id: e.id, title: e.title, status: e.status, seconds: e.durationMs / 1000});
     if (e.type === 'log' && e.source === 'provisioner' && (e.stream === 'stdout' || e.stream === 'stderr')) {
       outer({...e, section: sections.line(e.stream, e.line)});
     } else outer(e);

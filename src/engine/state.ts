@@ -25,13 +25,23 @@ export interface BuildOptions {
   env: Record<string, string | undefined>;
   /** Packer's working directory: post-processor outputs and shell-local commands (default: the process's). */
   cwd?: string;
+  /** Add the start time to the output folder's name (--timestamp; also profile.output_timestamp). */
+  timestamp?: boolean;
 }
 
 export interface BuildState {
   readonly id: string;
   readonly profile: Profile;
   readonly profileDir: string;
+  /** The profile or template file the build was loaded from. */
+  readonly profileFile?: string;
   readonly options: BuildOptions;
+  /** Values never to print (Packer's sensitive variables). */
+  readonly secrets?: readonly string[];
+  /** When the build started (ms since the epoch). */
+  readonly startedAt?: number;
+  /** Each finished step's time, in order (for the manifest). */
+  readonly stepTimes?: {id: string; title: string; status: string; seconds: number}[];
   /** Final output directory (absolute). Created only when the build succeeds. */
   readonly outputDir: string;
   /** Scratch directory beside outputDir; renamed to outputDir at the end. (prepare-output) */

@@ -195,7 +195,9 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
         if (!Array.isArray(list)) return bad(`expected a list of strings, got ${describe(value)}`);
         return list.map((item, i) => {
           if (typeof item !== 'string' && typeof item !== 'number') return (bad(`[${i}] expected a string, got ${describe(item)}`), '');
-          return render(String(item), [...p, i]);
+          const s = render(String(item), [...p, i]);
+          if (spec.oneOf && !spec.oneOf.includes(s)) at(locate([...p, i]) ?? locate(p), fieldName(p), `[${i}] "${s}" is not one of: ${spec.oneOf.join(', ')}`);
+          return s;
         });
       }
       case 'int[]': {

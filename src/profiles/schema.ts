@@ -159,6 +159,15 @@ export interface Profile {
    * lone post-processor is a sequence of one.
    */
   post_processors: PostProcessor[][];
+
+  /** vmbench: checksum files written in the output folder (SHA256SUMS, SHA512SUMS…), read by `sha256sum -c`. */
+  checksums: string[];
+  /** vmbench: manifest.json in the output folder (Packer's manifest format plus vmbench's own record). */
+  manifest: boolean;
+  /** vmbench: the output folder's name gets the build's start time (output-NAME-YYYYMMDD-HHMMSS). */
+  output_timestamp: boolean;
+  /** vmbench: fill the guest's free space with zeros before shutdown, so conversion drops it. */
+  zero_free_space: boolean;
 }
 
 export type FieldKind = 'string' | 'int' | 'bool' | 'duration' | 'size-mib' | 'string[]' | 'string[][]' | 'int[]' | 'map' | 'string-map' | 'regex';
@@ -273,7 +282,11 @@ export const PROFILE_FIELDS: Record<string, FieldSpec> = {
   boot_keygroup_interval: {kind: 'duration', ignored: 'Packer’s qemu builder does not use boot_keygroup_interval (it paces scan-code builders such as VirtualBox); boot_key_interval sets the pace here', doc: 'accepted for Packer; has no effect with QEMU'},
   provisioners: {kind: 'map', doc: 'list of provisioners (type: shell, shell-local, file, ansible or breakpoint)'},
   cloud_init: {kind: 'map', doc: 'vmbench: cloud-init NoCloud seed written by vmbench (label cidata, the build’s SSH key merged into user_data), attached as a CD; then the wait for cloud-init and its clean-up before shutdown. A mapping: user_data, meta_data, network_config, vendor_data, wait, timeout, clean'},
-  post_processors: {kind: 'map', doc: 'list of post-processors (checksum, manifest, compress, shell-local) run after the image is written; a nested list is a sequence, each handing its artifact to the next'},
+  post_processors: {kind: 'map', doc: 'list of post-processors (checksum, manifest, compress, shell-local, convert, containerdisk) run after the image is written; a nested list is a sequence, each handing its artifact to the next'},
+  checksums: {kind: 'string[]', oneOf: ['sha256', 'sha512', 'sha384', 'sha224', 'sha1', 'md5'], doc: 'vmbench: checksum files written in the output folder for `sha256sum -c`: any of sha256 (default), sha512, sha384, sha224, sha1, md5; [] for none'},
+  manifest: {kind: 'bool', doc: 'vmbench: write manifest.json in the output folder: Packer’s manifest format plus profile, variables (secrets redacted), tool versions, step durations, artifact sizes (default true)'},
+  output_timestamp: {kind: 'bool', doc: 'vmbench: add the build’s start time to the output folder’s name, as output-NAME-YYYYMMDD-HHMMSS (also --timestamp)'},
+  zero_free_space: {kind: 'bool', doc: 'vmbench: before shutdown, fill each writable file system of the guest with zeros and delete the file (and fstrim), so the conversion drops the free space'},
 };
 
 export const PROFILE_DEFAULTS = {
@@ -291,6 +304,10 @@ export const PROFILE_DEFAULTS = {
   machine_type: 'pc',
   qemu_binary: 'qemu-system-x86_64',
   disk_compression: false,
+  checksums: ['sha256'],
+  manifest: true,
+  output_timestamp: false,
+  zero_free_space: false,
   http_bind_address: '127.0.0.1',
   http_port_min: 8000,
   http_port_max: 9000,

@@ -21,6 +21,8 @@ export interface SessionRequest {
   /** The front end's reporter; the build log files get every event regardless. */
   emit: (e: BuildEvent) => void;
   force?: boolean;
+  /** Add the start time to the output folder's name (--timestamp). */
+  timestamp?: boolean;
   outputDir?: string;
   cacheDir?: string;
   logDir?: string;
@@ -55,6 +57,7 @@ export class BuildSession {
       cacheDir: path.resolve(req.cacheDir ?? cacheDir()),
       logDir: '',
       outputDir: req.outputDir,
+      timestamp: req.timestamp,
       env: req.env ?? process.env,
     };
     this.state = newBuildState(req.loaded, options);

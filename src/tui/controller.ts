@@ -34,6 +34,7 @@ export interface ControllerOptions {
   /** Default `ask`: a failed step waits for the user, whose default choice keeps everything. */
   onError?: ErrorPolicy;
   force?: boolean;
+  timestamp?: boolean;
   outputDir?: string;
   cacheDir?: string;
   logDir?: string;
@@ -70,6 +71,7 @@ export class WorkbenchController implements BuildController {
       loaded: opts.loaded,
       emit: (e) => this.onEngineEvent(e),
       force: opts.force,
+      timestamp: opts.timestamp,
       outputDir: opts.outputDir,
       cacheDir: opts.cacheDir,
       logDir: opts.logDir,

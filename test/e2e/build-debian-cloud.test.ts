@@ -56,7 +56,7 @@ describe('debian-12-cloud from a real Debian cloud image (TCG)', () => {
     expect(lines.find((l) => l.startsWith('cloud-init finished: '))).toMatch(/^cloud-init finished: done \(DataSourceNoCloud/);
     // The shell script's sections (seed 002) and the ansible playbook (seeds 001/004) both ran.
     const sections = evs.filter((e) => e.type === 'section' && e.event === 'end').map((e) => `${String(e.name)}:${String(e.status)}`);
-    expect(sections).toEqual(expect.arrayContaining(['system_info:ok', 'zero_freespace:ok', ...(FULL ? ['install_packages:ok', 'clean_packages:ok'] : [])]));
+    expect(sections).toEqual(expect.arrayContaining(['system_info:ok', 'zero_free_space:ok', ...(FULL ? ['install_packages:ok', 'clean_packages:ok'] : [])]));
     if (!FULL) expect(sections.some((s) => s.startsWith('install_packages'))).toBe(false);
     expect(lines.some((l) => /TASK \[Record the build in \/etc\/motd\]/.test(l))).toBe(true);
     expect(lines.some((l) => /ok=\d+\s+changed=[1-9]\d*\s+unreachable=0\s+failed=0/.test(l))).toBe(true);

@@ -30,15 +30,3 @@ if [ -n "${PACKAGES:-}" ]; then
 fi
 
 rule
-echo "BEGIN{zero_freespace}"
-# Free space the image does not need to carry: the disk passes discards through (disk_discard:
-# unmap), so fstrim frees it in the qcow2 at once; without discard, zeros that the final
-# conversion drops (slow under emulation: every block is written).
-sync
-if ! fstrim -v /; then
-  dd if=/dev/zero of=/EMPTY bs=1M 2>/dev/null || true
-  rm -f /EMPTY
-  sync
-fi
-echo "END{zero_freespace}"
-rule

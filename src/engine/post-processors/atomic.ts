@@ -11,6 +11,13 @@ import path from 'node:path';
 /** Temporary files being written now, removed if the process exits before they are renamed. */
 const pending = new Set<string>();
 let hooked = false;
+/** Removes `tmp` if the process exits before `untrackTemp(tmp)`: for temporaries other writers (qemu-img) fill. */
+export function trackTemp(tmp: string): void {
+  track(tmp);
+}
+export function untrackTemp(tmp: string): void {
+  pending.delete(tmp);
+}
 function track(tmp: string): void {
   pending.add(tmp);
   if (hooked) return;

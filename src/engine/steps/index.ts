@@ -12,12 +12,14 @@ import {postProcess} from './post-process.js';
 import {prepareEfivars} from './prepare-efivars.js';
 import {prepareOutput} from './prepare-output.js';
 import {provision} from './provision.js';
+import {records} from './records.js';
 import {serveHttp} from './serve-http.js';
 import {shutdown} from './shutdown.js';
 import {sshKey} from './ssh-key.js';
 import {startVm} from './start-vm.js';
 import {typeBootCommandStep} from './type-boot-command.js';
 import {waitSsh} from './wait-ssh.js';
+import {zeroFreeSpace} from './zero-free-space.js';
 
 export const BUILD_STEPS: readonly Step<BuildState>[] = [
   fetchIso,
@@ -34,8 +36,10 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
   cloudInitWait,
   provision,
   cloudClean,
+  zeroFreeSpace,
   clearKeys,
   shutdown,
   convert,
   postProcess,
+  records,
 ];

@@ -4,7 +4,7 @@
  * both 107:107), digests, determinism, big sizes and long names, and that a failed or cancelled
  * write leaves nothing. The push (src/artifacts/registry-push.ts) against a fake `skopeo` on PATH
  * that records its argv, environment and auth file: the credentials never reach argv, the
- * environment or a log.
+ * environment or a log. The post-processor glue on a finished build's output directory.
  * Real skopeo/umoci and a real registry: test/e2e/containerdisk-real.test.ts.
  */
 import {createHash, randomBytes} from 'node:crypto';
@@ -16,6 +16,9 @@ import {describe, expect, it} from 'vitest';
 import {ContainerDiskError, defaultCreated, imageNameProblem, writeContainerDisk, type ContainerDiskOptions} from '../../src/artifacts/containerdisk.js';
 import {pushContainerDisk, pushTarget, readCredentialsFile} from '../../src/artifacts/registry-push.js';
 import {entryHeader, fixedHeader, padding, trailer} from '../../src/artifacts/tar-entry.js';
+import {ociArchitecture, pickDisk} from '../../src/engine/post-processors/containerdisk.js';
+import {postProcess} from '../../src/engine/steps/post-process.js';
+import {finishedBuild} from '../support/post-process-build.js';
 import {scratchDirs} from '../support/scratch.js';
 
 const fresh = scratchDirs('vmbench-cdisk-');
@@ -462,5 +465,75 @@ describe('push with skopeo (a fake one that records what it was given)', () => {
     expect(() => pushTarget('https://r.example/a')).toThrow('not https:');
     expect(() => pushTarget('r.example/a@sha256:00')).toThrow('push to a tag, not a digest');
     expect(() => pushTarget('r.example/A')).toThrow('push: the repository "r.example/A" is not a repository name');
+  });
+});
+
+describe('containerdisk post-processor', () => {
+  it('writes <vm_name stem>.containerdisk.tar beside the image, reports it, and hands on the input plus the archive', async () => {
+    const dir = fresh('pp');
+    const b = finishedBuild(dir, `post_processors:\n  - type: containerdisk\n`, {env: {SOURCE_DATE_EPOCH: '1700000000'}});
+    await postProcess.run(b.ctx);
+    const out = path.join(dir, 'output-tiny', 'tiny.containerdisk.tar');
+    expect(tree(path.join(dir, 'output-tiny'))).toEqual(['tiny.containerdisk.tar', 'tiny.qcow2']);
+    const index = JSON.parse((await tarGet(out, 'index.json')).toString());
+    const digest = index.manifests[0].digest as string;
+    expect(index.manifests[0].annotations['io.containerd.image.name']).toBe('vmbench/tiny:latest');
+    expect(b.logs.find((l) => l.includes('written in'))).toMatch(new RegExp(`^vmbench/info: containerdisk: output-tiny/tiny\\.containerdisk\\.tar written in [\\d.]+s: [\\d.]+ MiB \\(disk [\\d.]+ MiB, layer [\\d.]+ MiB\\), manifest ${digest}$`));
+    expect(b.events.filter((e) => e.type === 'artifact')).toEqual([{type: 'artifact', time: expect.any(Number), path: out, format: 'oci-archive', bytes: statSync(out).size}]);
+    expect(b.events.some((e) => e.type === 'progress' && e.label === 'containerdisk: tiny.containerdisk.tar')).toBe(true);
+    // The layer holds the image as it is.
+    const manifest = JSON.parse((await tarGet(out, `blobs/sha256/${hex(digest)}`)).toString());
+    const layer = await tarGet(out, `blobs/sha256/${hex(manifest.layers[0].digest)}`);
+    expect((await tarGet(layer, 'disk/tiny.qcow2')).equals(readFileSync(b.image))).toBe(true);
+    expect((await tarList(layer))[1]!.time).toBe('2023-11-14 22:13:20');
+  });
+
+  it('docker archive with a gzip layer, templated output and tag; the next post-processor gets the archive too', async () => {
+    const dir = fresh('pp-docker');
+    const b = finishedBuild(
+      dir,
+      `post_processors:\n  - - type: containerdisk\n      archive: docker\n      layer_compression: gzip\n      output: "dist/{{.BuildName}}-cd.tar"\n      image_name: "example.org/vm/{{.BuildName}}"\n      image_tag: "{{.BuilderType}}-1"\n    - type: checksum\n      checksum_types: [sha256]\n`,
+    );
+    await postProcess.run(b.ctx);
+    const out = path.join(dir, 'dist', 'tiny-cd.tar');
+    const manifest = JSON.parse((await tarGet(out, 'manifest.json')).toString());
+    expect(manifest[0].RepoTags).toEqual(['example.org/vm/tiny:qemu-1']);
+    expect(b.events.filter((e) => e.type === 'artifact').map((e) => [(e as {path: string}).path, (e as {format: string}).format])).toEqual([
+      [out, 'docker-archive'],
+      [path.join(dir, 'packer_tiny_qemu_sha256.checksum'), 'checksum'],
+    ]);
+    expect(readFileSync(path.join(dir, 'packer_tiny_qemu_sha256.checksum'), 'utf8')).toContain(`\ttiny-cd.tar\n`);
+    expect(b.logs.find((l) => l.includes('written in'))).toMatch(/image id sha256:[0-9a-f]{64}$/);
+  });
+
+  it('the default docker name; a bad image_name names the post-processor and field', async () => {
+    const dir = fresh('pp-names');
+    const b = finishedBuild(dir, `post_processors:\n  - type: containerdisk\n    archive: docker\n  - type: containerdisk\n    image_name: "Not/Valid"\n`);
+    await expect(postProcess.run(b.ctx)).rejects.toThrow(`${path.join(dir, 'profile.yaml')}:7:5: image_name: "Not/Valid" is not a repository name`);
+    expect(tree(path.join(dir, 'output-tiny'))).toEqual(['tiny.containerdisk.docker.tar', 'tiny.qcow2']);
+  });
+
+  it('picks the disk: vm_name, else the only disk-like file, else says which files it saw', () => {
+    expect(pickDisk(['out/a.qcow2', 'out/b.raw'], 'b.raw', 'pp')).toBe('out/b.raw');
+    expect(pickDisk(['out/SHA256SUMS', 'out/disk.img'], 'x.qcow2', 'pp')).toBe('out/disk.img');
+    expect(() => pickDisk(['out/a.qcow2', 'out/b.qcow2'], 'x.qcow2', 'pp')).toThrow('pp: cannot tell which file is the disk image: no file is named x.qcow2 and 2 look like disks (files: out/a.qcow2, out/b.qcow2)');
+    expect(() => pickDisk(['out/notes.txt'], 'x.qcow2', 'pp')).toThrow('none ends in .qcow2, .raw or .img (files: out/notes.txt)');
+    expect(ociArchitecture('qemu-system-x86_64')).toBe('amd64');
+    expect(ociArchitecture('/usr/bin/qemu-system-aarch64')).toBe('arm64');
+  });
+
+  it('pushes with skopeo from PATH: logs the reference and digest, never the credentials', async () => {
+    const dir = fresh('pp-push');
+    const fake = fakeSkopeo(dir);
+    const b = finishedBuild(dir, `post_processors:\n  - type: containerdisk\n    push: "registry.example/vm/{{.BuildName}}:v1"\n    tls_verify: false\n`, {
+      env: {...fake.env, VMBENCH_REGISTRY_USER: USER, VMBENCH_REGISTRY_PASSWORD: PASSWORD, FAKE_SKOPEO_LEAK: PASSWORD},
+    });
+    await postProcess.run(b.ctx);
+    expect(b.logs).toContain(`vmbench/info: containerdisk: pushed docker://registry.example/vm/tiny:v1 (credentials from the environment): digest sha256:${'0'.repeat(63)}7`);
+    expect(b.logs).toContain('vmbench/info: containerdisk: pushing output-tiny/tiny.containerdisk.tar to registry.example/vm/tiny:v1 (TLS not verified)');
+    const everything = JSON.stringify([b.logs, b.events]);
+    for (const s of FORBIDDEN) expect(everything).not.toContain(s);
+    expect(rec(fake.record, 'argv').split('\n')).toContain('oci-archive:tiny.containerdisk.tar');
+    expect(rec(fake.record, 'cwd').trim()).toBe(path.join(dir, 'output-tiny'));
   });
 });

@@ -15,10 +15,14 @@ cd "$(dirname "$0")/.."
 # mmdebstrap, grub-pc-bin, fdisk (sfdisk) and e2fsprogs (mkfs.ext4 -d) build the Debian 12 cloud
 # image the debian-12-cloud tests start from (scripts/fixtures/debian-cloud-image.sh) without a
 # loop device or a mounted disk image.
+# skopeo pushes containerDisks (the containerdisk post-processor's push); skopeo, umoci and
+# docker-registry (a registry the push test runs itself on 127.0.0.1, with openssl's self-signed
+# certificate) are the tests' real readers of the archives vmbench writes. apt enables the
+# package's own docker-registry service (on :5000) where systemd runs; the tests never use it.
 PACKAGES=(qemu-system-x86 qemu-utils linux-image-amd64 busybox-static dropbear-bin isolinux
   syslinux-common xorriso openssh-sftp-server cpio console-data tmux ansible-core openssh-client
   debian-installer-12-netboot-amd64 xz-utils zstd mtools dosfstools libarchive-tools genisoimage
-  mmdebstrap grub-pc-bin fdisk e2fsprogs)
+  mmdebstrap grub-pc-bin fdisk e2fsprogs skopeo umoci docker-registry openssl)
 # packer (the anchor of the benchmarks) and cloud-localds (the seed Packer users make by hand, seed 000).
 if [ "${VMBENCH_WITH_PACKER:-0}" = 1 ]; then PACKAGES+=(packer cloud-image-utils); fi
 

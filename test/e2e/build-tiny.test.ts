@@ -56,16 +56,16 @@ describe('vmbench build tiny (real QEMU)', () => {
     // The build must have ended well; if not, its own words say why.
     expect(logDir, r.stderr).toBeDefined();
     expect(readdirSync(path.join(logDir!, 'screenshots')).filter((f) => /^\d+-before-(type-boot-command|wait-ssh|provision|clear-keys|shutdown)\.png$/.test(f))).toHaveLength(5);
-    expect(prompts).toEqual(['fetch-iso', 'prepare-output', 'create-disk', 'ssh-key', 'serve-http', 'start-vm', 'type-boot-command', 'wait-ssh', 'provision', 'clear-keys', 'shutdown', 'convert']);
+    expect(prompts).toEqual(['fetch-iso', 'prepare-output', 'create-disk', 'ssh-key', 'serve-http', 'start-vm', 'type-boot-command', 'wait-ssh', 'provision', 'clear-keys', 'shutdown', 'convert', 'records']);
     const evs = events(r.stdout);
     expect(r.exitCode, r.stderr).toBe(0);
 
     // --json means every stdout line is one JSON event (the artifact path is an event too).
     expect(r.stdout.split('\n').filter(Boolean).every((l) => l.startsWith('{'))).toBe(true);
-    expect(evs.filter((e) => e.type === 'artifact').map((e) => e.path)).toEqual([path.join(out, 'tiny.qcow2')]);
+    expect(evs.filter((e) => e.type === 'artifact' && e.format !== 'manifest' && !String(e.path).endsWith('SUMS')).map((e) => e.path)).toEqual([path.join(out, 'tiny.qcow2')]);
     // Every step ran, in Packer's order, and finished.
     const done = evs.filter((e) => e.type === 'step' && e.status === 'done').map((e) => e.id);
-    expect(done).toEqual(['fetch-iso', 'prepare-output', 'create-disk', 'ssh-key', 'serve-http', 'start-vm', 'type-boot-command', 'wait-ssh', 'provision', 'clear-keys', 'shutdown', 'convert']);
+    expect(done).toEqual(['fetch-iso', 'prepare-output', 'create-disk', 'ssh-key', 'serve-http', 'start-vm', 'type-boot-command', 'wait-ssh', 'provision', 'clear-keys', 'shutdown', 'convert', 'records']);
     const logs = evs.filter((e) => e.type === 'log') as Array<{source: string; line: string; stream: string}>;
     // The guest fetched its config over HTTP (the typed URL reached the kernel command line).
     expect(logs.some((l) => l.source === 'http' && /GET \/tiny\.cfg → 200/.test(l.line))).toBe(true);
@@ -82,7 +82,7 @@ describe('vmbench build tiny (real QEMU)', () => {
 
     // The artifact: exactly one image in the output directory, no work directory left over.
     const image = path.join(out, 'tiny.qcow2');
-    expect(readdirSync(out)).toEqual(['tiny.qcow2']);
+    expect(readdirSync(out).sort()).toEqual(['SHA256SUMS', 'manifest.json', 'tiny.qcow2']);
     expect(readdirSync(work).filter((f) => f.includes('.vmbench-'))).toEqual([]);
     const info = JSON.parse((await execa('qemu-img', ['info', '--output=json', image])).stdout) as {format: string};
     expect(info.format).toBe('qcow2');
@@ -128,7 +128,7 @@ describe('vmbench build tiny (real QEMU)', () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/build failed at prepare-output: output directory .* already exists/);
     expect(r.stderr).toContain('--force');
-    expect(readdirSync(out)).toEqual(['tiny.qcow2']);
+    expect(readdirSync(out).sort()).toEqual(['SHA256SUMS', 'manifest.json', 'tiny.qcow2']);
   });
 
   it('fails on a wrong checksum before anything boots', {timeout: 60_000}, async () => {

@@ -18,7 +18,8 @@ cd "$(dirname "$0")/.."
 # skopeo pushes containerDisks (the containerdisk post-processor's push); skopeo, umoci and
 # docker-registry (a registry the push test runs itself on 127.0.0.1, with openssl's self-signed
 # certificate) are the tests' real readers of the archives vmbench writes. apt enables the
-# package's own docker-registry service (on :5000) where systemd runs; the tests never use it.
+# package's own docker-registry service (on :5000) where systemd runs; the tests never use it,
+# and set-up must not leave a registry listening: it is stopped and disabled right after.
 PACKAGES=(qemu-system-x86 qemu-utils linux-image-amd64 busybox-static dropbear-bin isolinux
   syslinux-common xorriso openssh-sftp-server cpio console-data tmux ansible-core openssh-client
   debian-installer-12-netboot-amd64 xz-utils zstd mtools dosfstools libarchive-tools genisoimage
@@ -36,6 +37,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >&2
     apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+    if printf '%s\n' "${missing[@]}" | grep -qx docker-registry && [ -d /run/systemd/system ]; then
+      systemctl disable --now docker-registry.service >&2 || true
+    fi
   else
     echo "setup: missing Debian packages. Run as root:" >&2
     echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2

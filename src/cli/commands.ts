@@ -89,6 +89,8 @@ export interface CliValues {
   containerfile?: string;
   /** kube job: vmbench's container image the Job runs. */
   image?: string;
+  /** kube job: how the pod gets /dev/kvm (device-plugin, privileged, none). */
+  kvm?: string;
 }
 
 export const HELP: OptionSpec = {name: 'help', short: 'h', type: 'boolean', description: 'this help', packer: true};
@@ -272,6 +274,14 @@ export const COMMANDS: readonly CommandSpec[] = [
       {name: 'push', type: 'string', value: 'REF', description: 'push the image as a containerDisk to this registry reference (docker://… or host/repo:tag)'},
       {name: 'image', type: 'string', value: 'REF', description: "vmbench's own container image the Job runs"},
       {name: 'containerfile', type: 'string', value: 'FILE', description: "also write the Containerfile of vmbench's image to FILE", complete: 'file'},
+      {
+        name: 'kvm',
+        type: 'string',
+        value: 'MODE',
+        description: "how the pod gets /dev/kvm: device-plugin (default: KubeVirt's devices.kubevirt.io/kvm resource) | privileged (hostPath /dev/kvm, privileged container) | none (TCG)",
+        complete: {choices: ['device-plugin', 'privileged', 'none']},
+        choices: ['device-plugin', 'privileged', 'none'],
+      },
       ...TEMPLATE_OPTIONS,
     ],
     run: lazy(() => import('./kube-command.js'), 'kubeCommand'),

@@ -61,6 +61,9 @@ describe('debian-12-cloud from a real Debian cloud image (TCG)', () => {
     expect(lines.some((l) => /TASK \[Record the build in \/etc\/motd\]/.test(l))).toBe(true);
     expect(lines.some((l) => /ok=\d+\s+changed=[1-9]\d*\s+unreachable=0\s+failed=0/.test(l))).toBe(true);
     expect(lines).toContain('emptied /etc/machine-id');
+    // zero_free_space: the disk passes discards through, so the root file system is trimmed, not filled.
+    expect(lines).toContain('trimmed /');
+    expect(lines.some((l) => /^trimmed \/ \(the disk passes discards through\); zeroed 0 MiB/.test(l))).toBe(true);
     expect(lines.some((l) => /^removed [1-9]\d* SSH host key files$/.test(l))).toBe(true);
 
     // The artifact: a qcow2 grown to disk_size, that qemu-img finds sound.

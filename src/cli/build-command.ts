@@ -20,8 +20,10 @@ import {applyAlso} from '../session/also.js';
 import {loadSettings, outputDirFor} from '../settings/index.js';
 
 export async function buildCommand(args: string[], values: CliValues): Promise<number> {
+  // Several profiles (or a list of them): each runs as its own child process (multi-build.ts).
+  if (args.length > 1 || values.list !== undefined) return (await import('./multi-build.js')).multiBuildCommand(args, values);
   if (args.length !== 1) {
-    process.stderr.write('usage: vmbench build <profile|template> [options] (see vmbench build --help)\n');
+    process.stderr.write('usage: vmbench build <profile|template>... [options] (see vmbench build --help)\n');
     return 2;
   }
   const policy = values['on-error'] ?? 'cleanup';

@@ -81,6 +81,8 @@ export interface CliValues {
   timestamp?: boolean;
   /** build: how many builds run side by side. */
   jobs?: string;
+  /** build: Packer's -parallel-builds=N, the same as --jobs. */
+  'parallel-builds'?: string;
   /** build: a file listing the profiles to build, one a line. */
   list?: string;
   /** kube job: the registry reference the containerDisk is pushed to. */
@@ -142,6 +144,7 @@ const BUILD_OPTIONS: readonly OptionSpec[] = [
   {name: 'push', type: 'string', value: 'REF', description: 'push the containerDisk (--also containerdisk) to this registry reference; credentials from VMBENCH_REGISTRY_USER/VMBENCH_REGISTRY_PASSWORD'},
   {name: 'timestamp', type: 'boolean', description: 'add the start time to the output folder\'s name (output-NAME-YYYYMMDD-HHMMSS)'},
   {name: 'jobs', short: 'j', type: 'string', value: 'N', description: 'with several profiles: how many build side by side (default: what the CPU/memory budget allows)'},
+  {name: 'parallel-builds', type: 'string', value: 'N', description: "Packer's name of --jobs (0: no cap)", packer: true, hidden: true},
   {name: 'list', type: 'string', value: 'FILE', description: 'build the profiles listed in FILE (one a line, # comments)', complete: 'file'},
 ];
 
@@ -170,6 +173,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     details:
       `${TARGET}\n` +
       "In a terminal `vmbench build` shows the workbench's build view; --plain/--json print lines.\n" +
+      'vmbench build a b c (or --list FILE): several builds side by side, each in its own process, as\n' +
+      "many at once as the host's CPUs and memory allow (--jobs N caps it), then a summary table;\n" +
+      '--output DIR puts each build in DIR/<name>.\n' +
       'Exit status: 0 success, 1 build failed, 2 bad usage or profile, 130 cancelled.\n' +
       'Ctrl-C once: cancel and clean up. Twice: stop at once (QEMU is killed, files are kept).',
     argKinds: ['profile'],

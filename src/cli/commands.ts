@@ -269,7 +269,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'kube',
     args: 'job <profile>',
-    summary: 'a Kubernetes Job that builds a profile (and the Containerfile of its image)',
+    summary: 'a Kubernetes Job building the profile, and its Containerfile',
     details:
       'vmbench kube job <profile> prints a Job manifest running `vmbench build --json` in a container:\n' +
       '/dev/kvm through the KubeVirt device plugin resource when the node has it, TCG otherwise; the\n' +

@@ -36,7 +36,7 @@ function offenders(from: RegExp, banned: string[]): string[] {
 }
 
 /** The engine and its adapters (every src/ folder but the front ends, session, setup, settings). */
-const ENGINE_SIDE = /^src\/(engine|qemu|vnc|ssh|screen|installer|iso|http|media|sections|profiles|render|util|cloud|artifacts)\//;
+const ENGINE_SIDE = /^src\/(engine|qemu|vnc|ssh|screen|installer|iso|http|media|sections|profiles|render|util|cloud|artifacts|kube)\//;
 /** What the front ends use for the host and the user's settings: below both front ends too. */
 const FRONT_END_SUPPORT = /^src\/(session|setup|settings)\//;
 

@@ -26,6 +26,9 @@ PACKAGES=(qemu-system-x86 qemu-utils linux-image-amd64 busybox-static dropbear-b
   mmdebstrap grub-pc-bin fdisk e2fsprogs skopeo umoci docker-registry openssl)
 # packer (the anchor of the benchmarks) and cloud-localds (the seed Packer users make by hand, seed 000).
 if [ "${VMBENCH_WITH_PACKER:-0}" = 1 ]; then PACKAGES+=(packer cloud-image-utils); fi
+# guestfs-tools (virt-sparsify, used by the convert post-processor's sparsify when present) pulls
+# in libguestfs' appliance with mdadm and lvm2: opt-in, for the test that runs it for real.
+if [ "${VMBENCH_WITH_GUESTFS:-0}" = 1 ]; then PACKAGES+=(guestfs-tools); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -49,7 +49,11 @@ async function sparsify(run: PostProcessorRun, image: string): Promise<void> {
     return;
   }
   ctx.log('vmbench', 'info', `${run.label}: virt-sparsify --in-place ${image}`);
-  const s = execa('virt-sparsify', ['--machine-readable', '--in-place', image], {reject: false, cancelSignal: ctx.signal, env: {LIBGUESTFS_BACKEND: 'direct'}, buffer: {stdout: false}});
+  // libguestfs boots its own appliance with KVM when /dev/kvm exists; where the build itself fell
+  // back to TCG, KVM does not work (QEMU aborts in it), so the appliance must not try it either.
+  const env: Record<string, string> = {LIBGUESTFS_BACKEND: 'direct'};
+  if (ctx.state.accel === 'tcg') env.LIBGUESTFS_BACKEND_SETTINGS = 'force_tcg';
+  const s = execa('virt-sparsify', ['--machine-readable', '--in-place', image], {reject: false, cancelSignal: ctx.signal, env, buffer: {stdout: false}});
   s.stdout?.on('data', (d: Buffer) => {
     for (const l of d.toString().split('\n')) {
       const m = /^(\d+)\/(\d+)$/.exec(l.trim());

@@ -102,6 +102,17 @@ export async function runSteps<S>(steps: readonly Step<S>[], state: S, opts: Run
     return raceAbort(opts.gate(phase, {id: step.id, title: step.title, index}), signal);
   };
 
+  // Refusals that need no work come before any step has started (nothing to clean up yet).
+  for (const step of steps) {
+    try {
+      step.preflight?.(state);
+    } catch (err) {
+      const error = toError(err);
+      status(step, 'failed', {durationMs: 0, error: error.message});
+      for (const rest of steps) if (rest !== step) status(rest, 'cancelled');
+      return {status: 'failed', failedStep: step.id, error, kept: false};
+    }
+  }
   let result: RunResult = {status: 'done', kept: false};
   let index = 0;
   /** The step run the abort raced past: it may still be finishing (a QEMU starting) when cleanups begin. */

@@ -36,6 +36,12 @@ export interface Step<S> {
    * CD); one that does not is left out of the build's step list. Default: always.
    */
   applies?(state: S): boolean;
+  /**
+   * Checks that need no work and change nothing (an output folder vmbench may not replace): run
+   * for every step before the first step runs, so a build that cannot end well refuses at once.
+   * Throws (a StepError) to refuse; the build then fails at this step without running any.
+   */
+  preflight?(state: S): void;
   run(ctx: StepContext<S>): Promise<void>;
   /** Undo what run did (or the part of it that happened). Idempotent; logs instead of throwing. */
   cleanup?(ctx: StepContext<S>): Promise<void>;

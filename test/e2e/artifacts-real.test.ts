@@ -25,7 +25,7 @@ describe('artifacts (real QEMU build)', () => {
     expect(dirs[0]).toMatch(/^out-\d{8}-\d{6}$/);
     const out = path.join(work, dirs[0]!);
     const files = readdirSync(out).sort();
-    expect(files).toEqual(['SHA256SUMS', 'SHA512SUMS', 'manifest.json', 'tiny.compressed.qcow2', 'tiny.containerdisk.tar', 'tiny.qcow2', 'tiny.raw', 'tiny.vdi', 'tiny.vhd', 'tiny.vhdx', 'tiny.vmdk']);
+    expect(files).toEqual(['.vmbench-output', 'SHA256SUMS', 'SHA512SUMS', 'manifest.json', 'tiny.compressed.qcow2', 'tiny.containerdisk.tar', 'tiny.qcow2', 'tiny.raw', 'tiny.vdi', 'tiny.vhd', 'tiny.vhdx', 'tiny.vmdk']);
 
     const image = path.join(out, 'tiny.qcow2');
     for (const [file, fmt] of [['tiny.raw', 'raw'], ['tiny.vmdk', 'vmdk'], ['tiny.vdi', 'vdi'], ['tiny.vhd', 'vpc'], ['tiny.vhdx', 'vhdx'], ['tiny.compressed.qcow2', 'qcow2']]) {
@@ -49,15 +49,15 @@ describe('artifacts (real QEMU build)', () => {
     for (const [tool, sums] of [['sha256sum', 'SHA256SUMS'], ['sha512sum', 'SHA512SUMS']]) {
       const c = await execa(tool!, ['-c', '--strict', sums!], {cwd: out, reject: false});
       expect(c.exitCode, c.stdout + c.stderr).toBe(0);
-      // Every file but the checksum files themselves, the manifest included.
-      expect(c.stdout.split('\n').map((l) => l.replace(/: OK$/, '')).sort()).toEqual(files.filter((f) => !f.endsWith('SUMS')));
+      // Every file but the checksum files themselves and vmbench's marker, the manifest included.
+      expect(c.stdout.split('\n').map((l) => l.replace(/: OK$/, '')).sort()).toEqual(files.filter((f) => !f.endsWith('SUMS') && f !== '.vmbench-output'));
     }
 
     const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
     const build = manifest.builds[0];
     expect(build).toMatchObject({name: 'tiny', builder_type: 'qemu', artifact_id: 'VM'});
     expect(manifest.last_run_uuid).toBe(build.packer_run_uuid);
-    expect(build.files.map((f: {name: string}) => path.basename(f.name)).sort()).toEqual(files.filter((f) => !f.endsWith('SUMS') && f !== 'manifest.json'));
+    expect(build.files.map((f: {name: string}) => path.basename(f.name)).sort()).toEqual(files.filter((f) => !f.endsWith('SUMS') && f !== 'manifest.json' && f !== '.vmbench-output'));
     const v = build.vmbench;
     expect(v.variables.ssh_password).toBe('<sensitive>');
     expect(v.tools['qemu-img']).toMatch(/^qemu-img version \d/);

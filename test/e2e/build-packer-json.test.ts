@@ -37,7 +37,7 @@ describe('vmbench build template.json (a Packer JSON template, real QEMU)', () =
     // tiny.cfg came from the template's own http directory ({{ template_dir }}/http), served as it is.
     expect(logs.some((l) => l.source === 'http' && /GET \/tiny\.cfg → 200/.test(l.line))).toBe(true);
     expect(logs.some((l) => l.source === 'provisioner' && l.line.startsWith('BEGIN{'))).toBe(true);
-    expect(readdirSync(out).sort()).toEqual(['SHA256SUMS', 'manifest.json', 'tiny.qcow2']);
+    expect(readdirSync(out).sort()).toEqual(['.vmbench-output', 'SHA256SUMS', 'manifest.json', 'tiny.qcow2']);
     const raw = path.join(work, 'tiny.raw');
     await execa('qemu-img', ['convert', '-O', 'raw', path.join(out, 'tiny.qcow2'), raw]);
     expect(readFileSync(raw).includes(Buffer.from(`VMBENCH_TINY_MARKER ${marker}`))).toBe(true);

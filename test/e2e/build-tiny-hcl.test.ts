@@ -49,7 +49,7 @@ describe('vmbench build <folder of *.pkr.hcl> (real QEMU)', () => {
     // Packer's default image name for source "qemu" "tiny": packer-tiny.
     const image = path.join(out, 'packer-tiny');
     expect(evs.filter((e) => e.type === 'artifact' && e.format !== 'manifest' && !String(e.path).endsWith('SUMS')).map((e) => e.path)).toEqual([image]);
-    expect(readdirSync(out).sort()).toEqual(['SHA256SUMS', 'manifest.json', 'packer-tiny']);
+    expect(readdirSync(out).sort()).toEqual(['.vmbench-output', 'SHA256SUMS', 'manifest.json', 'packer-tiny']);
     const logs = evs.filter((e) => e.type === 'log') as Array<{source: string; line: string}>;
     // The guest fetched the http_content file whose path came from a local.
     expect(logs.some((l) => l.source === 'http' && /GET \/tiny\.cfg → 200/.test(l.line))).toBe(true);

@@ -82,7 +82,7 @@ describe('vmbench build tiny (real QEMU)', () => {
 
     // The artifact: exactly one image in the output directory, no work directory left over.
     const image = path.join(out, 'tiny.qcow2');
-    expect(readdirSync(out).sort()).toEqual(['SHA256SUMS', 'manifest.json', 'tiny.qcow2']);
+    expect(readdirSync(out).sort()).toEqual(['.vmbench-output', 'SHA256SUMS', 'manifest.json', 'tiny.qcow2']);
     expect(readdirSync(work).filter((f) => f.includes('.vmbench-'))).toEqual([]);
     const info = JSON.parse((await execa('qemu-img', ['info', '--output=json', image])).stdout) as {format: string};
     expect(info.format).toBe('qcow2');
@@ -128,7 +128,7 @@ describe('vmbench build tiny (real QEMU)', () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/build failed at prepare-output: output directory .* already exists/);
     expect(r.stderr).toContain('--force');
-    expect(readdirSync(out).sort()).toEqual(['SHA256SUMS', 'manifest.json', 'tiny.qcow2']);
+    expect(readdirSync(out).sort()).toEqual(['.vmbench-output', 'SHA256SUMS', 'manifest.json', 'tiny.qcow2']);
   });
 
   it('fails on a wrong checksum before anything boots', {timeout: 60_000}, async () => {

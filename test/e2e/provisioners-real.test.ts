@@ -121,7 +121,7 @@ describe('file and ansible provisioners (real QEMU, dropbear, ansible-playbook)'
     expect(processAlive(qemuPid)).toBe(false);
     expect(processesMentioning(profile)).toEqual([]);
     expect(processesMentioning('vmbench-ansible-')).toEqual([]);
-    expect(readdirSync(out).sort()).toEqual(['SHA256SUMS', 'manifest.json', 'tiny.qcow2']);
+    expect(readdirSync(out).sort()).toEqual(['.vmbench-output', 'SHA256SUMS', 'manifest.json', 'tiny.qcow2']);
     expect(existsSync(path.join(back, 'app-copy', 'bin'))).toBe(true);
   });
 });

@@ -6,6 +6,7 @@
  */
 import {readdir, rm} from 'node:fs/promises';
 import path from 'node:path';
+import {OUTPUT_MARKER} from '../output-marker.js';
 import type {BuildState} from '../state.js';
 
 export interface Artifact {
@@ -38,10 +39,11 @@ export function shownOutputDir(state: BuildState, cwd = process.cwd()): string {
   return rel.startsWith('..') ? state.outputDir : rel || '.';
 }
 
-/** The build's artifact: every file in the output directory. */
+/** The build's artifact: every file in the output directory (but vmbench's marker, output-marker.ts). */
 export async function buildArtifact(state: BuildState, cwd = process.cwd()): Promise<Artifact> {
   const shown = shownOutputDir(state, cwd);
-  return {builderId: 'transcend.qemu', files: await walkFiles(state.outputDir, shown), id: 'VM', removes: [state.outputDir]};
+  const files = (await walkFiles(state.outputDir, shown)).filter((f) => f !== path.join(shown, OUTPUT_MARKER));
+  return {builderId: 'transcend.qemu', files, id: 'VM', removes: [state.outputDir]};
 }
 
 /** Packer's Destroy(): remove what the artifact owns. */

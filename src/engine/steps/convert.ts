@@ -4,7 +4,7 @@
  * `qemu-img convert` into the final image (compacting it, as Packer's step_convert_disk.go) —
  * or, with skip_compaction (always so for raw and backing-file overlays), the disk as the VM
  * wrote it — then renames the work directory into place so an output directory only ever
- * appears complete. Additional disks are kept as they are, named `<vm_name>-<n>` (Packer's).
+ * appears complete, and the previous output is removed only after that (swapIntoPlace). Additional disks are kept as they are, named `<vm_name>-<n>` (Packer's).
  * Produces: state.artifacts. Cleanup: removes a half-written image (the work directory's cleanup
  * covers the rest).
  */
@@ -15,6 +15,7 @@ import {execa} from 'execa';
 import {convertArgs} from '../../qemu/disk-plan.js';
 import {need, StepError, type Step, type StepContext} from '../step.js';
 import type {BuildState} from '../state.js';
+import {besideOutput, notReplaceable} from './prepare-output.js';
 
 /** `qemu-img convert` with its progress (-p writes "    (12.34/100%)" separated by \r). */
 async function qemuImgConvert(ctx: StepContext<BuildState>, args: string[]): Promise<void> {
@@ -27,6 +28,33 @@ async function qemuImgConvert(ctx: StepContext<BuildState>, args: string[]): Pro
   const r = await proc;
   if (r.isCanceled) throw ctx.signal.reason;
   if (r.exitCode !== 0) throw new StepError(`qemu-img convert failed: ${String(r.stderr).trim()}`, 'check qemu_img_args.convert (the command line is in the log, source vmbench, debug)');
+}
+
+/**
+ * The whole new folder takes the output's place; the previous output (checked replaceable up
+ * front, and again now) is removed only once the new one is there. Until then it waits beside it
+ * under a hidden name, and is put back if the new one cannot take its place; a crash in between
+ * leaves it there, and the next build says where (prepare-output).
+ */
+async function swapIntoPlace(ctx: StepContext<BuildState>, work: string, outputDir: string): Promise<void> {
+  let old: string | undefined;
+  if (existsSync(outputDir)) {
+    const why = notReplaceable(outputDir);
+    if (why) throw new StepError(`refusing to replace the output folder: ${why} (it changed during the build)`, `the finished build is in ${work}`);
+    old = besideOutput(outputDir, ctx.state.id, 'old');
+    await rename(outputDir, old);
+    ctx.log('vmbench', 'debug', `previous output moved aside to ${old}`);
+  }
+  try {
+    await rename(work, outputDir);
+  } catch (err) {
+    if (old) await rename(old, outputDir).catch(() => ctx.log('vmbench', 'warn', `the previous output is kept in ${old}`));
+    throw new StepError(`cannot move the finished build into ${outputDir}: ${(err as Error).message}`, undefined, {cause: err});
+  }
+  ctx.state.workDir = undefined;
+  if (old) {
+    await rm(old, {recursive: true, force: true}).catch((err: unknown) => ctx.log('vmbench', 'warn', `could not remove the previous output (moved aside to ${old}): ${(err as Error).message}`));
+  }
 }
 
 export const convert: Step<BuildState> = {
@@ -49,9 +77,7 @@ export const convert: Step<BuildState> = {
       await rename(disk, image);
     }
     if (profile.efi_drop_efivars && ctx.state.efiVarsPath) await rm(ctx.state.efiVarsPath, {force: true});
-    if (existsSync(outputDir)) await rm(outputDir, {recursive: true, force: true}); // --force was checked up front
-    await rename(work, outputDir);
-    ctx.state.workDir = undefined;
+    await swapIntoPlace(ctx, work, outputDir);
     for (const file of [image, ...(ctx.state.additionalDisks ?? [])]) {
       const final = path.join(outputDir, path.basename(file));
       const bytes = (await stat(final)).size;

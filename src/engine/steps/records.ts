@@ -14,6 +14,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {diskInfo, FORMAT_OF_EXTENSION, sizeRatio} from '../../artifacts/disk-formats.js';
 import {hashFile, listFiles, manifestJson, redactVariables, SUMS_FILE, sumsText, type RecordedArtifact} from '../../artifacts/records.js';
+import {OUTPUT_MARKER} from '../output-marker.js';
 import {writeFileAtomic} from '../post-processors/atomic.js';
 import {shownOutputDir} from '../post-processors/artifact.js';
 import type {Step, StepContext} from '../step.js';
@@ -69,7 +70,8 @@ export const records: Step<BuildState> = {
     }
     const algorithms = [...new Set(profile.checksums)];
     const sumsNames = new Set(algorithms.map((a) => SUMS_FILE[a]!));
-    const files = (await listFiles(outputDir)).filter((f) => !sumsNames.has(f) && f !== MANIFEST_FILE);
+    // vmbench's marker (output-marker.ts) is bookkeeping, not an artifact: neither summed nor listed.
+    const files = (await listFiles(outputDir)).filter((f) => !sumsNames.has(f) && f !== MANIFEST_FILE && f !== OUTPUT_MARKER);
     const sizes = await Promise.all(files.map((f) => stat(path.join(outputDir, f)).then((s) => s.size)));
     const total = sizes.reduce((a, b) => a + b, 0);
     let done = 0;

@@ -1,9 +1,10 @@
 /**
  * The build log a build leaves on disk whatever front end runs it: build.log (every event as a
- * timed plain line), serial.log (the guest's serial console) and events.jsonl. The one-line
+ * timed plain line), serial.log (the guest's serial console) and events.jsonl — owner-only,
+ * written as each event comes, and a failure to write them is the build's failure. The one-line
  * event format lives here too, as both the log and the CLI's plain reporter print it.
  */
-import {appendFileSync, createWriteStream, mkdirSync, type WriteStream} from 'node:fs';
+import {appendFileSync, chmodSync, closeSync, fchmodSync, fstatSync, mkdirSync, openSync, writeSync} from 'node:fs';
 import path from 'node:path';
 import type {BuildEvent} from '../engine/events.js';
 import {formatDuration} from '../util/duration.js';
@@ -59,40 +60,138 @@ function formatInstaller(e: Extract<BuildEvent, {type: 'installer'}>): string {
   }
 }
 
-/** Writes build.log (everything, with times), serial.log and events.jsonl into dir. */
-export class BuildLogWriter {
-  private readonly log: WriteStream;
-  private readonly serial: WriteStream;
-  private readonly events: WriteStream;
+/** What a failed write's errno says, in the words of strerror(3), for the one-line cause. */
+const ERRNO_TEXT: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'input/output error',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  EFBIG: 'file too large',
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'is a directory',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in system',
+};
 
-  constructor(readonly dir: string) {
-    mkdirSync(dir, {recursive: true});
-    this.log = createWriteStream(path.join(dir, 'build.log'));
-    this.serial = createWriteStream(path.join(dir, 'serial.log'));
-    this.events = createWriteStream(path.join(dir, 'events.jsonl'));
+export function errnoText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code && ERRNO_TEXT[e.code]) return ERRNO_TEXT[e.code]!;
+  const m = /^E[A-Z]+: ([^,]+)/.exec(e?.message ?? '');
+  return m ? m[1]! : String(e?.message ?? err);
+}
+
+/** The one-line cause when the build log cannot be written. */
+export function logFailureMessage(dir: string, err: unknown): string {
+  return `cannot write the build log in ${dir}: ${errnoText(err)}`;
+}
+
+const LOG_FILES = ['build.log', 'serial.log', 'events.jsonl'] as const;
+type LogFile = (typeof LOG_FILES)[number];
+
+/**
+ * Writes build.log (everything, with times), serial.log and events.jsonl into dir: a private
+ * folder (0700 when this creates it) of owner-only files (0600). Every line is written
+ * synchronously, so nothing is buffered when vmbench exits — a second Ctrl-C (process.exit), a
+ * signal or an uncaught exception loses no line — and a failed write (ENOSPC, EIO, EACCES…) is
+ * known at once: the first one is reported through `onError` (once) and kept in `failure`;
+ * nothing more is written after it. The constructor throws that same one-line message when the
+ * folder or a file cannot be created.
+ */
+export class BuildLogWriter {
+  private readonly fds = new Map<LogFile, number>();
+  private closed = false;
+  /** The first write error as one line ("cannot write the build log in DIR: …"), once there was one. */
+  failure?: string;
+  private onError?: (message: string, err: Error) => void;
+  private readonly onExit = (code: number): void => {
+    // The process ends with the build still running (a second Ctrl-C, process.exit elsewhere):
+    // say so last, so build.log tells how it ended.
+    this.writeText('build.log', `${new Date().toISOString()} vmbench: exited with status ${code} before the build ended\n`);
+    this.closeSync();
+  };
+
+  constructor(
+    readonly dir: string,
+    opts: {onError?: (message: string, err: Error) => void} = {},
+  ) {
+    this.onError = opts.onError;
+    try {
+      const created = mkdirSync(dir, {recursive: true, mode: 0o700});
+      if (created !== undefined) chmodSync(dir, 0o700); // the umask may have taken bits off; never more than 0700
+      for (const name of LOG_FILES) {
+        const fd = openSync(path.join(dir, name), 'w', 0o600);
+        this.fds.set(name, fd);
+        // A file that was there already keeps its mode otherwise (never a device's: /dev/full, /dev/null).
+        if (fstatSync(fd).isFile()) fchmodSync(fd, 0o600);
+      }
+    } catch (err) {
+      this.closeSync();
+      throw new Error(logFailureMessage(dir, err), {cause: err});
+    }
+    process.on('exit', this.onExit);
   }
 
-  private closed = false;
+  /** Set (or replace) who hears of the first write error. */
+  set errorHandler(fn: ((message: string, err: Error) => void) | undefined) {
+    this.onError = fn;
+  }
+
+  private fail(err: Error): void {
+    if (this.failure !== undefined) return;
+    this.failure = logFailureMessage(this.dir, err);
+    this.onError?.(this.failure, err);
+  }
+
+  /** Write all of `text` to one of the files; false (and the failure noted) when it could not. */
+  private writeText(name: LogFile, text: string): boolean {
+    if (this.failure !== undefined) return false;
+    const buf = Buffer.from(text);
+    try {
+      if (this.closed) {
+        // After the build (a preseed line appended from the result screen).
+        appendFileSync(path.join(this.dir, name), buf, {mode: 0o600});
+        return true;
+      }
+      const fd = this.fds.get(name);
+      if (fd === undefined) return false;
+      for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
+      return true;
+    } catch (err) {
+      this.fail(err as Error);
+      return false;
+    }
+  }
 
   readonly write = (e: BuildEvent): void => {
     if (e.type === 'progress') return;
     const line = formatEvent(e, true);
-    const text = line !== undefined ? `${new Date(e.time).toISOString()} ${line}\n` : undefined;
-    if (this.closed) {
-      // After the build (a preseed line appended from the result screen): appended directly,
-      // as a stream cannot be written after its end.
-      appendFileSync(path.join(this.dir, 'events.jsonl'), `${JSON.stringify(e)}\n`);
-      if (text) appendFileSync(path.join(this.dir, 'build.log'), text);
-      return;
-    }
-    if (e.type === 'log' && e.source === 'serial') this.serial.write(`${e.line}\n`);
-    this.events.write(`${JSON.stringify(e)}\n`);
-    if (text) this.log.write(text);
+    if (e.type === 'log' && e.source === 'serial' && !this.closed) this.writeText('serial.log', `${e.line}\n`);
+    this.writeText('events.jsonl', `${JSON.stringify(e)}\n`);
+    if (line !== undefined) this.writeText('build.log', `${new Date(e.time).toISOString()} ${line}\n`);
   };
 
+  private closeSync(): void {
+    for (const [name, fd] of this.fds) {
+      try {
+        closeSync(fd);
+      } catch (err) {
+        // close(2) reports a deferred write error (NFS, some FUSE file systems).
+        this.fail(err as Error);
+      }
+      this.fds.delete(name);
+    }
+  }
+
+  /** Closes the files (their lines are already written). Lines after this are appended directly. */
   close(): Promise<void> {
-    this.closed = true;
-    const end = (s: WriteStream): Promise<void> => new Promise((r) => s.end(r));
-    return Promise.all([end(this.log), end(this.serial), end(this.events)]).then(() => undefined);
+    if (!this.closed) {
+      this.closed = true;
+      process.off('exit', this.onExit);
+      this.closeSync();
+    }
+    return Promise.resolve();
   }
 }

@@ -48,6 +48,10 @@ export class BuildSession {
 
   /** The template's sensitive values (Packer's sensitive variables), redacted from every event. */
   private readonly secrets: readonly string[];
+  /** Set when the build log could not be written: the build then fails with this one line. */
+  private logFailure?: string;
+  /** The step running now, named as the failed one when the log fails under it. */
+  private currentStep?: string;
 
   constructor(private readonly req: SessionRequest) {
     this.secrets = sensitiveValues(req.loaded);
@@ -64,7 +68,7 @@ export class BuildSession {
     const name = req.loaded.profile.name;
     options.logDir = path.resolve(req.logDir ?? path.join(stateDir(), 'builds', `${name}-${stamp}-${this.state.id}`));
     this.logDir = options.logDir;
-    this.logWriter = new BuildLogWriter(options.logDir);
+    this.logWriter = new BuildLogWriter(options.logDir, {onError: (message) => this.onLogFailure(message)});
     this.announce = {id: this.state.id, profile: name, pid: process.pid, logDir: options.logDir, started: Date.now()};
   }
 
@@ -82,14 +86,37 @@ export class BuildSession {
 
   /** Second Ctrl-C: kill QEMU now and stop waiting for cleanups; files are kept. */
   stopNow(): void {
+    this.emit({type: 'log', time: Date.now(), source: 'vmbench', stream: 'warn', line: 'stopped at once: QEMU killed, cleanups not waited for'});
     this.cancel('stopped at once');
     this.stopCtl.abort();
     this.state.qemu?.killNow();
   }
 
-  /** A PNG of the VM's screen next to the build log, or undefined when there is no VM. */
-  screenshot(label: string): Promise<string | undefined> {
-    return takeScreenshot(this.state, label);
+  /** A PNG of the VM's screen next to the build log, or undefined when there is no VM. A failure is logged, then thrown. */
+  async screenshot(label: string): Promise<string | undefined> {
+    try {
+      return await takeScreenshot(this.state, label);
+    } catch (err) {
+      this.emit({type: 'log', time: Date.now(), source: 'vmbench', stream: 'warn', line: `could not save a screenshot of the VM (${label}): ${(err as Error).message}`});
+      throw err;
+    }
+  }
+
+  /**
+   * The build log cannot be written (a full disk, an I/O error): a build whose record is lost
+   * must not pass, so it is cancelled (cleanups run) and its outcome becomes this failure.
+   */
+  private onLogFailure(message: string): void {
+    this.logFailure = message;
+    // The log file is what failed: the front end is the only place left to say it.
+    this.req.emit({type: 'log', time: Date.now(), source: 'vmbench', stream: 'error', line: message});
+    this.cancel(message);
+  }
+
+  /** The outcome as it stands, or a failure when the build log could not be written. */
+  private withLogFailure(outcome: BuildOutcome): BuildOutcome {
+    if (this.logFailure === undefined || outcome.kept) return outcome;
+    return {...outcome, status: 'failed', failedStep: outcome.failedStep ?? this.currentStep ?? 'build-log', error: new Error(this.logFailure)};
   }
 
   /**
@@ -102,8 +129,11 @@ export class BuildSession {
 
   private emit = (event: BuildEvent): void => {
     // A template's sensitive variables never reach a log, an event stream or the screen.
-    const e = redactDeep(event, this.secrets);
+    let e = redactDeep(event, this.secrets);
+    if (e.type === 'step' && e.status === 'running') this.currentStep = e.id;
     this.logWriter.write(e);
+    // The build's last word says failed when its log was lost, whatever the steps did.
+    if (this.logFailure !== undefined && e.type === 'build' && e.status !== 'started') e = {...e, status: 'failed', reason: this.logFailure};
     this.req.emit(e);
     if (e.type === 'step' && e.id === 'start-vm' && e.status === 'done' && this.state.vncPort) {
       this.register({...this.announce, vnc: {host: this.state.profile.vnc_bind_address, port: this.state.vncPort, password: this.state.vncPassword}});
@@ -138,14 +168,16 @@ export class BuildSession {
           steps: this.req.steps,
           // A failed step leaves a picture of what the VM showed, next to the log.
           onFailure: async (step) => {
-            const f = await takeScreenshot(this.state, `failed-${step.id}`);
+            const f = await this.screenshot(`failed-${step.id}`).catch(() => undefined);
             if (f) this.emit({type: 'log', time: Date.now(), source: 'vmbench', stream: 'info', line: `screenshot of the VM at the failure: ${f}`});
           },
         },
         this.state,
       );
       this.kept = outcome.kept;
-      return outcome;
+      // Closing reports a write error some file systems defer to close(2).
+      await this.logWriter.close();
+      return this.withLogFailure(outcome);
     } finally {
       unregisterBuild(this.state.id);
       await this.logWriter.close();

@@ -18,6 +18,7 @@
  * unit-tested with a fake screen, a fake clock and a fake request list.
  */
 import {createHash} from 'node:crypto';
+import path from 'node:path';
 import {setTimeout as sleepFor} from 'node:timers/promises';
 import type {ScreenText} from '../screen/screen-text.js';
 import {formatDuration} from '../util/duration.js';
@@ -377,4 +378,90 @@ export function httpWatchTimeout(
   if (!profile.http_directory && !Object.keys(profile.http_content ?? {}).length) return 0;
   if (profile.ssh_watch_http_timeout !== undefined) return Math.max(0, profile.ssh_watch_http_timeout);
   return bootNamesServer ? HTTP_WATCH_DEFAULT_MS[accel ?? 'tcg'] : 0;
+}
+
+/** What the fault watcher needs of a QMP connection (qemu/qmp.ts's QmpClient has it). */
+export interface QmpEvents {
+  on(name: 'event', cb: (event: {event: string; data?: Record<string, unknown>}) => void): () => void;
+  execute<T = unknown>(command: string, args?: object): Promise<T>;
+}
+
+export interface VmFaultWatch {
+  /** Rejects with a StepError as soon as QEMU reports that the VM's disk cannot be written; never resolves. */
+  readonly failed: Promise<never>;
+  /** The fault seen so far, if any. */
+  fault(): StepError | undefined;
+  stop(): void;
+}
+
+/** The file behind a block node, from `query-named-block-nodes` (flat). */
+async function nodeFile(qmp: QmpEvents, node: string | undefined): Promise<string | undefined> {
+  if (!node) return undefined;
+  const nodes = await qmp.execute<Array<{'node-name'?: string; file?: string; image?: {filename?: string}}>>('query-named-block-nodes', {flat: true});
+  const hit = nodes.find((n) => n['node-name'] === node);
+  const file = hit?.image?.filename ?? hit?.file;
+  return file && !file.startsWith('json:') ? file : undefined;
+}
+
+/**
+ * The sentence a failed disk write becomes: "no space left on device in DIR" for a full host
+ * folder (QEMU's werror=enospc pauses the guest; it would wait there until a timeout), else
+ * QEMU's own reason. Pure.
+ */
+export function diskFaultMessage(e: {nospace?: boolean; reason?: string; operation?: string}, dir: string | undefined): string {
+  const where = dir ? ` in ${dir}` : '';
+  if (e.nospace) return `the VM's disk could not be written: no space left on device${where}`;
+  const reason = (e.reason ?? 'I/O error').replace(/^./, (c) => c.toLowerCase());
+  return `the VM's disk could not be ${e.operation === 'read' ? 'read' : 'written'}: ${reason}${where}`;
+}
+
+/**
+ * Follows QEMU's BLOCK_IO_ERROR and STOP events. QEMU's default for a full host file system
+ * (werror=enospc) is to pause the VM: nothing the guest shows changes any more, so without this
+ * the build waits for ssh_timeout or a provisioner's timeout. An error whose action is "stop",
+ * or that says the host's file system is full, is a fault; so is a STOP after which QEMU's
+ * run state is io-error (the event may have been missed). A STOP alone is not (vmbench pauses
+ * the VM itself to read its text screen). `defaultDir` names the folder when QEMU's node cannot
+ * be traced to a file; `where` may rename a folder (the build's hidden work folder → the folder
+ * the user chose, which holds it on the same file system).
+ */
+export function watchVmFaults(qmp: QmpEvents, opts: {defaultDir?: string; log: LogFn; where?: (dir: string) => string}): VmFaultWatch {
+  const where = (dir: string | undefined): string | undefined => (dir && opts.where ? opts.where(dir) : dir);
+  let reject!: (err: Error) => void;
+  const failed = new Promise<never>((_, rej) => (reject = rej));
+  failed.catch(() => {});
+  let fault: StepError | undefined;
+  let stopped = false;
+  let blockError = false;
+  const raise = (message: string): void => {
+    if (fault || stopped) return;
+    fault = new StepError(message, 'free space on that file system (or choose an output folder with room for the disk) and build again');
+    opts.log('error', message);
+    reject(fault);
+  };
+  const onBlockError = async (data: Record<string, unknown>): Promise<void> => {
+    const nospace = data.nospace === true;
+    if (!nospace && data.action !== 'stop') return;
+    blockError = true; // the STOP that follows is this error's: its own wording waits for the file's name
+    const node = typeof data['node-name'] === 'string' ? data['node-name'] : undefined;
+    const file = await nodeFile(qmp, node).catch(() => undefined);
+    raise(diskFaultMessage({nospace, reason: typeof data.reason === 'string' ? data.reason : undefined, operation: String(data.operation ?? '')}, where(file ? path.dirname(file) : opts.defaultDir)));
+  };
+  const onStop = async (): Promise<void> => {
+    if (blockError) return;
+    const status = await qmp.execute<{status?: string}>('query-status').catch(() => undefined);
+    if (status?.status === 'io-error' && !blockError) raise(diskFaultMessage({reason: 'I/O error (QEMU paused the VM)'}, where(opts.defaultDir)));
+  };
+  const off = qmp.on('event', (e) => {
+    if (e.event === 'BLOCK_IO_ERROR') void onBlockError(e.data ?? {});
+    else if (e.event === 'STOP') void onStop();
+  });
+  return {
+    failed,
+    fault: () => fault,
+    stop() {
+      stopped = true;
+      off();
+    },
+  };
 }

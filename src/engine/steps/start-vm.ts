@@ -22,8 +22,37 @@ import {createScreenWaiter} from '../screen-waiter.js';
 import {liveFrames, readScreenLines} from '../screen.js';
 import {need, StepError, type Step, type StepContext} from '../step.js';
 import type {BuildState} from '../state.js';
+import {watchVmFaults, type VmFaultWatch} from '../vm-watch.js';
 
 const MAX_START_ATTEMPTS = 3;
+
+/** Each running VM's fault watch (QEMU's BLOCK_IO_ERROR / STOP), from start-vm until its cleanup. */
+const faultWatches = new WeakMap<BuildState, VmFaultWatch>();
+
+/** The fault QEMU reported for this build's VM (its disk could not be written), if any. */
+export function vmFault(state: BuildState): StepError | undefined {
+  return faultWatches.get(state)?.fault();
+}
+
+/**
+ * `step` failing as soon as QEMU reports that the VM cannot go on (a full host folder pauses
+ * the guest: any step waiting on it — SSH, a provisioner, the shutdown — would otherwise wait
+ * for its timeout). A step started after the fault fails with it at once.
+ */
+export function failOnVmFault(step: Step<BuildState>): Step<BuildState> {
+  return {
+    ...step,
+    async run(ctx) {
+      const watch = faultWatches.get(ctx.state);
+      if (!watch) return step.run(ctx);
+      const fault = watch.fault();
+      if (fault) throw fault;
+      const running = step.run(ctx);
+      running.catch(() => {}); // after a fault the step may end later; its error is not news
+      return Promise.race([running, watch.failed]);
+    },
+  };
+}
 
 const PASSWORD_CHARS = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
@@ -145,6 +174,17 @@ export const startVm: Step<BuildState> = {
       try {
         const {qemu, qmp} = await launch(ctx, args, qmpPath);
         ctx.state.qmp = qmp;
+        faultWatches.get(ctx.state)?.stop();
+        // The disk lives in the build's hidden work folder: name the folder the user chose, beside it.
+        const work = ctx.state.workDir && path.resolve(ctx.state.workDir);
+        faultWatches.set(
+          ctx.state,
+          watchVmFaults(qmp, {
+            defaultDir: path.dirname(need(ctx.state.diskPath, 'disk')),
+            where: (dir) => (work && path.resolve(dir) === work ? path.dirname(work) : dir),
+            log: (s, l) => ctx.log('qemu', s, l),
+          }),
+        );
         if (profile.vnc_use_password) {
           const password = profile.vnc_password ?? randomVncPassword();
           await qmp.execute('change-vnc-password', {password});
@@ -185,6 +225,8 @@ export const startVm: Step<BuildState> = {
       const exit = await qemu.stop({quit: qmp ? () => qmp.execute('quit') : undefined});
       ctx.log('vmbench', 'debug', `QEMU exited (${exit.signal ?? `code ${exit.code}`})`);
     }
+    faultWatches.get(ctx.state)?.stop();
+    faultWatches.delete(ctx.state);
     qmp?.close();
     ctx.state.qmp = undefined;
     if (ctx.state.socketDir) rmSync(ctx.state.socketDir, {recursive: true, force: true});

@@ -10,7 +10,7 @@ import {createHash} from 'node:crypto';
 import {createReadStream} from 'node:fs';
 import {readdir} from 'node:fs/promises';
 import path from 'node:path';
-import {REDACTED} from '../profiles/sensitive.js';
+import {REDACTED, redactText} from '../profiles/sensitive.js';
 
 export const SUMS_FILE: Record<string, string> = {md5: 'MD5SUMS', sha1: 'SHA1SUMS', sha224: 'SHA224SUMS', sha256: 'SHA256SUMS', sha384: 'SHA384SUMS', sha512: 'SHA512SUMS'};
 
@@ -52,8 +52,9 @@ export function redactVariables(vars: Readonly<Record<string, string>>, secrets:
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(vars)) {
     let value = v;
+    // A value may carry a password of its own (`-e ansible_become_pass=…` in an extra-arguments variable).
     if (SECRET_NAME.test(k) && v !== '') value = REDACTED;
-    else for (const s of secrets) if (s && value.includes(s)) value = value.split(s).join(REDACTED);
+    else value = redactText(value, secrets);
     out[k] = value;
   }
   return out;

@@ -27,10 +27,41 @@ export function redact(text: string, secrets: readonly string[]): string {
   return out;
 }
 
-/** A copy of `value` with every string in it (object fields, list items) redacted; the same object when nothing matched. */
+/**
+ * A key whose value is a password whatever the template says: `ansible_become_pass`,
+ * `ansible_ssh_pass`, `ansible_password`, `db_passwd`, `--vault-password`, `passphrase`…
+ */
+const SECRET_KEY = String.raw`[\w.-]*(?:_pass|password|passwd|passphrase)`;
+/** `key=value` (the value bare or quoted), and `"key": "value"` as JSON writes it. */
+const ASSIGNMENT = new RegExp(String.raw`(^|[^\w.-])(${SECRET_KEY}=)("[^"]*"|'[^']*'|[^\s"',;]+)|("${SECRET_KEY}"\s*:\s*)"(?:[^"\\]|\\.)*"`, 'gi');
+/** Switch values (QEMU's `-vnc …,password=on`) say that there is a password, not what it is. */
+const SWITCH = /^(?:on|off|true|false|yes|no)$/i;
+
+/**
+ * `text` with the values of password-like assignments replaced by <sensitive>: `x_pass=…`,
+ * `x_password=…`, `--vault-password=…`, and JSON's `"x_pass": "…"` — what ansible's extra
+ * vars and inventories carry, whether or not the template marked them sensitive.
+ */
+export function redactAssignments(text: string): string {
+  if (!/pass/i.test(text)) return text;
+  return text.replace(ASSIGNMENT, (all, lead: string | undefined, key: string | undefined, value: string | undefined, jsonKey: string | undefined) => {
+    if (jsonKey !== undefined) return `${jsonKey}"${REDACTED}"`;
+    if (SWITCH.test(value!) || value === REDACTED) return all;
+    return `${lead}${key}${REDACTED}`;
+  });
+}
+
+/** Both: the template's sensitive values, then password-like assignments. */
+export function redactText(text: string, secrets: readonly string[]): string {
+  return redactAssignments(redact(text, secrets));
+}
+
+/**
+ * A copy of `value` with every string in it (object fields, list items) redacted — the
+ * template's sensitive values and password-like assignments; the same object when nothing matched.
+ */
 export function redactDeep<T>(value: T, secrets: readonly string[]): T {
-  if (!secrets.length) return value;
-  if (typeof value === 'string') return redact(value, secrets) as T;
+  if (typeof value === 'string') return redactText(value, secrets) as T;
   if (Array.isArray(value)) {
     const out = value.map((v) => redactDeep(v, secrets));
     return (out.some((v, i) => v !== value[i]) ? out : value) as T;

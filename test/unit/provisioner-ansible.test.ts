@@ -30,6 +30,7 @@ interface Seen {
   inventoryPath: string;
   vars: Record<string, string>;
   varsMode: number;
+  varFiles: {file: string; vars: Record<string, string>; mode: number}[];
   key?: string;
   keyMode?: number;
 }
@@ -43,9 +44,13 @@ function fakeBin(opts: {sshpass?: boolean} = {}): string {
 const fs = require('node:fs');
 const args = process.argv.slice(2);
 const inv = args[args.indexOf('-i') + 1];
-const varsFile = args.find((a) => a.startsWith('@')).slice(1);
+// Every -e @file, as ansible reads them; the last one is vmbench's own credentials file.
+const files = args.filter((a) => a.startsWith('@')).map((a) => a.slice(1));
+const varFiles = files.map((f) => ({file: f, vars: JSON.parse(fs.readFileSync(f, 'utf8')), mode: fs.statSync(f).mode & 0o777}));
+const varsFile = files.find((f) => f.endsWith('/vars.json'));
 const vars = JSON.parse(fs.readFileSync(varsFile, 'utf8'));
-const seen = {args, env: process.env, cwd: process.cwd(), inventory: fs.readFileSync(inv, 'utf8'), inventoryMode: fs.statSync(inv).mode & 0o777, inventoryPath: inv, vars, varsMode: fs.statSync(varsFile).mode & 0o777};
+const seen = {args, env: process.env, cwd: process.cwd(), inventory: fs.readFileSync(inv, 'utf8'), inventoryMode: fs.statSync(inv).mode & 0o777, inventoryPath: inv, vars, varsMode: fs.statSync(varsFile).mode & 0o777, varFiles};
+if (process.env.FAKE_ECHO) console.log('become password is ' + process.env.FAKE_ECHO);
 const keyFile = vars.ansible_ssh_private_key_file;
 if (keyFile) Object.assign(seen, {key: fs.readFileSync(keyFile, 'utf8'), keyMode: fs.statSync(keyFile).mode & 0o777});
 fs.writeFileSync(process.env.FAKE_OUT + '/seen.json', JSON.stringify(seen));
@@ -126,7 +131,9 @@ describe('ansible provisioner', () => {
     await runAnsible(r.ctx, r.p);
     const s = seen(r);
     const playbook = path.join(r.ctx.state.profileDir, 'site.yml');
-    expect(s.args.slice(0, 2)).toEqual(['-e', JSON.stringify({packer_build_name: 'demo', packer_builder_type: 'qemu', packer_http_addr: '10.0.2.2:8123'})]);
+    // Packer's variables come first (extra_arguments may override them), from a private file.
+    expect(s.args.slice(0, 2)).toEqual(['-e', expect.stringMatching(/^@.*vmbench-ansible-.*\/packer-vars\.json$/)]);
+    expect(s.varFiles[0]).toEqual({file: s.args[1]!.slice(1), vars: {packer_build_name: 'demo', packer_builder_type: 'qemu', packer_http_addr: '10.0.2.2:8123'}, mode: 0o600});
     expect(s.args.slice(2, 5)).toEqual(['-v', '--tags', 'web']);
     expect(s.args.slice(5)).toEqual(['-e', expect.stringMatching(/^@.*vars\.json$/), '-i', s.inventoryPath, playbook]);
     expect(s.cwd).toBe(r.ctx.state.profileDir);
@@ -170,6 +177,19 @@ describe('ansible provisioner', () => {
     const r = setup(`    playbook_file: site.yml\n    user: deploy\n    host_alias: tiny-vm\n`);
     await runAnsible(r.ctx, r.p);
     expect(seen(r).inventory).toMatch(/^tiny-vm ansible_host=127\.0\.0\.1 ansible_port=2345 ansible_user=deploy /);
+  });
+
+  it('moves password extra vars off the command line into a private file, and hides them in every line', async () => {
+    const r = setup(`    playbook_file: site.yml\n    extra_arguments: ["-e", "ansible_become_pass=${PASSWORD} app=web", "--extra-vars", "x=1"]\n`, {env: {FAKE_ECHO: PASSWORD}});
+    await runAnsible(r.ctx, r.p);
+    const s = seen(r);
+    expect(s.args.slice(2, 6)).toEqual(['-e', expect.stringMatching(/^@.*vmbench-ansible-.*\/extra-vars-1\.json$/), '--extra-vars', 'x=1']);
+    expect(s.varFiles[1]).toEqual({file: s.args[3]!.slice(1), vars: {ansible_become_pass: PASSWORD, app: 'web'}, mode: 0o600});
+    expect(s.args.join(' ')).not.toContain(PASSWORD);
+    // ansible said it back (as -vvv can): hidden too.
+    expect(r.logs).toContain('provisioner/stdout: become password is <sensitive>');
+    expect(r.logs.join('\n')).not.toContain(PASSWORD);
+    expect(existsSync(s.varFiles[1]!.file)).toBe(false);
   });
 
   it('keeps the inventory when asked (it holds no secret)', async () => {

@@ -7,7 +7,11 @@
  * {{ .SSHPublicKey }}), copied to a private 0600 file; with ssh_password too, and sshpass
  * installed, the password is offered after the key. The password only ever goes into a private
  * 0600 extra-vars file (never the inventory, the command line or a log line), so a kept
- * inventory holds no secret.
+ * inventory holds no secret. The same goes for Packer's variables and for extra_arguments'
+ * `-e`/`--extra-vars` that set a password-like variable (`ansible_become_pass=…`): each goes
+ * into a 0600 file passed as `-e @file`, and their values are hidden in ansible's output too.
+ * The private folder (key copy, password file) and the inventory are removed when the
+ * provisioner ends, and synchronously if vmbench exits first (a second Ctrl-C).
  *
  * Processes: ansible-playbook runs in its own process group; cancelling kills the group
  * (SIGTERM, then SIGKILL), and the group is swept again after a normal exit. OpenSSH's
@@ -15,12 +19,13 @@
  * directory and each is told `ssh -O exit` at the end — no ssh left connected to the VM.
  */
 import {randomBytes} from 'node:crypto';
-import {accessSync, constants, existsSync} from 'node:fs';
+import {accessSync, constants, existsSync, rmSync} from 'node:fs';
 import {mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
 import type {AnsibleProvisioner} from '../../../profiles/schema.js';
+import {redact, redactAssignments} from '../../../profiles/sensitive.js';
 import {LineSplitter} from '../../../util/lines.js';
 import {need, StepError, type StepContext} from '../../step.js';
 import type {BuildState} from '../../state.js';
@@ -55,9 +60,101 @@ export function inventoryText(alias: string, vars: Record<string, string | numbe
   return host + groups.map((g) => `[${g}]\n${host}`).join('');
 }
 
-/** The command line as logged: values of password/secret-like `-e k=v` arguments hidden, like Packer. */
+/** The command line as logged: values of password/secret-like `-e k=v` arguments hidden, like Packer, and every `*_pass=` inside an argument. */
 export function sanitizeArgs(args: string[]): string[] {
-  return args.map((a) => a.replace(/^([^=\s]*(?:password|passwd|secret|token)[^=\s]*=).*/i, '$1*****'));
+  return args.map((a) => redactAssignments(a).replace(/^([^=\s]*(?:password|passwd|secret|token)[^=\s]*=).*/i, '$1*****'));
+}
+
+/** Keys whose values ansible takes as passwords (`ansible_become_pass`, `ansible_password`, `vault_password`…). */
+const SECRET_VAR = /(?:_pass|password|passwd|passphrase|secret|token)$/i;
+
+/**
+ * ansible's `key=value key2='v 2'` extra-vars form as a map, or undefined when it is not that
+ * plainly (then it is left as it is). Values stay strings, as ansible reads them.
+ */
+export function parseKeyValues(text: string): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  const token = /\s*([A-Za-z_][\w]*)=("([^"\\]*)"|'([^']*)'|([^\s"'\\]*))(?=\s|$)/y;
+  let at = 0;
+  while (at < text.length) {
+    if (/^\s*$/.test(text.slice(at))) break;
+    token.lastIndex = at;
+    const m = token.exec(text);
+    if (!m) return undefined;
+    out[m[1]!] = m[3] ?? m[4] ?? m[5] ?? '';
+    at = token.lastIndex;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/**
+ * extra_arguments with every `-e`/`--extra-vars` value that sets a password-like variable moved
+ * into a private file (`-e @file`), so no password is on ansible-playbook's command line (which
+ * any local user can read in `ps`). `files` are to be written 0600 under `dir`; `left` names
+ * values that carry a secret but could not be moved (not plain key=value or JSON); `secrets` are
+ * the values moved, to hide from ansible's own output too.
+ */
+export function privateExtraVars(args: readonly string[], dir: string): {args: string[]; files: {file: string; text: string}[]; left: string[]; secrets: string[]} {
+  const out: string[] = [];
+  const files: {file: string; text: string}[] = [];
+  const left: string[] = [];
+  const secrets: string[] = [];
+  const move = (value: string): string | undefined => {
+    if (value.startsWith('@')) return undefined;
+    const trimmed = value.trim();
+    let vars: Record<string, unknown> | undefined;
+    if (trimmed.startsWith('{')) {
+      try {
+        vars = JSON.parse(trimmed) as Record<string, unknown>;
+      } catch {
+        vars = undefined;
+      }
+    } else vars = parseKeyValues(value);
+    const hasSecret = vars ? Object.keys(vars).some((k) => SECRET_VAR.test(k)) : redactAssignments(value) !== value;
+    if (!hasSecret) return undefined;
+    if (!vars || typeof vars !== 'object' || Array.isArray(vars)) {
+      left.push(value);
+      return undefined;
+    }
+    for (const [k, v] of Object.entries(vars)) if (SECRET_VAR.test(k) && typeof v === 'string' && v.length > 1) secrets.push(v);
+    const file = path.join(dir, `extra-vars-${files.length + 1}.json`);
+    files.push({file, text: JSON.stringify(vars)});
+    return `@${file}`;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if ((a === '-e' || a === '--extra-vars') && i + 1 < args.length) {
+      const to = move(args[i + 1]!);
+      out.push(a, to ?? args[i + 1]!);
+      i++;
+    } else if (a.startsWith('--extra-vars=')) {
+      const to = move(a.slice('--extra-vars='.length));
+      out.push(to ? `--extra-vars=${to}` : a);
+    } else out.push(a);
+  }
+  return {args: out, files, left, secrets: [...new Set(secrets)].sort((x, y) => y.length - x.length)};
+}
+
+/**
+ * Private files a running provisioner made (key copy, password file, inventory), removed
+ * synchronously if vmbench exits before its own cleanup runs (a second Ctrl-C calls
+ * process.exit; the awaited rm in `finally` never comes).
+ */
+const privatePaths = new Set<string>();
+let exitHooked = false;
+function removeOnExit(p: string): void {
+  privatePaths.add(p);
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on('exit', () => {
+    for (const q of privatePaths) {
+      try {
+        rmSync(q, {recursive: true, force: true});
+      } catch {
+        // Nothing more can be done while exiting.
+      }
+    }
+  });
 }
 
 function killGroup(pid: number, sig: NodeJS.Signals): void {
@@ -109,9 +206,11 @@ export async function runAnsible(ctx: StepContext<BuildState>, p: AnsibleProvisi
   const user = p.user ?? profile.ssh_username;
 
   const priv = await mkdtemp(path.join(os.tmpdir(), 'vmbench-ansible-'));
+  removeOnExit(priv);
   // The work dir becomes the output directory: a kept inventory ends up beside the image.
   const inventoryDir = state.workDir && existsSync(state.workDir) ? state.workDir : p.keep_inventory_file ? os.tmpdir() : priv;
   const inventory = path.join(inventoryDir, `ansible-inventory-${randomBytes(4).toString('hex')}.ini`);
+  if (!p.keep_inventory_file) removeOnExit(inventory);
   let pid: number | undefined;
   try {
     await mkdir(path.join(priv, 'tmp'), {mode: 0o700});
@@ -132,7 +231,16 @@ export async function runAnsible(ctx: StepContext<BuildState>, p: AnsibleProvisi
 
     const packerVars: Record<string, string> = {packer_build_name: profile.name, packer_builder_type: 'qemu'};
     if (state.http) packerVars.packer_http_addr = `${state.http.guestIp}:${state.http.port}`;
-    const args = ['-e', JSON.stringify(packerVars), ...p.extra_arguments, '-e', `@${varsFile}`, '-i', inventory, playbook];
+    // Extra vars vmbench passes go in private files (-e @file), never on the command line.
+    const packerVarsFile = path.join(priv, 'packer-vars.json');
+    await writeFile(packerVarsFile, JSON.stringify(packerVars), {mode: 0o600});
+    const extra = privateExtraVars(p.extra_arguments, priv);
+    for (const f of extra.files) await writeFile(f.file, f.text, {mode: 0o600});
+    for (const v of extra.left) {
+      ctx.log('vmbench', 'warn', `${name}: an extra argument (${redactAssignments(v)}) sets a password on ansible-playbook's command line, where other local users can read it: put it in a file and pass -e @file`);
+    }
+    const hide = (l: string): string => redact(l, extra.secrets);
+    const args = ['-e', `@${packerVarsFile}`, ...extra.args, '-e', `@${varsFile}`, '-i', inventory, playbook];
     const childEnv: Record<string, string> = {
       ...env,
       ANSIBLE_HOST_KEY_CHECKING: 'False',
@@ -165,8 +273,8 @@ export async function runAnsible(ctx: StepContext<BuildState>, p: AnsibleProvisi
       stderr: 'pipe',
     });
     pid = child.pid;
-    const out = new LineSplitter((l) => ctx.log('provisioner', 'stdout', l));
-    const errOut = new LineSplitter((l) => ctx.log('provisioner', 'stderr', l));
+    const out = new LineSplitter((l) => ctx.log('provisioner', 'stdout', hide(l)));
+    const errOut = new LineSplitter((l) => ctx.log('provisioner', 'stderr', hide(l)));
     child.stdout?.on('data', (d: Buffer) => out.push(d));
     child.stderr?.on('data', (d: Buffer) => errOut.push(d));
     let killTimer: NodeJS.Timeout | undefined;
@@ -204,8 +312,10 @@ export async function runAnsible(ctx: StepContext<BuildState>, p: AnsibleProvisi
     if (pid !== undefined) killGroup(pid, 'SIGKILL');
     await stopControlMasters(path.join(priv, 'cp'), env);
     await rm(priv, {recursive: true, force: true}).catch(() => undefined);
+    privatePaths.delete(priv);
     if (p.keep_inventory_file && inventoryDir !== priv) ctx.log('vmbench', 'info', `${name}: kept the inventory ${inventory}`);
     else await rm(inventory, {force: true}).catch(() => undefined);
+    privatePaths.delete(inventory);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Running builds announce themselves here so other vmbench processes (`vmbench screenshot`, a
- * second terminal's viewer) can find their VNC address and log directory: one small JSON file
- * per build in the same run directory as the QEMU reaper's records.
+ * second terminal's viewer) can find their VNC address and log directory: one small owner-only
+ * JSON file (0600) per build in the same run directory (0700) as the QEMU reaper's records.
  *
  * A build that dies without unregistering leaves its file behind; readers treat a file whose
  * process is gone — or whose PID now belongs to another process (start times differ) — as
@@ -10,7 +10,7 @@
  * On-disk format:
  * `{id, profile, pid, logDir, started, vnc?, qmpSocket?, pidStart?}`.
  */
-import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
+import {chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {runDir} from '../qemu/reaper.js';
 
@@ -49,6 +49,15 @@ function fileFor(id: string): string {
   return path.join(runDir(), `build-${id}.json`);
 }
 
+/**
+ * Make `dir` (and any missing parents) owner-only: 0700, whatever the umask, also when an older
+ * vmbench made it 0755. The run directory holds VNC passwords and the PIDs of running QEMUs.
+ */
+export function privateDir(dir: string): void {
+  mkdirSync(dir, {recursive: true, mode: 0o700});
+  if ((statSync(dir).mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
+}
+
 /** Field 22 of /proc/<pid>/stat; undefined where there is no /proc or the process is gone. */
 function processStart(pid: number): string | undefined {
   try {
@@ -77,7 +86,7 @@ function alive(rec: RegisteredBuild): boolean {
  */
 export function registerBuild(info: BuildInfo): string {
   const file = fileFor(info.id);
-  mkdirSync(path.dirname(file), {recursive: true});
+  privateDir(path.dirname(file));
   const rec: RegisteredBuild = {...info, started: info.started ?? Date.now(), pidStart: processStart(info.pid)};
   const tmp = `${file}.${process.pid}.partial`;
   writeFileSync(tmp, `${JSON.stringify(rec, null, 2)}\n`, {mode: 0o600});

@@ -76,7 +76,7 @@ export class BuildSections {
     const doc = {...toJSON(p.tree, {root: p.root, warnings: p.warnings}), pattern: {begin: this.pattern.begin.source, end: this.pattern.end.source}};
     const file = path.join(dir, SECTIONS_FILE);
     const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(doc, null, 2)}\n`);
+    await writeFile(tmp, `${JSON.stringify(doc, null, 2)}\n`, {mode: 0o600});
     await rename(tmp, file);
     return file;
   }

@@ -5,10 +5,12 @@
  * what vmbench adds on top (a warning where Packer would silently do nothing useful). Pure: the
  * checker (check-profile.ts) calls it once the fields are converted.
  */
+import os from 'node:os';
 import path from 'node:path';
 import {closest} from '../util/suggest.js';
 import type {PathKey} from './document.js';
 import type {Profile} from './schema.js';
+import {checkExposure} from './network-exposure.js';
 
 export interface BuilderCheckContext {
   /** The document's fields as written (to tell "not given" from a default). */
@@ -52,6 +54,8 @@ export function checkBuilderOptions(profile: Profile, ctx: BuilderCheckContext):
 
   profile.disk_additional_size.forEach((size, i) => {
     if (!QEMU_IMG_SIZE.test(size)) ctx.error(['disk_additional_size', i], `"${size}" is not a qemu-img size (digits and a unit, e.g. "10G" or "512M")`);
+    else if (!(qemuImgBytes(size) > 0)) ctx.error(['disk_additional_size', i], `"${size}" is an empty disk: give it a size`);
+    else if (qemuImgBytes(size) > MAX_DISK_BYTES) ctx.error(['disk_additional_size', i], `"${size}" is larger than 64T, the most vmbench creates`);
     else if (/^\d+$/.test(size)) ctx.warn(['disk_additional_size', i], `"${size}" has no unit: qemu-img reads it as bytes (Packer passes it on as written); write e.g. "${size}M" if you meant MiB`);
   });
 
@@ -104,9 +108,14 @@ export function checkBuilderOptions(profile: Profile, ctx: BuilderCheckContext):
   if (profile.efi_boot && profile.firmware) ctx.error(['firmware'], 'firmware and efi_boot both choose the firmware: use one (efi_firmware_code names the OVMF image)');
   if (profile.use_pflash && !profile.firmware) ctx.warn(['use_pflash'], 'has no effect without firmware');
 
+  // Memory: QEMU reserves it as it is used, but more than the host has ends in swapping or the OOM killer.
+  const hostMiB = Math.floor(os.totalmem() / 1048576);
+  if (profile.memory > hostMiB) ctx.warn(['memory'], `${profile.memory} MiB is more than this host's ${hostMiB} MiB: the guest may be killed or the host swap`);
+
   // CPU topology (config.go QemuSMPConfig.getDefaultCmdLine).
   const topology = maxCpus(profile);
-  if (topology > 0) {
+  if (topology > 1024) ctx.error(['sockets'], `sockets × cores × threads = ${topology}: at most 1024 vCPUs`);
+  else if (topology > 0) {
     if (!given('cpus')) profile.cpus = topology;
     else if (profile.cpus > topology) {
       ctx.warn(['cpus'], `${profile.cpus} vCPUs do not fit sockets × cores × threads = ${topology}: using ${topology} (as Packer does)`);
@@ -121,6 +130,7 @@ export function checkBuilderOptions(profile: Profile, ctx: BuilderCheckContext):
     if (profile.vnc_password.length > 8) ctx.error(['vnc_password'], `is ${profile.vnc_password.length} characters long: VNC passwords have at most 8`);
     if (!profile.vnc_use_password) ctx.warn(['vnc_password'], 'has no effect without vnc_use_password: true');
   }
+  checkExposure(profile, ctx);
 
   // Communicator none: no SSH at all.
   if (profile.communicator === 'none') {
@@ -131,6 +141,16 @@ export function checkBuilderOptions(profile: Profile, ctx: BuilderCheckContext):
     if (profile.pause_before_connecting) ctx.warn(['pause_before_connecting'], 'has no effect with communicator: none');
     if (profile.shutdown_command) ctx.warn(['shutdown_command'], 'is not run with communicator: none (the guest must power off by itself)');
   }
+}
+
+/** The largest disk vmbench creates: 64 TiB. */
+const MAX_DISK_BYTES = 64 * 2 ** 40;
+
+/** Bytes of a qemu-img size ("10G", "512M", "4096"; units are powers of 1024). */
+export function qemuImgBytes(size: string): number {
+  const m = /^(\d+(?:\.\d+)?)([bkmgtpe]?)$/i.exec(size);
+  if (!m) return NaN;
+  return Math.floor(Number(m[1]) * 1024 ** 'bkmgtpe'.indexOf((m[2] || 'b').toLowerCase()));
 }
 
 /** Packer's getMaxCPUs: the product of the topology numbers given (0 when none is). */

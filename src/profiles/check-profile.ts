@@ -5,7 +5,7 @@
  * table, and the fields checked against each other. Front ends only parse and locate.
  */
 import path from 'node:path';
-import {parseDuration} from '../util/duration.js';
+import {durationProblem, parseDuration} from '../util/duration.js';
 import {closest} from '../util/suggest.js';
 import {fieldName, ProfileError, type PathKey, type ProfileDocument, type ProfileIssue, type SourcePos} from './document.js';
 import {hostAptMirror, type AptSource, type MirrorPart} from './host-apt.js';
@@ -156,7 +156,8 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
         if (typeof value !== 'string' && typeof value !== 'number') return bad(`expected a string, got ${describe(value)}`);
         const s = render(String(value), p);
         if (spec.oneOf && !spec.oneOf.includes(s)) return bad(`"${s}" is not one of: ${spec.oneOf.join(', ')}`);
-        return s;
+        const wrong = spec.path && pathProblem(s, spec.path);
+        return wrong ? bad(wrong) : s;
       }
       case 'int': {
         const n = typeof value === 'string' && /^\d+$/.test(render(value, p)) ? Number(render(value, p)) : value;
@@ -178,17 +179,27 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
         return typeof value === 'boolean' ? value : bad(`expected true or false, got ${describe(value)}`);
       case 'duration': {
         if (typeof value !== 'string') return bad(`expected a duration string like "5s" or "2m30s", got ${describe(value)}`);
+        let ms: number;
         try {
-          return parseDuration(render(value, p));
+          ms = parseDuration(render(value, p));
         } catch (err) {
           return bad((err as Error).message);
         }
+        // Timers past 2^31-1 ms fire at once: every duration is bounded (7 days unless the field says).
+        const wrong = durationProblem(ms, spec.max) ?? (spec.min !== undefined && ms < spec.min ? `must be at least ${formatMs(spec.min)}` : undefined);
+        return wrong ? bad(wrong) : ms;
       }
       case 'size-mib': {
-        if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
-        const m = typeof value === 'string' ? /^(\d+)\s*([MGT])i?B?$/i.exec(render(value, p).trim()) : null;
-        if (!m) return bad(`expected MiB as a number or a size like "2G", got ${describe(value)}`);
-        return Number(m[1]) * ({M: 1, G: 1024, T: 1024 * 1024} as Record<string, number>)[m[2]!.toUpperCase()]!;
+        let mib: number;
+        if (typeof value === 'number' && Number.isInteger(value) && value > 0) mib = value;
+        else {
+          const m = typeof value === 'string' ? /^(\d+)\s*([MGT])i?B?$/i.exec(render(value, p).trim()) : null;
+          if (!m) return bad(`expected MiB as a number or a size like "2G", got ${describe(value)}`);
+          mib = Number(m[1]) * ({M: 1, G: 1024, T: 1024 * 1024} as Record<string, number>)[m[2]!.toUpperCase()]!;
+        }
+        if (spec.min !== undefined && mib < spec.min) return bad(`must be at least ${spec.min} MiB (got ${mib} MiB)`);
+        if (spec.max !== undefined && mib > spec.max) return bad(`must be at most ${sizeText(spec.max)} (got ${sizeText(mib)})`);
+        return mib;
       }
       case 'string[]': {
         const list = typeof value === 'string' ? [value] : value;
@@ -311,6 +322,11 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
   delete profile.headless;
   profile.output_directory ??= `output-${profile.name}`;
   profile.vm_name ??= `${profile.name}.${profile.format}`;
+  // The names made from `name` must be as safe as written ones.
+  for (const [field, kind] of [['vm_name', 'file-name'], ['output_directory', 'contained']] as const) {
+    const wrong = out[field] === undefined && pathProblem(profile[field], kind);
+    if (wrong) at(locate(['name']), 'name', `gives ${field} "${profile[field]}", which ${wrong.replace(/^"[^"]*" /, '')}`);
+  }
 
   const need = (cond: boolean, field: string, message: string): void => {
     if (!cond) at(locate([field]), field, message);
@@ -341,6 +357,36 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
   return profile;
 }
 
+
+/** A duration in ms as a profile would write it. */
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** MiB as a size a profile would write: "64T", "2G", "512M". */
+function sizeText(mib: number): string {
+  if (mib % (1024 * 1024) === 0) return `${mib / (1024 * 1024)}T`;
+  if (mib % 1024 === 0) return `${mib / 1024}G`;
+  return `${mib}M`;
+}
+
+/** What vmbench names its marker in an output folder (engine/output-marker.ts): no image may take that name. */
+const OUTPUT_MARKER = '.vmbench-output';
+
+/** Why `s` may not name a file or folder of this kind (FieldSpec.path), or undefined. */
+export function pathProblem(s: string, kind: NonNullable<FieldSpec['path']>): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  const ctl = /[\u0000-\u001f\u007f]/.exec(s);
+  if (ctl) return `must not contain ${ctl[0] === '\0' ? 'a NUL' : ctl[0] === '\n' ? 'a newline' : `the control character ${JSON.stringify(ctl[0])}`}`;
+  if (kind === 'host') return undefined;
+  if (s === '') return 'must not be empty';
+  if (kind === 'contained') return s.split(/[\\/]+/).includes('..') ? `"${s}" must not climb out with ".." (write the folder without it, or give --output)` : undefined;
+  if (s.includes('/')) return `"${s}" must be a file name, not a path (no "/")`;
+  if (s === '.' || s === '..') return `"${s}" is not a file name`;
+  if (Buffer.byteLength(s) > 255) return `is ${Buffer.byteLength(s)} bytes long: a file name has at most 255`;
+  if (s === OUTPUT_MARKER) return `"${s}" is the name of vmbench's marker in the output folder`;
+  return undefined;
+}
 
 function describe(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';

@@ -176,9 +176,16 @@ export interface FieldSpec {
   kind: FieldKind;
   /** Allowed values for an enumerated string. */
   oneOf?: readonly string[];
+  /** Bounds: of an int, of a size-mib in MiB, of a duration in ms (a duration is 0 to 7 days unless told). */
   min?: number;
   max?: number;
   doc: string;
+  /**
+   * A string that names a file or folder on this host: `file-name` is one name (no "/", not "."
+   * or ".."), `contained` a path that does not climb out with "..", `host` any path; none may
+   * hold a NUL, a newline or another control character.
+   */
+  path?: 'file-name' | 'contained' | 'host';
   /** `{{ .Field }}`s the step fills in when it runs (besides BUILD_FIELDS.boot and .execute), kept as written at load. */
   buildFields?: readonly string[];
   /** Accepted but meaningless here: a warning with this reason, and the value is dropped. */
@@ -195,22 +202,22 @@ export const PROFILE_FIELDS: Record<string, FieldSpec> = {
   iso_url: {kind: 'string', doc: 'ISO location: a local path or an http(s) URL'},
   iso_urls: {kind: 'string[]', doc: 'ISO locations tried in order'},
   iso_checksum: {kind: 'string', doc: 'none | md5:… | sha1:… | sha256:… | sha512:… | bare hex | file:<list>'},
-  iso_build: {kind: 'string', doc: 'script in the profile that builds the ISO and prints its path (vmbench extension)'},
-  output_directory: {kind: 'string', doc: 'where artifacts go (default output-<name>)'},
-  vm_name: {kind: 'string', doc: 'file name of the disk image (default <name>.<format>)'},
+  iso_build: {kind: 'string', path: 'host', doc: 'script in the profile that builds the ISO and prints its path (vmbench extension)'},
+  output_directory: {kind: 'string', path: 'contained', doc: 'where artifacts go (default output-<name>)'},
+  vm_name: {kind: 'string', path: 'file-name', doc: 'file name of the disk image (default <name>.<format>)'},
   format: {kind: 'string', oneOf: ['qcow2', 'raw'], doc: 'disk image format'},
-  disk_size: {kind: 'size-mib', min: 1, doc: 'disk size: MiB as a number, or a string like "2G"'},
+  disk_size: {kind: 'size-mib', min: 1, max: 64 * 1024 * 1024, doc: 'disk size: MiB as a number, or a string like "2G"'},
   disk_interface: {kind: 'string', oneOf: ['virtio', 'ide', 'scsi', 'virtio-scsi'], doc: 'disk bus'},
   net_device: {kind: 'string', doc: 'QEMU network device model'},
-  memory: {kind: 'int', min: 16, doc: 'guest memory in MiB'},
-  cpus: {kind: 'int', min: 1, max: 64, doc: 'guest vCPUs'},
+  memory: {kind: 'int', min: 16, max: 1024 * 1024, doc: 'guest memory in MiB'},
+  cpus: {kind: 'int', min: 1, max: 1024, doc: 'guest vCPUs'},
   accelerator: {kind: 'string', oneOf: ['auto', 'kvm', 'tcg'], doc: 'auto probes KVM and falls back to TCG'},
   machine_type: {kind: 'string', doc: 'QEMU machine type'},
-  qemu_binary: {kind: 'string', doc: 'QEMU executable'},
+  qemu_binary: {kind: 'string', path: 'host', doc: 'QEMU executable'},
   qemuargs: {kind: 'string[][]', buildFields: ['HTTPDir', 'OutputDir', 'SSHHostPort'], doc: 'extra QEMU arguments; a flag given here replaces vmbench’s default for it; {{ .HTTPIP }}, {{ .HTTPPort }}, {{ .HTTPDir }}, {{ .Name }}, {{ .OutputDir }} (where the output is being written), {{ .SSHHostPort }} are filled in at VM start'},
   disk_compression: {kind: 'bool', doc: 'compress the final qcow2 (qemu-img convert -c)'},
   headless: {kind: 'bool', doc: 'accepted for Packer compatibility; vmbench never opens a window'},
-  http_directory: {kind: 'string', doc: 'directory served to the guest over HTTP'},
+  http_directory: {kind: 'string', path: 'host', doc: 'directory served to the guest over HTTP'},
   http_bind_address: {kind: 'string', doc: 'host address the HTTP server binds'},
   http_port_min: {kind: 'int', min: 1, max: 65535, doc: 'lowest HTTP port'},
   http_port_max: {kind: 'int', min: 1, max: 65535, doc: 'highest HTTP port'},
@@ -224,14 +231,14 @@ export const PROFILE_FIELDS: Record<string, FieldSpec> = {
   boot_keys_via: {kind: 'string', oneOf: ['qmp', 'vnc'], doc: 'qmp (default): QEMU input events at 5 ms/event (~16x Packer); vnc: like Packer, at most 100 events/s'},
   ssh_username: {kind: 'string', doc: 'SSH user'},
   ssh_password: {kind: 'string', doc: 'SSH password'},
-  ssh_private_key_file: {kind: 'string', doc: 'SSH private key file (default: $PACKER_PRIVATE_KEY)'},
+  ssh_private_key_file: {kind: 'string', path: 'host', doc: 'SSH private key file (default: $PACKER_PRIVATE_KEY)'},
   ssh_agent_auth: {kind: 'bool', doc: 'also offer the keys of the ssh-agent at $SSH_AUTH_SOCK'},
   ssh_port: {kind: 'int', min: 1, max: 65535, doc: 'guest SSH port'},
   ssh_host_port_min: {kind: 'int', min: 1, max: 65535, doc: 'lowest forwarded host port'},
   ssh_host_port_max: {kind: 'int', min: 1, max: 65535, doc: 'highest forwarded host port'},
   ssh_timeout: {kind: 'duration', doc: 'how long to wait for SSH, e.g. "20m"'},
   ssh_wait_timeout: {kind: 'duration', doc: 'old Packer name of ssh_timeout'},
-  ssh_handshake_attempts: {kind: 'int', min: 1, doc: 'consecutive auth failures before giving up'},
+  ssh_handshake_attempts: {kind: 'int', min: 1, max: 1000, doc: 'consecutive auth failures before giving up'},
   ssh_watch_error_patterns: {kind: 'regex', doc: 'vmbench: while waiting for SSH, fail at once when a screen line matches this regex (case-sensitive; join several with |), besides the built-in installer error patterns'},
   ssh_watch_default_patterns: {kind: 'bool', doc: 'vmbench: also fail on the built-in patterns (Debian installer [!!] dialogs, subiquity/anaconda errors, Kernel panic, No bootable device, emergency shells); false when the console is used by hand'},
   ssh_watch_screen_stall: {kind: 'duration', doc: 'vmbench: fail when the screen has not changed for this long while waiting for SSH, e.g. "15m" (default 0 = off: installers may sit still legitimately)'},
@@ -250,8 +257,8 @@ export const PROFILE_FIELDS: Record<string, FieldSpec> = {
   disk_detect_zeroes: {kind: 'string', oneOf: ['unmap', 'on', 'off'], doc: 'QEMU detect-zeroes for the disks (default off)'},
   skip_compaction: {kind: 'bool', doc: 'keep the disk as the VM wrote it instead of compacting it with qemu-img convert (always so for raw and use_backing_file)'},
   qemu_img_args: {kind: 'map', doc: 'extra qemu-img arguments: {create: [...], convert: [...], resize: [...]}'},
-  iso_target_path: {kind: 'string', doc: 'where a downloaded ISO is kept: a file path, or a directory (a path without extension) for <hash>.<iso_target_extension>; default the cache'},
-  iso_target_extension: {kind: 'string', doc: 'extension of a downloaded ISO in the cache (default iso); with disk_image, matching format means a plain copy'},
+  iso_target_path: {kind: 'string', path: 'host', doc: 'where a downloaded ISO is kept: a file path, or a directory (a path without extension) for <hash>.<iso_target_extension>; default the cache'},
+  iso_target_extension: {kind: 'string', path: 'file-name', doc: 'extension of a downloaded ISO in the cache (default iso); with disk_image, matching format means a plain copy'},
   cd_files: {kind: 'string[]', doc: 'files and directories (globs allowed) written onto a CD image by vmbench and attached to the VM'},
   cd_content: {kind: 'string-map', doc: 'files for the CD by content: path on the CD → text'},
   cd_label: {kind: 'string', doc: 'volume label of the CD (default packer; cloud-init’s NoCloud wants cidata)'},
@@ -261,11 +268,11 @@ export const PROFILE_FIELDS: Record<string, FieldSpec> = {
   floppy_content: {kind: 'string-map', doc: 'files for the floppy by content: path → text'},
   floppy_label: {kind: 'string', doc: 'volume label of the floppy (default packer)'},
   http_content: {kind: 'string-map', buildFields: ['HTTPIP', 'HTTPPort', 'Name', 'SSHPublicKey'], doc: 'files served by content: URL path ("/preseed.cfg") → text; {{ .HTTPIP }}, {{ .HTTPPort }}, {{ .Name }}, {{ .SSHPublicKey }} are filled in when served; {{ templatefile `file` }} inserts a file rendered the same way. Not with http_directory'},
-  firmware: {kind: 'string', doc: 'firmware file given to QEMU as -bios (or as a read-only pflash drive with use_pflash)'},
+  firmware: {kind: 'string', path: 'host', doc: 'firmware file given to QEMU as -bios (or as a read-only pflash drive with use_pflash)'},
   use_pflash: {kind: 'bool', doc: 'attach firmware as a read-only pflash drive instead of -bios'},
   efi_boot: {kind: 'bool', doc: 'boot with UEFI (OVMF; Debian package ovmf): efi_firmware_code read-only, efi_firmware_vars copied per build'},
-  efi_firmware_code: {kind: 'string', doc: 'OVMF code image (default /usr/share/OVMF/OVMF_CODE.fd); setting it turns efi_boot on'},
-  efi_firmware_vars: {kind: 'string', doc: 'OVMF variables template, copied into the output as efivars.fd (default /usr/share/OVMF/OVMF_VARS.fd); setting it turns efi_boot on'},
+  efi_firmware_code: {kind: 'string', path: 'host', doc: 'OVMF code image (default /usr/share/OVMF/OVMF_CODE.fd); setting it turns efi_boot on'},
+  efi_firmware_vars: {kind: 'string', path: 'host', doc: 'OVMF variables template, copied into the output as efivars.fd (default /usr/share/OVMF/OVMF_VARS.fd); setting it turns efi_boot on'},
   efi_drop_efivars: {kind: 'bool', doc: 'leave efivars.fd out of the output'},
   sockets: {kind: 'int', min: 0, max: 64, doc: 'CPU sockets (-smp sockets=); cpus defaults to sockets × cores × threads'},
   cores: {kind: 'int', min: 0, max: 64, doc: 'cores per socket (-smp cores=)'},

@@ -72,6 +72,20 @@ export function parseDuration(s: string): number {
   return rounded === 0 ? 0 : rounded;
 }
 
+/**
+ * The longest wait or timeout a profile may give: 7 days. A Node timer set past 2^31-1 ms
+ * (about 24.8 days) fires at once, so an unbounded value would turn "wait forever" into "fail now".
+ */
+export const MAX_DURATION_MS = 7 * 24 * 3600 * 1000;
+
+/** Why `ms` is no usable wait or timeout (negative, or longer than `max`), or undefined when it is. */
+export function durationProblem(ms: number, max = MAX_DURATION_MS): string | undefined {
+  if (!Number.isFinite(ms)) return 'is not a finite duration';
+  if (ms < 0) return `must not be negative (got ${formatDuration(ms)})`;
+  if (ms > max) return `must be at most ${formatDuration(max)} (got ${formatDuration(ms)})`;
+  return undefined;
+}
+
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 
 /**

@@ -9,7 +9,7 @@
  * typing "<enterr>" into a boot loader is never what the author meant.
  */
 
-import {parseDurationPrecise} from '../util/duration.js';
+import {durationProblem, parseDurationPrecise} from '../util/duration.js';
 import {Keysym, SPECIAL_KEYS, keysymForChar} from './keysyms.js';
 import {editDistance} from '../util/suggest.js';
 
@@ -198,6 +198,9 @@ function parseWait(text: string, arg: string, at: number): BootAction {
     return bad('expected <wait>, <waitN> (seconds) or a duration like <wait300ms>, <wait1m20s>');
   }
   if (!(ms > 0)) bad('a wait must be longer than zero');
+  // A timer past 2^31-1 ms would fire at once.
+  const tooLong = durationProblem(ms);
+  if (tooLong) bad(`a wait ${tooLong}`);
   // Whole milliseconds are all a timer can honour; keep tiny positive waits at least 1 ms.
   return {kind: 'wait', ms: Math.max(1, Math.round(ms)), text, offset: at};
 }
@@ -207,6 +210,8 @@ function parseScreenWait(src: string, at: number): ScreenWaitAction | undefined 
     if (arg === undefined) return fallback;
     const ms = WAIT_SECONDS.test(arg) ? Number(arg) * 1000 : WAIT_DURATION.test(arg) ? parseDurationPrecise(arg) : NaN;
     if (!(ms > 0)) throw new BootCommandError(`bad ${what} "${arg}" in ${token} at offset ${at}: expected seconds or a duration like 30s, 2m`, at, token);
+    const tooLong = durationProblem(ms);
+    if (tooLong) throw new BootCommandError(`bad ${what} "${arg}" in ${token} at offset ${at}: it ${tooLong}`, at, token);
     return Math.round(ms);
   };
   const f = matchAt(WAIT_FOR, src, at);

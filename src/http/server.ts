@@ -3,15 +3,16 @@
  * (packer-plugin-sdk StepHTTPServer): files under `root` (http_directory) are served byte for
  * byte — cloud-init's `{{ }}` Jinja and anything else that looks like a template arrives as
  * written — and `content` (http_content) by URL path, its body made per request (so the
- * template's {{ .HTTPPort }} is known). Bound to loopback: QEMU's user networking shows it to
- * the guest as 10.0.2.2. Every request is logged, because a preseed 404 is the most common
+ * template's {{ .HTTPPort }} is known). Bound to loopback unless http_bind_address says otherwise
+ * (Packer's default is 0.0.0.0; vmbench's is 127.0.0.1): QEMU's user networking shows it to the
+ * guest as 10.0.2.2 either way. An address that is not this host's is an error naming the field. Every request is logged, because a preseed 404 is the most common
  * silent failure.
  */
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import {readFile, realpath, stat, readdir} from 'node:fs/promises';
 import path from 'node:path';
 import type {LogFn} from '../engine/events.js';
-import {findFreePort} from '../util/ports.js';
+import {bindError, findFreePort, type PortFields} from '../util/ports.js';
 import {closest} from '../util/suggest.js';
 
 export interface HttpRequestRecord {
@@ -35,6 +36,8 @@ export interface HttpServerOptions {
   portMin: number;
   portMax: number;
   log: LogFn;
+  /** The profile's names for the address and range, for errors (default http_bind_address, http_port_min..http_port_max). */
+  fields?: PortFields;
 }
 
 export interface RunningHttpServer {
@@ -128,8 +131,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     }
   };
 
+  const fields = opts.fields ?? {address: 'http_bind_address', range: ['http_port_min', 'http_port_max'] as const};
   for (let attempt = 0; ; attempt++) {
-    const port = await findFreePort(opts.bindAddress, opts.portMin, opts.portMax);
+    const port = await findFreePort(opts.bindAddress, opts.portMin, opts.portMax, undefined, fields);
     const server: Server = createServer((req, res) => void handle(req, res));
     try {
       await new Promise<void>((resolve, reject) => {
@@ -137,8 +141,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
         server.listen({host: opts.bindAddress, port, exclusive: true}, resolve);
       });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 5) continue;
-      throw err;
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'EADDRINUSE' && attempt < 5) continue;
+      throw bindError(e, opts.bindAddress, fields.address) ?? err;
     }
     server.keepAliveTimeout = 1000;
     return {

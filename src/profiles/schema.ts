@@ -352,7 +352,7 @@ export const PROFILE_DEFAULTS = {
   sockets: 0,
   cores: 0,
   threads: 0,
-  vnc_use_password: false,
+  vnc_use_password: true,
   communicator: 'ssh',
   pause_before_connecting: 0,
   ssh_keep_alive_interval: 5000,

@@ -11,6 +11,9 @@
  * the process exits. A lease whose process is gone or whose time is up is stale: it is moved
  * aside (rename: one claimant wins) and checked again before the port is taken over.
  *
+ * An address that is not this host's (EADDRNOTAVAIL) is an error naming the profile's field, not
+ * a busy port; a used-up range says which range (and fields) it was.
+ *
  * Left to the callers' retries (start-vm and the HTTP server retry on "address in use"):
  * programs other than vmbench, and other users' builds (the directory is per user).
  */
@@ -28,12 +31,40 @@ export function portLeaseDir(): string {
   return path.join(os.tmpdir(), `vmbench-ports-${process.getuid?.() ?? 'user'}`);
 }
 
-function canBind(host: string, port: number): Promise<boolean> {
+/** Whether `port` can be bound on `host`: true, false (taken, or not ours to bind), or the error that no port would fix. */
+function canBind(host: string, port: number): Promise<true | false | NodeJS.ErrnoException> {
   return new Promise((resolve) => {
     const srv = net.createServer();
-    srv.once('error', () => resolve(false));
+    srv.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE' || err.code === 'EACCES' ? false : err));
     srv.listen({host, port, exclusive: true}, () => srv.close(() => resolve(true)));
   });
+}
+
+/** What a port search is for, in the profile's words: the address field and the range's fields. */
+export interface PortFields {
+  /** e.g. "vnc_bind_address" (omitted when the address is not the profile's to choose). */
+  address?: string;
+  /** e.g. ["vnc_port_min", "vnc_port_max"]. */
+  range: readonly [string, string];
+}
+
+/** An address no port of which can be bound here (not this host's, or not an address at all); names the field. */
+export class BindAddressError extends Error {
+  constructor(
+    readonly host: string,
+    readonly code: string | undefined,
+    field: string | undefined,
+  ) {
+    const what = code === 'EADDRNOTAVAIL' ? 'is not an address of this host' : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'is not a name this host can resolve' : `cannot be listened on (${code ?? 'error'})`;
+    super(`${field ? `${field} ` : ''}${host} ${what}${code && !what.includes(code) ? ` (${code})` : ''}: use 127.0.0.1 (the default) or one of this host's own addresses`);
+    this.name = 'BindAddressError';
+  }
+}
+
+/** The error for an error `listen` gave on `host` that is not "address in use"; undefined for that one. */
+export function bindError(err: NodeJS.ErrnoException, host: string, field?: string): BindAddressError | undefined {
+  if (err.code === 'EADDRINUSE' || err.code === 'EACCES') return undefined;
+  return new BindAddressError(host, err.code, field);
 }
 
 interface Lease {
@@ -146,7 +177,7 @@ export function releasePorts(ports: Iterable<number> = [...held.keys()]): void {
  * A free port in [min, max], tried in random order, leased to this process for LEASE_MS so no
  * other vmbench build is handed the same port before the caller binds it.
  */
-export async function findFreePort(host: string, min: number, max: number, exclude: ReadonlySet<number> = new Set()): Promise<number> {
+export async function findFreePort(host: string, min: number, max: number, exclude: ReadonlySet<number> = new Set(), fields?: PortFields): Promise<number> {
   const dir = portLeaseDir();
   mkdirSync(dir, {recursive: true, mode: 0o700});
   if (!exitHook) {
@@ -162,8 +193,12 @@ export async function findFreePort(host: string, min: number, max: number, exclu
     if (mine && mine.expires > Date.now()) continue; // handed out by this process a moment ago
     if (mine) held.delete(port); // our lease ran out: the file says whether the port is free again
     if (!claim(dir, port)) continue;
-    if (await canBind(host, port)) return port;
+    const bound = await canBind(host, port);
+    if (bound === true) return port;
     releasePorts([port]); // something else (not vmbench, or another user) has it bound
+    // An address that is not this host's fails for every port alike: say so, not "busy".
+    if (bound !== false) throw new BindAddressError(host, bound.code, fields?.address);
   }
-  throw new Error(`no free port between ${min} and ${max} on ${host}`);
+  const range = fields ? ` (${fields.range[0]}..${fields.range[1]})` : '';
+  throw new Error(`no free port between ${min} and ${max} on ${host}${range}: all ${count} are taken — widen the range${fields ? ` with ${fields.range[0]}/${fields.range[1]}` : ''} or stop what holds them`);
 }

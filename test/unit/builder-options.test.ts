@@ -33,7 +33,8 @@ describe('builder options: defaults', () => {
       qemu_img_args: {create: [], convert: [], resize: []}, iso_target_extension: 'iso',
       cd_files: [], cd_content: {}, cd_label: 'packer', floppy_files: [], floppy_dirs: [], floppy_label: 'packer',
       http_content: {}, efi_boot: false, efi_firmware_code: '/usr/share/OVMF/OVMF_CODE.fd', efi_firmware_vars: '/usr/share/OVMF/OVMF_VARS.fd',
-      sockets: 0, cores: 0, threads: 0, vnc_use_password: false, communicator: 'ssh', pause_before_connecting: 0,
+      // vnc_use_password: not Packer's default, but nobody else is let in (issue 13).
+      sockets: 0, cores: 0, threads: 0, vnc_use_password: true, communicator: 'ssh', pause_before_connecting: 0,
       ssh_keep_alive_interval: 5000, ssh_pty: false,
     });
   });
@@ -97,7 +98,6 @@ describe('builder options: Packer\'s rules between fields', () => {
     const r = load(`${minimal}vnc_password: secret\ncommunicator: none\nshutdown_command: poweroff\nboot_keygroup_interval: 1s\ndisk_additional_size: ["1024"]\n`);
     expect(r.errors).toEqual([]);
     expect(r.warnings.sort()).toEqual([
-      '3 vnc_password: has no effect without vnc_use_password: true',
       '5 shutdown_command: is not run with communicator: none (the guest must power off by itself)',
       '6 boot_keygroup_interval: Packer’s qemu builder does not use boot_keygroup_interval (it paces scan-code builders such as VirtualBox); boot_key_interval sets the pace here',
       '7 disk_additional_size[0]: "1024" has no unit: qemu-img reads it as bytes (Packer passes it on as written); write e.g. "1024M" if you meant MiB',

@@ -16,7 +16,7 @@ import {buildQemuArgs, shellQuote, type QemuArgsInput} from '../../qemu/args.js'
 import {isPortClash, startQemu, type QemuProcess} from '../../qemu/driver.js';
 import {connectQmp, type QmpClient} from '../../qemu/qmp.js';
 import {serialLineCleaner} from '../../qemu/serial-lines.js';
-import {findFreePort} from '../../util/ports.js';
+import {findFreePort, type PortFields} from '../../util/ports.js';
 import {qemuArgsFields, renderQemuArgs} from '../build-fields.js';
 import {createScreenWaiter} from '../screen-waiter.js';
 import {liveFrames, readScreenLines} from '../screen.js';
@@ -96,6 +96,15 @@ export function qemuInput(state: BuildState, accel: 'kvm' | 'tcg', ports: {ssh?:
   };
 }
 
+/** A free port, or a StepError naming the profile's fields (an address not of this host, a used-up range). */
+async function findPort(host: string, min: number, max: number, fields: PortFields): Promise<number> {
+  try {
+    return await findFreePort(host, min, max, undefined, fields);
+  } catch (err) {
+    throw new StepError((err as Error).message, undefined, {cause: err});
+  }
+}
+
 async function chooseAccel(ctx: StepContext<BuildState>): Promise<'kvm' | 'tcg'> {
   const wanted = ctx.state.profile.accelerator;
   if (wanted !== 'auto') return wanted;
@@ -164,8 +173,8 @@ export const startVm: Step<BuildState> = {
     // No SSH port forward with communicator none (Packer's step_port_forward.go).
     const ssh = profile.communicator !== 'none';
     for (let attempt = 1; ; attempt++) {
-      const sshPort = ssh ? await findFreePort('127.0.0.1', profile.ssh_host_port_min, profile.ssh_host_port_max) : undefined;
-      const vncPort = await findFreePort(profile.vnc_bind_address, profile.vnc_port_min, profile.vnc_port_max);
+      const sshPort = ssh ? await findPort('127.0.0.1', profile.ssh_host_port_min, profile.ssh_host_port_max, {range: ['ssh_host_port_min', 'ssh_host_port_max']}) : undefined;
+      const vncPort = await findPort(profile.vnc_bind_address, profile.vnc_port_min, profile.vnc_port_max, {address: 'vnc_bind_address', range: ['vnc_port_min', 'vnc_port_max']});
       // Cancelled while probing or finding ports: start no QEMU the cleanups would have to catch.
       ctx.signal.throwIfAborted();
       const {args, replaced} = buildQemuArgs(qemuInput(ctx.state, accel, {ssh: sshPort, vnc: vncPort}, qmpPath));

@@ -25,6 +25,11 @@ export interface QemuProcess {
   stop(opts?: {quit?: () => Promise<unknown>; graceMs?: number}): Promise<QemuExit>;
   /** Synchronous SIGKILL of the whole process group, for a second Ctrl-C. */
   killNow(): void;
+  /**
+   * A VM kept on purpose: it must outlive us, so nothing of it (the child process, its stdio
+   * pipes) keeps node alive any more. Its serial output is still read while we run.
+   */
+  detach(): void;
 }
 
 export interface StartQemuOptions {
@@ -102,6 +107,10 @@ export function startQemu(opts: StartQemuOptions): QemuProcess {
     },
     killNow: () => {
       if (!done) signalGroup('SIGKILL');
+    },
+    detach: () => {
+      child.unref();
+      for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as {unref?: () => void} | null)?.unref?.();
     },
   };
 }

@@ -1,0 +1,125 @@
+/**
+ * A build's watchdog: a tiny `sh` started detached (its own session, so the terminal's signals
+ * miss it) whose stdin is a pipe from vmbench. The kernel closes that pipe when vmbench dies,
+ * however it dies (SIGKILL, OOM killer, a crash), so end-of-file without a word first means
+ * "the owner is gone": the watchdog then kills the build's QEMUs (each checked against its
+ * command line, so a reused PID is never hit) unless the run directory's record says `kept`, and
+ * removes the build's temporary folders.
+ *
+ * vmbench says `bye` when the build ended and everything was cleaned up (or when it killed QEMU
+ * itself: the second Ctrl-C), and `keep` when the user chose to keep the VM — both end the
+ * watchdog, which therefore never outlives its build by more than the owner's exit.
+ *
+ * Why this shape: `setpriv --pdeathsig` cannot work with keep (the owner exits while the kept VM
+ * must live on); polling the owner's PID wakes up for nothing and can be fooled by PID reuse, a
+ * pipe's end-of-file is immediate and exact. Why sh and not node: ~1 MB instead of ~40 MB and a
+ * few ms to start, on hosts that run several TCG builds side by side; its part is small
+ * (read lines, check /proc, kill, rm). libuv opens the pipe close-on-exec, so QEMU (started
+ * later) does not inherit its write end — which would keep the watchdog from ever seeing EOF.
+ *
+ * Lines it reads: `qemu PID MARKER`, `dir PATH`, `keep`, `bye`.
+ */
+import {AsyncLocalStorage} from 'node:async_hooks';
+import {spawn, type ChildProcess} from 'node:child_process';
+
+/** The watchdog's program (POSIX sh; `$1` is the run directory of the QEMU records). */
+export const WATCHDOG_SCRIPT = `
+qemus=''
+dirs=''
+while read -r verb arg; do
+  case $verb in
+    keep|bye) exit 0 ;;
+    qemu) qemus="$qemus$arg
+" ;;
+    dir) dirs="$dirs$arg
+" ;;
+  esac
+done
+# End of file without keep or bye: the vmbench that started us is gone.
+printf '%s' "$qemus" | while IFS= read -r q; do
+  [ -n "$q" ] || continue
+  pid=\${q%% *}
+  marker=\${q#* }
+  rec="$1/qemu-$pid.json"
+  if [ -f "$rec" ] && grep -q '"kept": *true' "$rec"; then continue; fi
+  cmd=$(tr '\\000' ' ' < "/proc/$pid/cmdline" 2>/dev/null) || continue
+  case $cmd in
+    *"$marker"*) kill -9 "-$pid" 2>/dev/null || kill -9 "$pid" 2>/dev/null; rm -f "$rec" ;;
+  esac
+done
+printf '%s' "$dirs" | while IFS= read -r d; do
+  [ -n "$d" ] && rm -rf -- "$d"
+done
+exit 0
+`;
+
+const current = new AsyncLocalStorage<Watchdog>();
+
+/** The watchdog of the build whose code is running now (QEMUs started from it report to it). */
+export function currentWatchdog(): Watchdog | undefined {
+  return current.getStore();
+}
+
+export class Watchdog {
+  private readonly child: ChildProcess;
+  private ended = false;
+  private readonly qemus = new Set<number>();
+  private readonly dirs = new Set<string>();
+
+  /** Start one; `runDir` is where the QEMU records are (reaper.ts). Never throws. */
+  constructor(runDir: string) {
+    this.child = spawn('sh', ['-c', WATCHDOG_SCRIPT, 'vmbench-watchdog', runDir], {detached: true, stdio: ['pipe', 'ignore', 'ignore']});
+    // Neither the watchdog nor its pipe may keep vmbench alive.
+    this.child.on('error', () => (this.ended = true));
+    this.child.stdin?.on('error', () => (this.ended = true));
+    this.child.unref();
+    (this.child.stdin as unknown as {unref?: () => void} | null)?.unref?.();
+  }
+
+  /** The watchdog's PID (undefined if it could not start). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Run `fn` (a build) so that every QEMU it starts is watched by this watchdog. */
+  run<T>(fn: () => T): T {
+    return current.run(this, fn);
+  }
+
+  private send(line: string): void {
+    if (this.ended || !this.child.stdin?.writable) return;
+    // Pipes are written synchronously by libuv while the (64 KiB) buffer has room: a line is
+    // in the kernel before `process.exit` could lose it.
+    this.child.stdin.write(`${line}\n`);
+  }
+
+  /** Kill this QEMU (checked by its marker) if vmbench dies; once per PID. */
+  watchQemu(pid: number, marker: string): void {
+    if (this.qemus.has(pid) || /[\n\r]/.test(marker)) return;
+    this.qemus.add(pid);
+    this.send(`qemu ${pid} ${marker}`);
+  }
+
+  /** Remove this temporary folder if vmbench dies; once per path. */
+  watchDir(dir: string): void {
+    if (this.dirs.has(dir) || /[\n\r]/.test(dir) || !dir.startsWith('/')) return;
+    this.dirs.add(dir);
+    this.send(`dir ${dir}`);
+  }
+
+  private end(word: 'keep' | 'bye'): void {
+    this.send(word);
+    this.ended = true;
+    this.child.stdin?.end();
+  }
+
+  /** The build ended and cleaned up after itself (or killed its QEMU itself): nothing to do. */
+  release(): void {
+    this.end('bye');
+  }
+
+  /** The user keeps the VM and its files: leave everything as it is. */
+  keep(): void {
+    this.end('keep');
+  }
+}

@@ -112,10 +112,10 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
       process.stderr.write(`\nvmbench: ${sig}: cancelling and cleaning up (press Ctrl-C again to stop at once)\n`);
       return;
     }
-    // Second signal: kill QEMU now (never leave it running), keep files, exit.
+    // Second signal: kill QEMU now (never leave it running), remove the unfinished work, exit.
     session.stopNow();
     view?.stop();
-    process.stderr.write(`\nvmbench: ${sig} again: stopped at once; files kept in ${state.workDir ?? state.outputDir}\n`);
+    process.stderr.write(`\nvmbench: ${sig} again: stopped at once; QEMU killed, the unfinished build removed\n`);
     process.exit(130);
   }
   process.on('SIGINT', onSignal);

@@ -177,7 +177,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       "many at once as the host's CPUs and memory allow (--jobs N caps it), then a summary table;\n" +
       '--output DIR puts each build in DIR/<name>.\n' +
       'Exit status: 0 success, 1 build failed, 2 bad usage or profile, 130 cancelled.\n' +
-      'Ctrl-C once: cancel and clean up. Twice: stop at once (QEMU is killed, files are kept).',
+      'Ctrl-C once: cancel and clean up. Twice: stop at once (QEMU is killed, the unfinished build removed).',
     argKinds: ['profile'],
     options: BUILD_OPTIONS,
     run: lazy(() => import('./build-command.js'), 'buildCommand'),

@@ -154,7 +154,7 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string;
   };
   const removeCrashGuard = terminal.installCrashGuard({
     onCrash: () => {
-      // Stop the VM now (files kept): nothing may be left running after a crash.
+      // Stop the VM now (the unfinished build removed): nothing may be left running after a crash.
       try {
         current?.command({type: 'interrupt'});
         current?.command({type: 'interrupt'});
@@ -265,10 +265,10 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string;
   if (consoleLines.length) stderr.write(`vmbench: printed while the workbench ran:\n${consoleLines.map((l) => `  ${l}`).join('\n')}\n`);
   for (const w of settings.warnings) stderr.write(`vmbench: ${w}\n`);
   // Leaving with a build still running (a signal whose cleanup took too long, a crash of the
-  // UI): stop it now — QEMU killed, files kept — and wait for that, so nothing is left running.
+  // UI): stop it now — QEMU killed, the unfinished build removed — and wait for that, so nothing is left running.
   const running = current;
   if (running) {
-    stderr.write('vmbench: stopping the build (QEMU is killed, files are kept)…\n');
+    stderr.write('vmbench: stopping the build (QEMU is killed, the unfinished build removed)…\n');
     running.command({type: 'interrupt'});
     running.command({type: 'interrupt'});
     await Promise.race([running.done.catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);

@@ -4,6 +4,7 @@
  * stop-now, and an exit hook that never leaves the VM running unless the user chose to keep it.
  * `vmbench build` (plain/JSON/--console) and the workbench both drive builds through this.
  */
+import {rmSync} from 'node:fs';
 import path from 'node:path';
 import {runBuild, newBuildState, type BuildOutcome, type BuildRequest} from '../engine/build.js';
 import type {BuildEvent} from '../engine/events.js';
@@ -84,12 +85,15 @@ export class BuildSession {
     return true;
   }
 
-  /** Second Ctrl-C: kill QEMU now and stop waiting for cleanups; files are kept. */
+  /** Second Ctrl-C: kill QEMU now, remove the unfinished work, and stop waiting for cleanups. */
   stopNow(): void {
     this.emit({type: 'log', time: Date.now(), source: 'vmbench', stream: 'warn', line: 'stopped at once: QEMU killed, cleanups not waited for'});
     this.cancel('stopped at once');
     this.stopCtl.abort();
     this.state.qemu?.killNow();
+    // Nothing half-built stays behind (the output folder only ever appears whole): the work
+    // folder and the sockets go now, synchronously, as the process exits right after.
+    for (const dir of [this.state.workDir, this.state.socketDir]) if (dir) rmSync(dir, {recursive: true, force: true});
   }
 
   /** A PNG of the VM's screen next to the build log, or undefined when there is no VM. A failure is logged, then thrown. */

@@ -155,7 +155,7 @@ export class WorkbenchController implements BuildController {
         if (++this.interrupts === 1 && this.session.cancel('cancelled by Ctrl-C')) {
           this.log('warn', 'cancelling and cleaning up (Ctrl-C again stops at once)');
         } else {
-          this.log('warn', 'stopping at once: QEMU killed, files kept');
+          this.log('warn', 'stopping at once: QEMU killed, the unfinished build removed');
           this.session.stopNow();
         }
         return;

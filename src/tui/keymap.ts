@@ -226,7 +226,7 @@ export const KEYMAP: readonly Binding[] = [
 
   {id: 'global.help', context: 'global', keys: [char('?')], description: 'help: every key', hint: '? help', action: cmd({type: 'help'})},
   {id: 'global.quit', context: 'global', keys: [char('q')], description: 'quit (asks first while a build runs)', hint: 'q quit', action: view({type: 'quit'})},
-  {id: 'global.interrupt', context: 'global', keys: [ctrl('c')], description: 'cancel the build and clean up (twice: stop at once, keep files)', action: cmd({type: 'interrupt'})},
+  {id: 'global.interrupt', context: 'global', keys: [ctrl('c')], description: 'cancel the build and clean up (twice: stop at once, removing the unfinished build)', action: cmd({type: 'interrupt'})},
   {id: 'global.next-tab', context: 'global', keys: [named('tab')], description: 'next pane', hint: 'Tab pane', action: cmd({type: 'next-tab'})},
   {id: 'global.prev-tab', context: 'global', keys: [shiftTab], description: 'previous pane', action: view({type: 'prev-tab'})},
   {id: 'global.tab-log', context: 'global', keys: [char('1')], description: 'Log pane', action: tab('log')},

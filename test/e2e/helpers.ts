@@ -49,10 +49,16 @@ export function runCli(args: string[], env: Record<string, string> = {}): Result
   });
 }
 
+/** Alive and not a zombie: a process killed after its parent exited waits for init to reap it (late, in some containers). */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }

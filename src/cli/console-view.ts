@@ -40,6 +40,8 @@ export interface ConsoleViewOptions {
 const ESC = '\x1b';
 const HEADER_ROWS = 1;
 const FOOTER_ROWS = 3;
+/** Signals after which the terminal is restored at once (the build's own handlers still run). */
+const GUARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 
 export class ConsoleView {
   /** What the screen box shows: text when the screen reads as text, else pixels (shared with the workbench). */
@@ -54,6 +56,18 @@ export class ConsoleView {
   private readonly parser: TermKeyParser;
   private readonly onData = (d: Buffer): void => this.input(d);
   private readonly onResize = (): void => this.layout();
+  /**
+   * The crash guard: whatever ends this process — an uncaught exception or unhandled rejection,
+   * a signal, process.exit anywhere — leaves the terminal as it found it (raw mode off, the
+   * alternate screen left, the cursor shown). A signal nobody else handles is raised again once
+   * the terminal is back, so it still ends the process as it would have.
+   */
+  private readonly onCrash = (): void => this.stop();
+  private readonly onExit = (): void => this.stop();
+  private readonly onSignal = (sig: NodeJS.Signals): void => {
+    this.stop();
+    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+  };
 
   constructor(private readonly o: ConsoleViewOptions) {
     this.parser = new TermKeyParser(
@@ -78,11 +92,17 @@ export class ConsoleView {
     out.on('resize', this.onResize);
     this.layout();
     this.timer = setInterval(() => this.paint(), Math.round(1000 / (this.o.fps ?? 25)));
+    process.on('uncaughtExceptionMonitor', this.onCrash);
+    process.on('exit', this.onExit);
+    for (const sig of GUARDED_SIGNALS) process.on(sig, this.onSignal);
   }
 
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    process.off('uncaughtExceptionMonitor', this.onCrash);
+    process.off('exit', this.onExit);
+    for (const sig of GUARDED_SIGNALS) process.off(sig, this.onSignal);
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.o.stdin.off('data', this.onData);

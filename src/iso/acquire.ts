@@ -139,7 +139,9 @@ export async function acquireIso(opts: AcquireOptions): Promise<AcquiredIso> {
       opts.log('warn', `download failed: ${url}: ${(err as Error).message}`);
     }
   }
-  throw new StepError(`could not get the ISO:\n  ${failures.join('\n  ') || 'no iso_url given'}`);
+  // One line (the CLI ends with it): the one failure, or each of several after a semicolon.
+  if (failures.length <= 1) throw new StepError(`could not get the ISO${failures.length ? ` from ${failures[0]}` : ': no iso_url given'}`, failures.length ? 'run the build again: a download cut off resumes where it stopped' : undefined);
+  throw new StepError(`could not get the ISO from any of ${failures.length} URLs: ${failures.join('; ')}`, 'run the build again: a download cut off resumes where it stopped');
 }
 
 /** The URL record key of an ISO built by a profile's script. */

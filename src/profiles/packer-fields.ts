@@ -59,7 +59,11 @@ export const PACKER_QEMU_FIELDS: Readonly<Record<string, Entry>> = {
   qmp_socket_path: unused('vmbench’s QMP socket is its own (in the build’s work directory)'),
   run_once: unused('vmbench boots the CD once (-boot once=d), like Packer'),
   // VNC and boot
-  disable_vnc: (v) => (v === true ? unused('vmbench always runs VNC on 127.0.0.1: it watches the screen with it') : same('VNC is on')),
+  // vnc_bind_address, vnc_use_password and http_bind_address are vmbench fields (passed on as
+  // written) with other defaults than Packer's: VNC with a random password per build (Packer:
+  // none) and HTTP on 127.0.0.1 (Packer: 0.0.0.0). A template saying otherwise gets a warning
+  // at its line (network-exposure.ts).
+  disable_vnc: (v) => (v === true ? unused('vmbench always runs VNC (on vnc_bind_address, 127.0.0.1 unless set, with a per-build password): it watches the screen with it') : same('VNC is on')),
   // HTTP
   http_interface: unused('the guest reaches vmbench’s HTTP server at 10.0.2.2 (QEMU user networking)'),
   http_network_protocol: onlyDefault('tcp', 'TCP', unused('vmbench’s HTTP server listens on http_bind_address')),

@@ -143,20 +143,18 @@ describe('faults injected into a real build', () => {
     await nothingLeft(w);
   });
 
-  it('the VNC connection cut while the boot command is typed: the build recovers or names the cut', {timeout: 180_000}, async () => {
+  it('the VNC connection cut as the boot command is typed: vmbench connects again and the build succeeds', {timeout: 180_000}, async () => {
     const w = start('tiny');
     await w.when(stepRunning('type-boot-command'));
     const vnc = w.events.find((e) => e.type === 'info' && e.key === 'vnc');
     const port = /:(\d+)/.exec(String(vnc?.value))![1];
-    await execa('ss', ['-K', 'dst', '127.0.0.1', 'dport', '=', `:${port}`], {reject: false});
+    const cut = await execa('ss', ['-K', 'dst', '127.0.0.1', 'dport', '=', `:${port}`], {reject: false});
+    expect(cut.stdout).toMatch(new RegExp(`:${port}\\b`));
     const r = await w.child;
-    if (r.exitCode === 0) {
-      expect(existsSync(path.join(w.out, 'tiny.qcow2'))).toBe(true);
-    } else {
-      expect(r.exitCode).toBe(1);
-      expect(lastLine(r.stderr)).toMatch(/^vmbench: build failed at type-boot-command: .*VNC/i);
-      await nothingLeft(w);
-    }
-    if (w.qemuPid()) expect(processAlive(w.qemuPid())).toBe(false);
+    expect(r.exitCode, String(r.all).slice(-3000)).toBe(0);
+    expect(existsSync(path.join(w.out, 'tiny.qcow2'))).toBe(true);
+    expect(w.events.filter((e) => e.type === 'log' && /QMP event VNC_CONNECTED/.test(String(e.line))).length).toBeGreaterThanOrEqual(2);
+    for (let i = 0; i < 50 && processAlive(w.qemuPid()); i++) await new Promise((res) => setTimeout(res, 100));
+    expect(processAlive(w.qemuPid())).toBe(false);
   });
 });

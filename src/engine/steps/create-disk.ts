@@ -2,13 +2,15 @@
  * create-disk — uses: state.workDir, state.isoPath (with disk_image), profile.format/disk_size/
  * disk_image/use_backing_file/skip_resize_disk/disk_additional_size/qemu_img_args.
  * Produces: state.diskPath, state.additionalDisks. Runs the qemu-img work of
- * src/qemu/disk-plan.ts (Packer's create, copy and resize steps, in their order).
+ * src/qemu/disk-plan.ts (Packer's create, copy and resize steps, in their order), after checking
+ * that a disk_image is an image qemu-img reads (a clear error naming the file when it is not).
  * Cleanup: none of its own (the work directory goes as a whole).
  */
 import {constants} from 'node:fs';
 import {copyFile} from 'node:fs/promises';
 import path from 'node:path';
 import {execa} from 'execa';
+import {diskInfo} from '../../artifacts/disk-formats.js';
 import {diskPlan, type DiskOp} from '../../qemu/disk-plan.js';
 import {need, StepError} from '../step.js';
 import type {BuildState} from '../state.js';
@@ -32,11 +34,37 @@ async function run(ctx: StepContext<BuildState>, op: DiskOp): Promise<void> {
   throw new StepError(`qemu-img ${op.args[0]} failed (${op.what}): ${why}`, hint);
 }
 
+/** Formats a disk image's file name may promise (qemu-img's names). */
+const IMAGE_EXTENSIONS: Readonly<Record<string, string>> = {qcow2: 'qcow2', vmdk: 'vmdk', vdi: 'vdi', vhdx: 'vhdx', vhd: 'vpc', qed: 'qed'};
+
+/**
+ * disk_image's file must be an image qemu-img reads (a download that saved an error page, a
+ * truncated image): one clear line naming the file instead of a guest that never boots.
+ */
+async function checkDiskImage(ctx: StepContext<BuildState>, image: string): Promise<void> {
+  const hint = 'disk_image: true needs iso_url to be a disk image (qcow2, raw…): check the file, or fetch it again';
+  let info;
+  try {
+    info = await diskInfo(image, ctx.signal);
+  } catch (err) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const why = (err as Error).message.split('\n')[0]!.replace(/^qemu-img info [^:]*: (qemu-img: )?/, '');
+    throw new StepError(`${image} is not a disk image qemu-img can read: ${why}`, hint, {cause: err});
+  }
+  const promised = IMAGE_EXTENSIONS[path.extname(image).slice(1).toLowerCase()];
+  if (promised && info.format !== promised) throw new StepError(`${image} is not a ${promised} image: qemu-img reads it as ${info.format}`, hint);
+  if (info.format === 'raw' && (info.virtualSize === 0 || info.virtualSize % 512 !== 0)) {
+    throw new StepError(`${image} is not a disk image: ${info.virtualSize} bytes of raw data, not whole 512-byte sectors`, hint);
+  }
+  ctx.log('vmbench', 'debug', `${image}: ${info.format}, ${info.virtualSize} bytes virtual`);
+}
+
 export const createDisk: Step<BuildState> = {
   id: 'create-disk',
   title: 'Create disk',
   async run(ctx) {
     const {profile} = ctx.state;
+    if (profile.disk_image) await checkDiskImage(ctx, need(ctx.state.isoPath, 'disk image'));
     const plan = diskPlan({
       workDir: need(ctx.state.workDir, 'work directory'),
       diskName: `disk.${profile.format}`,

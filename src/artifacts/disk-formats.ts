@@ -14,6 +14,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {trackTemp, untrackTemp} from '../engine/post-processors/atomic.js';
 import type {DiskFormat} from '../profiles/post-processor-schema.js';
+import {formatBytes} from '../util/bytes.js';
 
 export interface FormatOptions {
   qcow2Compressed: boolean;
@@ -161,12 +162,5 @@ export async function convertAll(opts: ConvertAllOptions): Promise<ConversionRes
 /** Size and its share of the virtual size, as users read it: "312.4 MiB, 30.5% of 1.0 GiB". */
 export function sizeRatio(bytes: number, virtualSize: number): string {
   const ratio = virtualSize > 0 ? (bytes / virtualSize) * 100 : 0;
-  return `${humanBytes(bytes)}, ${ratio.toFixed(1)}% of ${humanBytes(virtualSize)} virtual`;
-}
-
-export function humanBytes(n: number): string {
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${n} B`;
+  return `${formatBytes(bytes)}, ${ratio.toFixed(1)}% of ${formatBytes(virtualSize)} virtual`;
 }

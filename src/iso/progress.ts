@@ -6,6 +6,10 @@
  * unknown size) — each with bytes, total, rate and time left. Pure: the clock is injected.
  */
 import {formatDuration} from '../util/duration.js';
+import {formatBytes} from '../util/bytes.js';
+
+/** Download sizes: the one byte formatter (src/util/bytes.ts). */
+export const formatSize = formatBytes;
 
 export interface MeterOptions {
   /** The size of the whole file, when the server said. */
@@ -25,17 +29,6 @@ export interface MeterOptions {
   lineMaxMs?: number;
 }
 
-/** `1.5 GiB`, `512 B`: binary units, as download sizes are usually given. */
-export function formatSize(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
-}
 
 export class DownloadMeter {
   private readonly now: () => number;

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {formatDuration} from '../util/duration.js';
 import type {BuildRun, RunStatus} from './multi-runner.js';
+import {formatBytes} from '../util/bytes.js';
 
 export interface SummaryRow {
   build: string;
@@ -56,17 +57,6 @@ export function summaryEvent(runs: readonly BuildRun[], interrupted: boolean, st
   return {type: 'summary', time: Date.now(), status: exitCode === 0 ? 'done' : exitCode === 130 ? 'cancelled' : 'failed', exitCode, durationMs: Date.now() - startedAt, builds: summaryRows(runs)};
 }
 
-/** `1.5 GiB`, `512 B`. */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
-}
 
 /** A path as short as it can be said: relative below the working directory, `~/…` below home. */
 export function shortPath(p: string, cwd = process.cwd(), home = os.homedir()): string {

@@ -6,6 +6,8 @@ import type {StepStatus} from '../engine/events.js';
 import {displayWidth, sliceToWidth} from '../util/cell-width.js';
 import {findAll} from './log-ring.js';
 import type {BuildViewState, LineSource, SectionView} from './types.js';
+import {formatBytes} from '../util/bytes.js';
+export {formatBytes};
 
 // ---------------------------------------------------------------------------------------------
 // Cell widths (the rule itself lives in util/cell-width.ts: the screen's text painter uses it too)
@@ -214,17 +216,6 @@ export function infoRows(state: Pick<BuildViewState, 'facts' | 'artifacts' | 'pr
   return rows;
 }
 
-/** `1.5 GiB`, `512 B`. */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Frames

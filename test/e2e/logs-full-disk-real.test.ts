@@ -163,7 +163,7 @@ describe('the build log under faults (real QEMU)', () => {
     expect(outFiles.filter((f) => f.includes('ansible-inventory'))).toEqual([]);
     await until(() => (!processAlive(qemuPid) ? true : undefined), 'QEMU to be gone', 10_000);
     await until(() => (processesMentioning(path.join(profile, 'playbook.yml')).length === 0 ? true : undefined), 'ansible-playbook to be gone', 10_000);
-    // What the second Ctrl-C keeps (the work folder) stays for the user; it holds no secret.
+    // Whatever is left under the output (nothing: a second Ctrl-C removes the unfinished build) holds no secret.
     for (const f of outFiles) {
       const file = path.join(out, f);
       if (statSync(file).isFile() && statSync(file).size < 1 << 20) expect(readFileSync(file, 'utf8'), f).not.toContain(SECRET);

@@ -8,7 +8,7 @@ import {existsSync, readdirSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {execa} from 'execa';
 import {describe, expect, it} from 'vitest';
-import {convertAll, diskInfo, formatArgs, humanBytes, sizeRatio, type ConversionTarget} from '../../src/artifacts/disk-formats.js';
+import {convertAll, diskInfo, formatArgs, sizeRatio, type ConversionTarget} from '../../src/artifacts/disk-formats.js';
 import {conversionTargets, findImage} from '../../src/engine/post-processors/convert.js';
 import {scratchDirs} from '../support/scratch.js';
 
@@ -109,7 +109,7 @@ describe('format arguments and names', () => {
   });
 
   it('reports sizes against the virtual size', () => {
-    expect(sizeRatio(312 * MiB, 1024 * MiB)).toBe('312.0 MiB, 30.5% of 1.00 GiB virtual');
-    expect(humanBytes(512)).toBe('512 B');
+    expect(sizeRatio(312 * MiB, 1024 * MiB)).toBe('312 MiB, 30.5% of 1.0 GiB virtual');
+    expect(sizeRatio(512, 64 * MiB)).toBe('512 B, 0.0% of 64 MiB virtual');
   });
 });

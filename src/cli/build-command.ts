@@ -11,7 +11,7 @@ import {StepError} from '../engine/step.js';
 import {loadProfile, ProfileError} from '../profiles/loader.js';
 import {reapStaleQemus} from '../qemu/reaper.js';
 import type {CliValues} from './main.js';
-import {BuildSession} from '../session/build-session.js';
+import {BuildSession, KEPT_EXIT_STATUS} from '../session/build-session.js';
 import {resolveProfileArg} from '../session/paths.js';
 import {LinePrompter} from './prompt.js';
 import {jsonReporter, plainReporter} from './reporters.js';
@@ -136,13 +136,20 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
       return 0;
     }
     if (outcome.kept) {
-      const q = outcome.state.qemu;
+      const st = outcome.state;
+      const q = st.qemu;
+      const why = outcome.status === 'failed' ? `build failed at ${outcome.failedStep}: ${outcome.error?.message.split('\n')[0]}` : `stopped at ${outcome.failedStep ?? 'a pause'}`;
+      const vnc = st.vncPort ? `VNC ${st.profile.vnc_bind_address}:${st.vncPort}${st.vncPassword ? ` (password ${st.vncPassword})` : ''}` : '';
+      const ssh = st.sshHostPort ? `SSH 127.0.0.1:${st.sshHostPort}` : '';
       out.write(
-        `vmbench: aborted at ${outcome.failedStep ?? 'a pause'}, keeping everything:\n` +
-          (q && !q.hasExited() ? `  QEMU pid ${q.pid} still runs (VNC 127.0.0.1:${outcome.state.vncPort}, SSH 127.0.0.1:${outcome.state.sshHostPort}); stop it with: kill ${q.pid}\n` : '') +
-          `  files: ${outcome.state.workDir ?? outcome.state.outputDir}\n  logs: ${logDir}\n`,
+        `vmbench: ${why}; keeping the VM and its files:\n` +
+          (q && !q.hasExited() ? `  QEMU pid ${q.pid} keeps running${vnc || ssh ? `: ${[vnc, ssh].filter(Boolean).join(', ')}` : ''}\n  list it: vmbench ps · stop it: vmbench stop ${st.id}\n` : '') +
+          `  files: ${st.workDir ?? st.outputDir}\n  logs: ${logDir}\n`,
       );
-      return 1;
+      // The session let go of the VM (pipes, QMP, VNC): nothing should keep us alive. Should
+      // something still do, leave anyway — a CI job must never hang on a kept VM.
+      setTimeout(() => process.exit(KEPT_EXIT_STATUS), 2000).unref();
+      return KEPT_EXIT_STATUS;
     }
     if (outcome.status === 'cancelled') {
       out.write(`vmbench: cancelled; cleaned up. logs in ${logDir}\n`);

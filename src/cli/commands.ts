@@ -176,7 +176,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'vmbench build a b c (or --list FILE): several builds side by side, each in its own process, as\n' +
       "many at once as the host's CPUs and memory allow (--jobs N caps it), then a summary table;\n" +
       '--output DIR puts each build in DIR/<name>.\n' +
-      'Exit status: 0 success, 1 build failed, 2 bad usage or profile, 130 cancelled.\n' +
+      'Exit status: 0 success, 1 build failed (also when its VM is kept: --on-error=abort, the\n' +
+      "workbench's keep; see vmbench ps / vmbench stop), 2 bad usage or profile, 130 cancelled.\n" +
       'Ctrl-C once: cancel and clean up. Twice: stop at once (QEMU is killed, the unfinished build removed).',
     argKinds: ['profile'],
     options: BUILD_OPTIONS,
@@ -244,6 +245,28 @@ export const COMMANDS: readonly CommandSpec[] = [
     argKinds: ['none'],
     options: [{name: 'output', short: 'o', type: 'string', value: 'FILE', description: 'where the PNG goes', complete: 'file'}],
     run: lazy(() => import('./screenshot-command.js'), 'screenshotCommand'),
+  },
+  {
+    name: 'ps',
+    args: '',
+    summary: 'running builds and kept VMs, with their VNC/SSH addresses',
+    details: 'A VM kept on purpose (--on-error=abort, the workbench\'s "keep") runs on after vmbench exits:\nit is listed here until vmbench stop ends it. --json adds its VNC password.',
+    argKinds: ['none'],
+    options: [O.json('as a JSON array')],
+    run: lazy(() => import('./ps-command.js'), 'psCommand'),
+  },
+  {
+    name: 'stop',
+    args: '<build-id|pid>',
+    summary: 'stop a kept VM, or cancel a running build',
+    details:
+      'Takes a build id (or a unique prefix) or a PID, as vmbench ps lists them. A kept VM: QMP quit,\n' +
+      'SIGTERM, then SIGKILL, each after a grace; its files stay. A running build: SIGINT to its\n' +
+      'vmbench, which cleans up as on Ctrl-C.\n' +
+      'Exit status: 0 stopped, 1 not found or still running, 2 ambiguous.',
+    argKinds: ['none'],
+    options: [],
+    run: lazy(() => import('./stop-command.js'), 'stopCommand'),
   },
   {
     name: 'sections',

@@ -57,7 +57,7 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string;
   let controllerError: Error | undefined;
   const loadController = () => import('../tui/controller.js').then((m) => (controllerMod = m));
   if (opts.build) await loadController();
-  const [{render}, React, {App}, {listProfiles, describeProfile, describeTemplate}, {loadProfile, formatOf}, settingsMod, {reapStaleQemus}] = await Promise.all([
+  const [{render}, React, {App}, {listProfiles, describeProfile, describeTemplate}, {loadProfile, formatOf}, settingsMod, {reapStaleQemus, keptQemus}] = await Promise.all([
     import('ink'),
     import('react'),
     import('../tui/App.js'),
@@ -97,6 +97,8 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string;
 
   // The build that runs now, for signals and crashes.
   let current: import('../tui/types.js').BuildController | undefined;
+  // How the last build ended: a kept VM leaves with the same status as in plain mode.
+  let lastOutcome: {status: string; kept: boolean} | undefined;
   // What `vmbench build` was given (-var, -only, …) applies to its own build only; a template's
   // entry in the picker names its build (`only`).
   const optionsFor = (only?: string) => {
@@ -134,7 +136,10 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string;
     const clear = (): void => {
       if (current === c) current = undefined;
     };
-    c.done.then(clear, clear);
+    c.done.then((o) => {
+      lastOutcome = o;
+      clear();
+    }, clear);
     return c;
   };
 
@@ -256,7 +261,11 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string;
     process.once('exit', () => stderr.write(`vmbench: killed QEMU ${reaped.join(', ')} left behind by a vmbench that died\n`));
   }
 
-  const code = await exited;
+  const exitedWith = await exited;
+  // `vmbench build` in a terminal whose VM was kept: the status plain and --json give (the
+  // App would say 130 for a keep at a debug pause, 1 for --on-error=abort).
+  // (Imported only then: the engine is not needed to paint the picker.)
+  const code = opts.build && lastOutcome?.kept ? (await import('../session/build-session.js')).KEPT_EXIT_STATUS : exitedWith;
   leave();
   removeCrashGuard();
   for (const [sig, h] of handlers) process.off(sig, h);
@@ -264,6 +273,11 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string;
   if (inkError !== undefined) stderr.write(`vmbench: the workbench failed: ${inkError instanceof Error ? (inkError.stack ?? inkError.message) : String(inkError)}\n`);
   if (consoleLines.length) stderr.write(`vmbench: printed while the workbench ran:\n${consoleLines.map((l) => `  ${l}`).join('\n')}\n`);
   for (const w of settings.warnings) stderr.write(`vmbench: ${w}\n`);
+  // VMs kept in this session run on after we leave: say where they are, outside the screen.
+  for (const k of keptQemus().filter((r) => r.owner === process.pid)) {
+    const where = [k.vnc && `VNC ${k.vnc.host}:${k.vnc.port}${k.vnc.password ? ` (password ${k.vnc.password})` : ''}`, k.ssh && `SSH ${k.ssh.host}:${k.ssh.port}`].filter(Boolean).join(', ');
+    stderr.write(`vmbench: kept VM of ${k.profile ?? 'a build'} runs on (QEMU pid ${k.pid}${where ? `; ${where}` : ''}); list it: vmbench ps · stop it: vmbench stop ${k.build ?? k.pid}\n`);
+  }
   // Leaving with a build still running (a signal whose cleanup took too long, a crash of the
   // UI): stop it now — QEMU killed, the unfinished build removed — and wait for that, so nothing is left running.
   const running = current;

@@ -11,6 +11,8 @@ import type {BuildEvent} from '../engine/events.js';
 import type {ErrorPolicy, Gate, RunnerOptions} from '../engine/runner.js';
 import {takeScreenshot} from '../engine/screenshot.js';
 import {registerBuild, unregisterBuild, type BuildInfo} from '../engine/registry.js';
+import {describeQemu, keepQemu, runDir, type QemuRecord} from '../qemu/reaper.js';
+import {Watchdog} from '../qemu/watchdog.js';
 import type {BuildState} from '../engine/state.js';
 import type {LoadedProfile} from '../profiles/loader.js';
 import {redactDeep, sensitiveValues} from '../profiles/sensitive.js';
@@ -35,6 +37,13 @@ export interface SessionRequest {
   steps?: BuildRequest['steps'];
 }
 
+/**
+ * The exit status of a build that stopped with its VM kept on purpose (`--on-error=abort`, the
+ * workbench's "keep"), the same in every front end: the build did not finish (as a failure),
+ * and the VM runs on until `vmbench stop`.
+ */
+export const KEPT_EXIT_STATUS = 1;
+
 export class BuildSession {
   readonly state: BuildState;
   readonly logDir: string;
@@ -43,6 +52,8 @@ export class BuildSession {
   private readonly stopCtl = new AbortController();
   private readonly announce: BuildInfo;
   private kept = false;
+  /** Kills this build's QEMUs and removes its temporary folders should this process die (watchdog.ts). */
+  private watchdog?: Watchdog;
   private readonly onExit = (): void => {
     if (!this.kept) this.state.qemu?.killNow();
   };
@@ -94,6 +105,8 @@ export class BuildSession {
     // Nothing half-built stays behind (the output folder only ever appears whole): the work
     // folder and the sockets go now, synchronously, as the process exits right after.
     for (const dir of [this.state.workDir, this.state.socketDir]) if (dir) rmSync(dir, {recursive: true, force: true});
+    // QEMU is killed (synchronously signalled) and the folders are gone: the watchdog has nothing to do.
+    this.watchdog?.release();
   }
 
   /** A PNG of the VM's screen next to the build log, or undefined when there is no VM. A failure is logged, then thrown. */
@@ -139,10 +152,59 @@ export class BuildSession {
     // The build's last word says failed when its log was lost, whatever the steps did.
     if (this.logFailure !== undefined && e.type === 'build' && e.status !== 'started') e = {...e, status: 'failed', reason: this.logFailure};
     this.req.emit(e);
+    // The build's temporary folders, as soon as they exist, go if this process dies.
+    if (this.state.workDir) this.watchdog?.watchDir(this.state.workDir);
+    if (this.state.socketDir) this.watchdog?.watchDir(this.state.socketDir);
     if (e.type === 'step' && e.id === 'start-vm' && e.status === 'done' && this.state.vncPort) {
       this.register({...this.announce, vnc: {host: this.state.profile.vnc_bind_address, port: this.state.vncPort, password: this.state.vncPassword}});
+      // `vmbench ps` shows the VM's addresses from its record.
+      if (this.state.qemu) describeQemu(this.state.qemu.pid, this.vmInfo());
     }
   };
+
+  /** What the run directory's record of the VM tells `vmbench ps` / `vmbench stop`. */
+  private vmInfo(): Partial<QemuRecord> {
+    const {state} = this;
+    return {
+      build: state.id,
+      profile: state.profile.name,
+      logDir: this.logDir,
+      vnc: state.vncPort ? {host: state.profile.vnc_bind_address, port: state.vncPort, password: state.vncPassword} : undefined,
+      ssh: state.sshHostPort ? {host: '127.0.0.1', port: state.sshHostPort} : undefined,
+      workDir: state.workDir,
+      socketDir: state.socketDir,
+    };
+  }
+
+  /**
+   * The user keeps the VM: its record says so (the reaper, the watchdog and the next build leave
+   * it alone; `vmbench ps` lists it; `vmbench stop` ends it), and nothing of it keeps this
+   * process alive any more — the front end exits as soon as it has said how to reach it.
+   */
+  private keepVm(): void {
+    const {state} = this;
+    const qemu = state.qemu;
+    this.watchdog?.keep();
+    if (!qemu || qemu.hasExited()) return;
+    try {
+      keepQemu(qemu.pid, this.vmInfo());
+    } catch (err) {
+      this.emit({type: 'log', time: Date.now(), source: 'vmbench', stream: 'warn', line: `could not record the kept VM (vmbench ps will not list it): ${(err as Error).message}`});
+    }
+    qemu.detach();
+    // Our own connections to the VM go; the VM stays. QMP's single client slot is then free for
+    // `vmbench stop`. The HTTP server is ours and ends with us anyway.
+    state.vmStopping = true;
+    void state.frames?.stop().catch(() => undefined);
+    state.frames = undefined;
+    state.qmp?.close();
+    state.qmp = undefined;
+    state.ssh?.close();
+    void state.http?.server.close().catch(() => undefined);
+    const vnc = state.vncPort ? `VNC ${state.profile.vnc_bind_address}:${state.vncPort}${state.vncPassword ? ` (password ${state.vncPassword})` : ''}` : '';
+    const ssh = state.sshHostPort ? `SSH 127.0.0.1:${state.sshHostPort}` : '';
+    this.emit({type: 'info', time: Date.now(), key: 'kept', value: `QEMU pid ${qemu.pid} keeps running${vnc || ssh ? `: ${[vnc, ssh].filter(Boolean).join(', ')}` : ''}; stop it with: vmbench stop ${state.id}`});
+  }
 
   // Other vmbench processes (vmbench screenshot) find the build here; failing that costs only them.
   private register(info: BuildInfo): void {
@@ -158,8 +220,10 @@ export class BuildSession {
     this.register(this.announce);
     // Last line of defence (uncaught error, process.exit elsewhere): never leave the VM running.
     process.on('exit', this.onExit);
+    this.watchdog = new Watchdog(runDir());
     try {
-      const outcome = await runBuild(
+      // Every QEMU the build starts reports to this build's watchdog (reaper.ts rememberQemu).
+      const outcome = await this.watchdog.run(() => runBuild(
         {
           loaded: this.req.loaded,
           options: this.state.options,
@@ -177,8 +241,12 @@ export class BuildSession {
           },
         },
         this.state,
-      );
+      ));
       this.kept = outcome.kept;
+      // Cleaned up (or kept on purpose): the watchdog's work is over. After a throw it stays on
+      // until this process exits, in case what threw left something behind.
+      if (outcome.kept) this.keepVm();
+      else this.watchdog.release();
       // Closing reports a write error some file systems defer to close(2).
       await this.logWriter.close();
       return this.withLogFailure(outcome);

@@ -1,0 +1,110 @@
+/**
+ * vmbench killed hard, and Ctrl-C at the KVM probe (real QEMU, the tiny profile):
+ * - SIGKILL of vmbench while its guest boots: the build's watchdog kills QEMU within seconds
+ *   (it used to run on until some later vmbench's reaper), the ports close, the socket and work
+ *   folders go, and the watchdog itself ends.
+ * - SIGINT as start-vm begins (the accelerator probe runs then, uncached in a fresh state
+ *   folder): the build is cancelled (130) and no QEMU is started after the cleanups.
+ */
+import {existsSync, readdirSync, readFileSync} from 'node:fs';
+import path from 'node:path';
+import {execa} from 'execa';
+import {beforeAll, describe, expect, it} from 'vitest';
+import {assertBuilt, BIN, CACHE, events, portListening, processAlive, tinyProfileCopy, tmpDir} from './helpers.js';
+
+beforeAll(() => assertBuilt());
+
+/** PIDs of processes whose command line contains `text` (QEMUs of a build, its watchdog). */
+function processesWith(text: string): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const zombie = stat[stat.lastIndexOf(')') + 2] === 'Z'; // exited, not yet reaped: gone
+      if (!zombie && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(text)) pids.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+async function until(pred: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await pred()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return pred();
+}
+
+/** Start a --json build and resolve once `when` holds for an event; the events seen so far. */
+function buildUntil(args: string[], env: Record<string, string>, when: (e: Record<string, unknown>) => boolean) {
+  const child = execa('node', [BIN, 'build', ...args, '--json'], {reject: false, env, stdin: 'ignore'});
+  const seen: Array<Record<string, unknown> & {type: string}> = [];
+  const reached = new Promise<void>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      for (const e of events(lines.join('\n'))) {
+        seen.push(e);
+        if (when(e)) resolve();
+      }
+    });
+    void child.then((r) => reject(new Error(`build ended first:\n${r.stderr}`)));
+  });
+  return {child, seen, reached};
+}
+
+describe('vmbench killed (real QEMU)', () => {
+  it('SIGKILL of vmbench: its watchdog kills QEMU, frees the ports, removes the temporary folders, and ends', {timeout: 180_000}, async () => {
+    const state = tmpDir('vmbench-state-');
+    const work = tmpDir();
+    const env = {CI: 'true', XDG_STATE_HOME: state, XDG_CACHE_HOME: path.join(state, 'cache')};
+    const {child, seen, reached} = buildUntil(['tiny', '--output', path.join(work, 'out'), '--cache-dir', CACHE], env, (e) => e.type === 'step' && e.id === 'wait-ssh' && e.status === 'running');
+    await reached;
+    const line = seen.map((e) => String(e.line ?? '')).find((l) => /QEMU running \(pid \d+/.test(l))!;
+    const qemuPid = Number(/pid (\d+)/.exec(line)![1]);
+    const ports = seen.filter((e) => e.type === 'info' && /^(ssh|vnc)$/.test(String(e.key))).map((e) => Number(/:(\d+)/.exec(String(e.value))![1]));
+    const record = JSON.parse(readFileSync(path.join(state, 'vmbench', 'run', `qemu-${qemuPid}.json`), 'utf8')) as {socketDir: string; workDir: string};
+    const runDir = path.join(state, 'vmbench', 'run');
+    expect(processesWith(runDir)).toHaveLength(1); // the watchdog (its argument is the run dir)
+    expect(existsSync(record.socketDir) && existsSync(record.workDir)).toBe(true);
+    expect(ports).toHaveLength(2);
+
+    child.kill('SIGKILL');
+    const r = await child;
+    expect(r.signal).toBe('SIGKILL');
+    // Within seconds, not at the next vmbench start.
+    expect(await until(() => processesWith(record.socketDir).length === 0, 20_000), `QEMU ${qemuPid} still runs`).toBe(true);
+    for (const p of ports) expect(await until(async () => !(await portListening(p)), 5_000), `port ${p}`).toBe(true);
+    expect(existsSync(record.socketDir)).toBe(false);
+    expect(existsSync(record.workDir)).toBe(false);
+    expect(readdirSync(runDir).filter((f) => f.startsWith('qemu-'))).toEqual([]);
+    expect(await until(() => processesWith(runDir).length === 0, 5_000), 'the watchdog is still running').toBe(true);
+  });
+
+  it('SIGINT as start-vm begins (the KVM probe): cancelled, and no QEMU starts after the cleanups', {timeout: 120_000}, async () => {
+    const state = tmpDir('vmbench-state-');
+    const work = tmpDir();
+    const env = {CI: 'true', XDG_STATE_HOME: state, XDG_CACHE_HOME: path.join(state, 'cache')};
+    const profile = tinyProfileCopy();
+    const {child, seen, reached} = buildUntil([profile, '--output', path.join(work, 'out'), '--cache-dir', CACHE], env, (e) => e.type === 'step' && e.id === 'start-vm' && e.status === 'running');
+    await reached;
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode, r.stderr).toBe(130);
+    expect(r.stderr).toContain('cancelled');
+    // The probe's answer may still come in after the Ctrl-C: start-vm must not start the VM then.
+    expect(seen.concat(events(r.stdout)).some((e) => /QEMU running/.test(String(e.line ?? '')))).toBe(false);
+    // Nothing of this build runs: no QEMU with its work folder on its command line, no probe.
+    await new Promise((res) => setTimeout(res, 1000));
+    expect(processesWith(work)).toEqual([]);
+    expect(processesWith(`vmbench-accel-probe-${r.pid}`)).toEqual([]);
+    expect(readdirSync(path.join(state, 'vmbench', 'run')).filter((f) => f.startsWith('qemu-'))).toEqual([]);
+    expect(readdirSync(work).filter((f) => f !== 'out')).toEqual([]);
+  });
+});

@@ -8,7 +8,7 @@
  *   waits for it to end.
  * Exit status: 0 stopped, 1 no such build or it would not stop, 2 bad usage or ambiguous id.
  */
-import {rmSync} from 'node:fs';
+import {existsSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {connectQmp} from '../qemu/qmp.js';
@@ -16,8 +16,17 @@ import {forgetQemu, isRecordedQemu, readRecord} from '../qemu/reaper.js';
 import {processAlive} from '../util/process.js';
 import {formatPs, psEntries, type PsEntry} from './ps-command.js';
 
-// Unref'd: a grace that was not needed must not keep the command waiting.
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** `p`, or undefined after `ms`; the timer is cleared either way (a grace not needed must not keep us waiting). */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Polls until `gone()` holds or `ms` passed; true when gone. */
 async function waitGone(gone: () => boolean, ms: number): Promise<boolean> {
@@ -63,9 +72,10 @@ export async function stopVm(e: PsEntry, opts: StopOptions = {}): Promise<'quit'
     if (dir && path.dirname(dir) === os.tmpdir() && path.basename(dir).startsWith('vmbench-')) rmSync(dir, {recursive: true, force: true});
   };
   try {
+    if (!existsSync(rec.marker)) throw new Error(`no QMP socket at ${rec.marker}`);
     const qmp = await connectQmp(rec.marker, {timeoutMs: Math.min(graceMs, 5000)});
     try {
-      await Promise.race([qmp.execute('quit').catch(() => undefined), sleep(graceMs)]);
+      await within(qmp.execute('quit').catch(() => undefined), graceMs);
     } finally {
       qmp.close();
     }

@@ -7,7 +7,9 @@ import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
 import {existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {execa} from 'execa';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
+import {assertBuilt, BIN} from '../e2e/helpers.js';
 import {registerBuild} from '../../src/engine/registry.js';
 import {keepQemu, recordFile, readRecord, rememberQemu, runDir} from '../../src/qemu/reaper.js';
 import {formatPs, psEntries} from '../../src/cli/ps-command.js';
@@ -76,5 +78,20 @@ describe('vmbench ps / stop', () => {
     expect(readdirSync(runDir())).toEqual([]);
     expect(existsSync(sockets)).toBe(false);
     await expect(stopVm(entry!)).rejects.toThrow(/not running any more/);
+  });
+
+  it('the command waits for a VM slow to go, then says so (it once left early, status 0, silent)', async () => {
+    assertBuilt();
+    const marker = '/tmp/vmbench-ps/slow.sock';
+    // Takes its time after SIGTERM, as a QEMU flushing its disk does.
+    const vm = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => setTimeout(() => process.exit(0), 1500)); setInterval(() => {}, 1000)", marker], {detached: true, stdio: 'ignore'});
+    started.push(vm);
+    await new Promise((r) => setTimeout(r, 300)); // its handler is installed
+    rememberQemu(vm.pid!, marker);
+    keepQemu(vm.pid!, {build: 'dddd4444', profile: 'tiny', workDir: '/kept/files'});
+    const r = await execa('node', [BIN, 'stop', 'dddd4444'], {reject: false, env: {XDG_STATE_HOME: state}});
+    expect(r.stdout).toBe(`stopped kept VM dddd4444 (tiny, QEMU pid ${vm.pid}, by SIGTERM); its files stay in /kept/files`);
+    expect(r.exitCode).toBe(0);
+    expect(readdirSync(runDir())).toEqual([]);
   });
 });

@@ -81,8 +81,8 @@ describe('vmbench killed (real QEMU)', () => {
     // Within seconds, not at the next vmbench start.
     expect(await until(() => processesWith(record.socketDir).length === 0, 20_000), `QEMU ${qemuPid} still runs`).toBe(true);
     for (const p of ports) expect(await until(async () => !(await portListening(p)), 5_000), `port ${p}`).toBe(true);
-    expect(existsSync(record.socketDir)).toBe(false);
-    expect(existsSync(record.workDir)).toBe(false);
+    // The watchdog removes them after the kill: give it a moment on a busy host.
+    expect(await until(() => !existsSync(record.socketDir) && !existsSync(record.workDir), 5_000), 'socket or work folder left').toBe(true);
     expect(readdirSync(runDir).filter((f) => f.startsWith('qemu-'))).toEqual([]);
     expect(await until(() => processesWith(runDir).length === 0, 5_000), 'the watchdog is still running').toBe(true);
   });

@@ -110,6 +110,11 @@ export async function stopVm(e: PsEntry, opts: StopOptions = {}): Promise<'quit'
   throw new Error(`QEMU ${rec.pid} is still running 5 s after SIGKILL`);
 }
 
+/** What a stopped VM leaves said (the workbench's kept-VM screen says the same). */
+export function stoppedLine(e: PsEntry, how: Awaited<ReturnType<typeof stopVm>>): string {
+  return `stopped ${e.state} VM ${e.id} (${e.profile}, QEMU pid ${e.pid}, by ${how === 'quit' ? 'QMP quit' : how})${e.workDir ? `; its files stay in ${e.workDir}` : ''}`;
+}
+
 export async function stopCommand(args: string[], _values: unknown, opts: StopOptions = {}): Promise<number> {
   if (args.length !== 1) {
     process.stderr.write('usage: vmbench stop <build-id|pid> (see vmbench ps)\n');
@@ -139,7 +144,7 @@ export async function stopCommand(args: string[], _values: unknown, opts: StopOp
   }
   try {
     const how = await stopVm(found, {...opts, log});
-    process.stdout.write(`stopped ${found.state} VM ${found.id} (${found.profile}, QEMU pid ${found.pid}, by ${how === 'quit' ? 'QMP quit' : how})${found.workDir ? `; its files stay in ${found.workDir}` : ''}\n`);
+    process.stdout.write(`${stoppedLine(found, how)}\n`);
     return 0;
   } catch (err) {
     log(`could not stop ${found.id}: ${(err as Error).message}`);

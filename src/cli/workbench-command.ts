@@ -57,7 +57,7 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string;
   let controllerError: Error | undefined;
   const loadController = () => import('../tui/controller.js').then((m) => (controllerMod = m));
   if (opts.build) await loadController();
-  const [{render}, React, {App}, {listProfiles, describeProfile, describeTemplate}, {loadProfile, formatOf}, settingsMod, {reapStaleQemus, keptQemus}] = await Promise.all([
+  const [{render}, React, {App}, {listProfiles, describeProfile, describeTemplate}, {loadProfile, formatOf}, settingsMod, {reapStaleQemus, keptQemus}, {psEntries}, {keptVmsOf}] = await Promise.all([
     import('ink'),
     import('react'),
     import('../tui/App.js'),
@@ -65,6 +65,8 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string;
     import('../profiles/loader.js'),
     import('../settings/index.js'),
     import('../qemu/reaper.js'),
+    import('./ps-command.js'),
+    import('../tui/kept-vms.js'),
   ]);
   const settings = settingsMod.loadSettings();
   const reaped = reapStaleQemus();
@@ -236,6 +238,14 @@ export async function workbenchCommand(values: CliValues, opts: {build?: string;
       consolePane: pane,
       setup,
       onExit: (code: number) => resolveExit(code),
+      // Kept VMs: what `vmbench ps` lists (not the running builds); opened over their VNC, stopped
+      // by `vmbench stop`'s own function (QMP quit, then SIGTERM, then SIGKILL).
+      loadVms: () => keptVmsOf(psEntries()),
+      openVm: (vm: import('../tui/kept-vms.js').KeptVm) => import('../tui/vm-feed.js').then((m) => m.openVmFeed(vm)),
+      stopVm: async (vm: import('../tui/kept-vms.js').KeptVm) => {
+        const {stopVm, stoppedLine} = await import('./stop-command.js');
+        return stoppedLine(vm, await stopVm(vm));
+      },
     }),
     {
       stdout: inkOut as unknown as NodeJS.WriteStream,

@@ -12,14 +12,20 @@
  * Typing vs. single-letter keys: j/k/d/q/? are commands, so a filter starts with `/` (lazygit,
  * k9s) or with any other printable key, which then goes into the filter. While filtering every
  * printable key is text; ↑/↓ still move, Enter still builds, Esc clears the filter.
+ *
+ * VMs kept on purpose (and QEMUs left running by a vmbench that died) — `vmbench ps`'s entries
+ * that are not running builds — are listed in a short section under the profiles, with profile,
+ * age, VNC and SSH addresses: Tab takes the selection there and back, Enter opens one
+ * (`onOpenVm`: the App shows its screen).
  */
 import React, {useEffect, useMemo, useRef, useState} from 'react';
 import path from 'node:path';
 import os from 'node:os';
 import {Box, Text, useInput} from 'ink';
 import {fit as fitCells} from './format.js';
-import {PICKER_KEYMAP, pickerHints, resolvePickerKey} from './picker-keymap.js';
+import {PICKER_CONTEXT_LABELS, PICKER_KEYMAP, pickerHints, resolvePickerKey, type PickerContext} from './picker-keymap.js';
 import {ago, entryKey, matchesFilter, type LastBuild, type ProfileEntry} from './profiles-data.js';
+import {vmInfoLines, vmKey, vmRowCells, type KeptVm} from './kept-vms.js';
 import {mediaCell, mediaSentence, type MediaStatus} from '../iso/media-status.js';
 
 export interface ProfilePickerProps {
@@ -51,6 +57,10 @@ export interface ProfilePickerProps {
    * not know; without it those rows say `size unknown`.
    */
   probeSize?: (url: string) => Promise<number | undefined>;
+  /** Kept (and orphaned) VMs, listed under the profiles; none: no section. */
+  vms?: readonly KeptVm[];
+  /** Enter on a kept VM: open its screen. */
+  onOpenVm?: (vm: KeptVm) => void;
 }
 
 /** What the background size requests found: a size, null (no answer), or absent (pending / not asked). */
@@ -111,13 +121,25 @@ interface PickerState {
   message: string;
   /** The profile whose existing output a second Enter replaces. */
   confirmDir?: string;
+  /** The selection is in the kept VMs list (Tab). */
+  inVms: boolean;
+  /** The kept VM selected there (its vmKey). */
+  selectedVm?: string;
+}
+
+/** Most kept VMs shown at once (the list scrolls): the profiles keep most of the screen. */
+const VM_ROWS = 3;
+
+/** The kept VMs as the selection sees them: its index, and whether it is in that list at all. */
+function vmView(s: PickerState, vms: readonly KeptVm[]): {inVms: boolean; index: number} {
+  return {inVms: s.inVms && vms.length > 0, index: Math.max(0, vms.findIndex((v) => vmKey(v) === s.selectedVm))};
 }
 
 export function ProfilePicker(props: ProfilePickerProps): React.ReactElement {
   const {profiles, width, height, debug, now = Date.now()} = props;
   // The ref is the truth, updated at once in the key handler: two keys arriving before React
   // re-renders (a fast typist, a paste split in chunks) must both see the newest state.
-  const ref = useRef<PickerState>({filter: '', filtering: false, help: false, message: '', selectedDir: props.initialSelectedDir});
+  const ref = useRef<PickerState>({filter: '', filtering: false, help: false, message: '', selectedDir: props.initialSelectedDir, inVms: false});
   const [st, setSt] = useState<PickerState>(ref.current);
   const propsRef = useRef(props);
   propsRef.current = props;
@@ -130,7 +152,10 @@ export function ProfilePicker(props: ProfilePickerProps): React.ReactElement {
     return {shown, index: Math.max(0, shown.findIndex((p) => entryKey(p) === s.selectedDir))};
   };
   const {shown, index} = useMemo(() => view(st, profiles), [st, profiles]);
+  const vms = props.vms ?? [];
+  const {inVms, index: vmIndex} = vmView(st, vms);
   const selected = shown[index];
+  const selectedVm = inVms ? vms[vmIndex] : undefined;
 
   // Sizes asked of servers in the background: each URL once per picker, results dropped after unmount.
   const [probed, setProbed] = useState<ProbedSizes>({});
@@ -180,7 +205,9 @@ export function ProfilePicker(props: ProfilePickerProps): React.ReactElement {
         p.onBuild(sel, existing ? {debug: p.debug, force: true} : {debug: p.debug});
       };
       if (s.help) return update({help: false});
-      const b = resolvePickerKey(input, key, s.filtering ? 'picker-filter' : 'picker');
+      const vmList = p.vms ?? [];
+      const vm = vmView(s, vmList);
+      const b = resolvePickerKey(input, key, vm.inVms ? 'picker-vms' : s.filtering ? 'picker-filter' : 'picker');
       if (s.confirmDir && b?.action.type !== 'build') update({confirmDir: undefined, message: ''});
       if (!b) {
         // Typing a filter: printable text that no binding took.
@@ -188,9 +215,22 @@ export function ProfilePicker(props: ProfilePickerProps): React.ReactElement {
         return;
       }
       const a = b.action;
+      if (vm.inVms && a.type === 'move') {
+        const next = Math.min(vmList.length - 1, Math.max(0, vm.index + a.by));
+        return update({selectedVm: vmKey(vmList[next]!), message: ''});
+      }
       switch (a.type) {
         case 'move':
           return move(a.by);
+        case 'switch-list':
+          if (vm.inVms) return update({inVms: false, message: ''});
+          if (!vmList.length) return update({message: 'no kept VMs (a VM kept with --on-error=abort or the "keep" of a failed step shows here)'});
+          return update({inVms: true, selectedVm: vmKey(vmList[vm.index]!), message: ''});
+        case 'open-vm': {
+          const v = vmList[vm.index];
+          if (v && p.onOpenVm) p.onOpenVm(v);
+          return;
+        }
         case 'top':
           return move(-cur.shown.length);
         case 'bottom':
@@ -221,18 +261,21 @@ export function ProfilePicker(props: ProfilePickerProps): React.ReactElement {
   const {filter, filtering, help, message} = st;
 
   const cols = pickerColumns(width);
-  // Rows: title, header, list…, rule, detail (up to 6), status, keys.
+  // Rows: title, header, list…, [kept VMs: a header and up to VM_ROWS rows], rule, detail (up to 6), status, keys.
   const detailRows = 6;
-  const listRows = Math.max(3, height - 5 - detailRows);
+  const vmRows = vms.length ? Math.min(VM_ROWS, vms.length) : 0;
+  const listRows = Math.max(3, height - 5 - detailRows - (vmRows ? vmRows + 1 : 0));
   const top = Math.min(Math.max(0, index - listRows + 1), Math.max(0, index - Math.floor(listRows / 2)), Math.max(0, shown.length - listRows));
   const visible = shown.slice(Math.max(0, top), Math.max(0, top) + listRows);
+  const vmTop = Math.min(Math.max(0, vmIndex - vmRows + 1), Math.max(0, vms.length - vmRows));
+  const visibleVms = vms.slice(vmTop, vmTop + vmRows);
 
   if (help) return <PickerHelp width={width} height={height} />;
 
   const title = ` vmbench · ${profiles.length} profile${profiles.length === 1 ? '' : 's'}`;
   const filterText = filtering || filter ? ` filter: ${filter}${filtering ? '▏' : ''} (${shown.length})` : '';
   const debugText = debug ? ' DEBUG: pause before each step ' : ' debug off ';
-  const detail = detailLines(selected, width, detailRows, now, probed, probing);
+  const detail = selectedVm ? vmDetailLines(selectedVm, width, detailRows, now) : detailLines(selected, width, detailRows, now, probed, probing);
   const status = message || props.notice || '';
   return (
     <Box flexDirection="column" width={width}>
@@ -248,10 +291,18 @@ export function ProfilePicker(props: ProfilePickerProps): React.ReactElement {
       {visible.length === 0 ? (
         <Text dimColor>{fit(profiles.length ? '  no profile matches the filter (Esc clears it)' : '  no profiles found (put <name>/profile.yaml in ~/.config/vmbench/profiles)', width)}</Text>
       ) : (
-        visible.map((p) => <Row key={entryKey(p)} entry={p} selected={p === selected} cols={cols} now={now} media={mediaOfRow(p.media, probed, probing)} />)
+        visible.map((p) => <Row key={entryKey(p)} entry={p} selected={p === selected && !inVms} cols={cols} now={now} media={mediaOfRow(p.media, probed, probing)} />)
       )}
       {Array.from({length: Math.max(0, listRows - Math.max(1, visible.length))}, (_, i) => (
         <Text key={`pad${i}`}> </Text>
+      ))}
+      {vmRows ? (
+        <Text color={inVms ? 'yellow' : undefined} dimColor={!inVms}>
+          {fit(`── kept VMs (${vms.length}) · ${inVms ? 'Enter opens · Tab back to the profiles' : 'Tab selects them'} `.padEnd(width, '─'), width)}
+        </Text>
+      ) : null}
+      {visibleVms.map((v) => (
+        <VmRow key={vmKey(v)} vm={v} selected={v === selectedVm} width={width} now={now} />
       ))}
       <Text dimColor>{'─'.repeat(Math.max(0, width))}</Text>
       {detail.map((l, i) => (
@@ -260,9 +311,34 @@ export function ProfilePicker(props: ProfilePickerProps): React.ReactElement {
         </Text>
       ))}
       <Text color="yellow">{fit(status, width)}</Text>
-      <Text dimColor>{fit(` ${(filtering ? ['type to filter', ...pickerHints('picker-filter')] : pickerHints('picker')).join(' · ')}`, width)}</Text>
+      <Text dimColor>{fit(` ${hintsFor(inVms ? 'picker-vms' : filtering ? 'picker-filter' : 'picker', vms.length > 0).join(' · ')}`, width)}</Text>
     </Box>
   );
+}
+
+/** The key hints of a context (Tab to the kept VMs only when there are some). */
+function hintsFor(context: PickerContext, haveVms: boolean): string[] {
+  const h = pickerHints(context);
+  if (context === 'picker-filter') return ['type to filter', ...h];
+  return haveVms ? h : h.filter((x) => x !== 'Tab kept VMs');
+}
+
+/** A kept VM's row: id, profile, state and age, VNC and SSH addresses. */
+function VmRow({vm, selected, width, now}: {vm: KeptVm; selected: boolean; width: number; now: number}): React.ReactElement {
+  const c = vmRowCells(vm, now);
+  return (
+    <Text inverse={selected} color={vm.state === 'kept' ? undefined : 'yellow'}>
+      {fit(`${selected ? '▶ ' : '  '}${fit(c.id, 10)} ${fit(c.profile, 14)} ${fit(c.state, 16)} ${fit(c.vnc, 21)} ${c.ssh}`, width)}
+    </Text>
+  );
+}
+
+/** The detail box for a kept VM: what it is, how to reach it, where its logs and files are. */
+function vmDetailLines(vm: KeptVm, width: number, rows: number, now: number): {text: string; color?: string; dim?: boolean}[] {
+  const out: {text: string; color?: string; dim?: boolean}[] = vmInfoLines(vm, now).map((text, i) => ({text: tildify(text), dim: i > 1}));
+  out.push({text: `  Enter: its screen, live (type into it, stop it) · or: vmbench stop ${vm.id}`});
+  while (out.length < rows) out.push({text: ''});
+  return out.slice(0, rows).map((l) => ({...l, text: fit(l.text, width)}));
 }
 
 function mediaOfRow(m: MediaStatus | undefined, probed: ProbedSizes, probing: boolean): string {
@@ -340,16 +416,30 @@ function detailLines(e: ProfileEntry | undefined, width: number, rows: number, n
   return res;
 }
 
+/** The picker's own keys (a kept VM's screen lists its keys on its own `?`). */
+const PICKER_HELP_CONTEXTS: readonly PickerContext[] = ['picker-filter', 'picker', 'picker-vms'];
+
 function PickerHelp({width, height}: {width: number; height: number}): React.ReactElement {
-  const lines = PICKER_KEYMAP.map((b) => `  ${fit(b.context === 'picker-filter' ? 'filtering' : '', 10)}${fit(b.keys.map((k) => k.display).join(' '), 14)} ${b.description}`);
+  const lines = PICKER_KEYMAP.filter((b) => PICKER_HELP_CONTEXTS.includes(b.context)).map((b) => `  ${fit(PICKER_CONTEXT_LABELS[b.context], 10)}${fit(b.keys.map((k) => k.display).join(' '), 14)} ${b.description}`);
+  lines.push(`  ${fit('', 10)}${fit('', 14)} (on a kept VM's screen, ? lists its keys)`);
+  // Lines that do not fit the height flow into a second column when the width allows it.
+  const rows = Math.max(1, height - 2);
+  const columns = Math.max(1, Math.min(Math.ceil(lines.length / rows), Math.floor(width / 60)));
+  const colWidth = Math.floor(width / columns);
   return (
     <Box flexDirection="column" width={width}>
       <Text inverse bold>
         {fit(' vmbench · profile picker keys (any key closes)', width)}
       </Text>
-      {lines.slice(0, Math.max(1, height - 2)).map((l, i) => (
-        <Text key={i}>{fit(l, width)}</Text>
-      ))}
+      <Box flexDirection="row" width={width}>
+        {Array.from({length: columns}, (_, c) => (
+          <Box key={c} flexDirection="column" width={colWidth}>
+            {lines.slice(c * rows, (c + 1) * rows).map((l, i) => (
+              <Text key={i}>{fit(l, colWidth)}</Text>
+            ))}
+          </Box>
+        ))}
+      </Box>
     </Box>
   );
 }

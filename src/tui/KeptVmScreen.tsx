@@ -103,7 +103,7 @@ export function KeptVmScreen(props: KeptVmScreenProps) {
   useLayoutEffect(() => () => report.current?.(undefined), []);
 
   const feed = props.feedState ?? 'connecting';
-  const title = ` kept VM ${vm.id} · ${vm.profile} · QEMU pid ${vm.pid} · ${vm.state} ${ago(vm.since, now)}`;
+  const title = ` ${vm.state} VM ${vm.id} · ${vm.profile} · QEMU pid ${vm.pid} · ${vm.state === 'kept' ? 'kept' : 'started'} ${ago(vm.since, now)}`;
   const right = ` VNC ${feed} `;
   const view = props.consoleStatus && props.screenLive ? describeView(props.consoleStatus) : '';
   const [, addresses, logs, files] = vmInfoLines(vm, now, {password: true});

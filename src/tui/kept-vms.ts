@@ -42,7 +42,9 @@ export function vmInfoLines(vm: KeptVm, now: number, opts: {password?: boolean} 
   const vnc = address(vm.vnc);
   const ssh = address(vm.ssh);
   return [
-    `${vm.id} — ${vm.state === 'kept' ? 'kept' : 'left running by a vmbench that died (orphaned)'} VM of ${vm.profile}, QEMU pid ${vm.pid}, ${vm.state} ${ago(vm.since, now)}`,
+    vm.state === 'kept'
+      ? `${vm.id} — VM of ${vm.profile} kept on purpose ${ago(vm.since, now)}, QEMU pid ${vm.pid}`
+      : `${vm.id} — VM of ${vm.profile} left running by a vmbench that died (orphaned), QEMU pid ${vm.pid}, started ${ago(vm.since, now)}`,
     `  SSH ${ssh ?? 'none'} · VNC ${vnc ?? 'none'}${opts.password && vm.vnc?.password ? ` (password ${vm.vnc.password})` : ''}`,
     `  logs: ${vm.logDir ?? 'unknown'}`,
     `  files: ${vm.workDir ?? 'unknown'} (they stay when it is stopped)`,

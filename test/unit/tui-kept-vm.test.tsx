@@ -19,7 +19,7 @@ import {keepQemu, recordFile, rememberQemu} from '../../src/qemu/reaper.js';
 import {HalfBlockPane} from '../../src/render/pane.js';
 import {App} from '../../src/tui/App.js';
 import {ConsolePane} from '../../src/tui/console-pane.js';
-import {keptVmsOf, type KeptVm} from '../../src/tui/kept-vms.js';
+import {keptVmsOf, vmInfoLines, type KeptVm} from '../../src/tui/kept-vms.js';
 import type {ProfileEntry} from '../../src/tui/profiles-data.js';
 import type {VmFeed} from '../../src/tui/vm-feed.js';
 import {Framebuffer} from '../../src/vnc/framebuffer.js';
@@ -203,5 +203,26 @@ describe('kept VMs in the workbench', () => {
     await tick(20); // the picker listens for keys from an effect
     r.stdin.write('\t');
     await waitFor((f) => f.includes('no kept VMs'), 'the note that there are none');
+  });
+});
+
+describe('kept-vms: what the picker lists and says', () => {
+  const base = {profile: 'tiny', since: 1_000, vnc: {host: '127.0.0.1', port: 5901, password: 'secret12'}, ssh: {host: '127.0.0.1', port: 2201}, logDir: '/l', workDir: '/w'};
+  const list: KeptVm[] = [
+    {...base, id: 'run1', state: 'running', pid: 10},
+    {...base, id: 'keep1', state: 'kept', pid: 11, qemuPid: 11},
+    {...base, id: 'pid-12', state: 'orphaned', pid: 12, qemuPid: 12},
+  ];
+  it('lists every VM that is not part of a running build; the password only on the VM\'s own screen', () => {
+    expect(keptVmsOf(list).map((v) => v.id)).toEqual(['keep1', 'pid-12']);
+    const [kept, orphan] = keptVmsOf(list);
+    expect(vmInfoLines(kept!, 61_000)).toEqual([
+      'keep1 — VM of tiny kept on purpose 1m ago, QEMU pid 11',
+      '  SSH 127.0.0.1:2201 · VNC 127.0.0.1:5901',
+      '  logs: /l',
+      '  files: /w (they stay when it is stopped)',
+    ]);
+    expect(vmInfoLines(kept!, 61_000, {password: true})[1]).toBe('  SSH 127.0.0.1:2201 · VNC 127.0.0.1:5901 (password secret12)');
+    expect(vmInfoLines(orphan!, 61_000)[0]).toBe('pid-12 — VM of tiny left running by a vmbench that died (orphaned), QEMU pid 12, started 1m ago');
   });
 });

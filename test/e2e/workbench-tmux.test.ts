@@ -125,6 +125,7 @@ describe('the workbench under tmux', () => {
       'Remove temporary SSH key',
       'Shut down',
       'Convert disk',
+      'Checksums and manifest',
     ]);
     expect(sawConsole).toBe(true);
     expect(sawSections).toBe(true);
@@ -176,7 +177,7 @@ describe('the workbench under tmux', () => {
     await tmux('kill-session', '-t', 'wb');
     expect((await tmux('new-session', '-d', '-x', '100', '-y', '30', '-s', 'wb', cmd)).exitCode).toBe(0);
     // No setup screen and no picker: the steps and panes at once, then the result.
-    await waitForScreen((s) => /Steps \d+\/12/.test(s) && s.includes('1 Log'), 'the build view', 30_000);
+    await waitForScreen((s) => /Steps \d+\/13/.test(s) && s.includes('1 Log'), 'the build view', 30_000);
     const result = await waitForScreen((s) => s.includes('any key: leave'), 'the result screen', 90_000);
     expect(result).toMatch(/tiny: build done/);
     const exited = () => {

@@ -7,6 +7,8 @@
  * the README's reliability table lists them all.)
  */
 import {existsSync, readdirSync} from 'node:fs';
+import {createServer} from 'node:net';
+import type {AddressInfo} from 'node:net';
 import path from 'node:path';
 import {execa, type ResultPromise} from 'execa';
 import {beforeAll, describe, expect, it} from 'vitest';
@@ -116,6 +118,24 @@ describe('faults injected into a real build', () => {
     expect(r.exitCode).toBe(130);
     expect(lastLine(r.stderr)).toMatch(/^vmbench: SIGINT again: stopped at once/);
     await nothingLeft(w);
+  });
+
+  it('a taken port range: exit 1 before QEMU starts, the range and its fields named', {timeout: 120_000}, async () => {
+    // Every port of the SSH forward's range is taken by a listener of ours.
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const profile = tinyProfileCopy((y) => `${y}\nssh_host_port_min: ${port}\nssh_host_port_max: ${port}\n`);
+      const w = start(profile);
+      const r = await w.child;
+      expect(r.exitCode, String(r.all).slice(-3000)).toBe(1);
+      expect(lastLine(r.stderr)).toMatch(new RegExp(`^vmbench: build failed at start-vm: no free port between ${port} and ${port} on 127\\.0\\.0\\.1 \\(ssh_host_port_min\\.\\.ssh_host_port_max\\)`));
+      expect(w.qemuPid()).toBe(0);
+      await nothingLeft(w);
+    } finally {
+      blocker.close();
+    }
   });
 
   it('QEMU killed (SIGKILL) mid-provision: exit 1, the cause is QEMU’s death', {timeout: 180_000}, async () => {

@@ -203,6 +203,11 @@ describe('kept VMs in the workbench', () => {
     await tick(20); // the picker listens for keys from an effect
     r.stdin.write('\t');
     await waitFor((f) => f.includes('no kept VMs'), 'the note that there are none');
+    // The picker's help lists the keys of the kept VMs list.
+    r.stdin.write('?');
+    const help = await waitFor((f) => f.includes('profile picker keys'), "the picker's help");
+    expect(help).toMatch(/Tab +select in the kept VMs list/);
+    expect(help).toMatch(/kept VMs +Enter +open the kept VM/);
   });
 });
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {PNG} from 'pngjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {assertBuilt, BIN, CACHE, events, portListening, processAlive, runCli, tinyProfileCopy, tmpDir} from './helpers.js';
+import {assertBuilt, BIN, CACHE, events, portListening, processAlive, runCli, stepRunning, tinyProfileCopy, tmpDir, watchBuild} from './helpers.js';
 
 const work = tmpDir();
 afterAll(() => rmSync(work, {recursive: true, force: true}));
@@ -173,35 +173,11 @@ describe('vmbench build tiny (real QEMU)', () => {
   it('Ctrl-C mid-build leaves no QEMU, no listening port and no output', {timeout: 180_000}, async () => {
     const out = path.join(work, 'out-sigint');
     const state = tmpDir('vmbench-state-');
-    const child = execa('node', [BIN, 'build', 'tiny', '--json', '--output', out, '--cache-dir', CACHE], {
-      reject: false,
-      env: {CI: 'true', XDG_STATE_HOME: state},
-      stdin: 'ignore',
-    });
-    const seen: Array<Record<string, unknown> & {type: string}> = [];
-    let qemuPid = 0;
-    const ports: number[] = [];
-    await new Promise<void>((resolve, reject) => {
-      let buf = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        buf += d.toString();
-        const lines = buf.split('\n');
-        buf = lines.pop()!;
-        for (const l of lines.filter((x) => x.startsWith('{'))) {
-          const e = JSON.parse(l) as Record<string, unknown> & {type: string};
-          seen.push(e);
-          const m = e.type === 'log' ? /QEMU running \(pid (\d+)/.exec(String(e.line)) : null;
-          if (m) qemuPid = Number(m[1]);
-          if (e.type === 'info' && (e.key === 'ssh' || e.key === 'vnc' || e.key === 'http')) {
-            const p = /:(\d+)/.exec(String(e.value));
-            if (p) ports.push(Number(p[1]));
-          }
-          // Interrupt while the guest boots and vmbench waits for its sshd.
-          if (e.type === 'step' && e.id === 'wait-ssh' && e.status === 'running') resolve();
-        }
-      });
-      void child.then(() => reject(new Error('build ended before wait-ssh')));
-    });
+    const w = watchBuild(['tiny', '--output', out, '--cache-dir', CACHE], {XDG_STATE_HOME: state});
+    const {child, ports} = w;
+    // Interrupt while the guest boots and vmbench waits for its sshd.
+    await w.when(stepRunning('wait-ssh'));
+    const qemuPid = w.qemuPid();
     expect(qemuPid).toBeGreaterThan(0);
     expect(processAlive(qemuPid)).toBe(true);
     child.kill('SIGINT');

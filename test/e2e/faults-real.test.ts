@@ -10,70 +10,23 @@ import {existsSync, readdirSync} from 'node:fs';
 import {createServer} from 'node:net';
 import type {AddressInfo} from 'node:net';
 import path from 'node:path';
-import {execa, type ResultPromise} from 'execa';
+import {execa} from 'execa';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {assertBuilt, BIN, CACHE, portListening, processAlive, tinyProfileCopy, tmpDir} from './helpers.js';
+import {assertBuilt, CACHE, portListening, processAlive, stepRunning, tinyProfileCopy, tmpDir, watchBuild, type WatchedBuild} from './helpers.js';
 
 beforeAll(() => assertBuilt());
 
-type Ev = Record<string, unknown> & {type: string};
-
-interface Watched {
-  child: ResultPromise<{reject: false; all: true}>;
-  events: Ev[];
-  qemuPid: () => number;
-  ports: number[];
+interface Watched extends WatchedBuild {
   out: string;
   work: string;
 }
 
-/** `vmbench build <profile> --json` in a fresh folder, its events parsed as they come; `when` resolves with the first event it accepts. */
-function start(profile: string, extra: string[] = []): Watched & {when(pred: (e: Ev) => boolean): Promise<Ev>} {
+/** `vmbench build <profile> --json` into a fresh folder, watched (helpers.ts watchBuild). */
+function start(profile: string, extra: string[] = []): Watched {
   const work = tmpDir('vmbench-fault-');
   const out = path.join(work, 'out');
-  const child = execa('node', [BIN, 'build', profile, '--json', '--output', out, '--cache-dir', CACHE, ...extra], {
-    reject: false,
-    all: true,
-    env: {CI: 'true', XDG_STATE_HOME: path.join(work, 'state')},
-    stdin: 'ignore',
-  });
-  const events: Ev[] = [];
-  const ports: number[] = [];
-  let qemu = 0;
-  const waiters: {pred: (e: Ev) => boolean; resolve: (e: Ev) => void}[] = [];
-  let buf = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    const lines = buf.split('\n');
-    buf = lines.pop()!;
-    for (const l of lines.filter((x) => x.startsWith('{'))) {
-      const e = JSON.parse(l) as Ev;
-      events.push(e);
-      const m = e.type === 'log' ? /QEMU running \(pid (\d+)/.exec(String(e.line)) : null;
-      if (m) qemu = Number(m[1]);
-      if (e.type === 'info' && (e.key === 'ssh' || e.key === 'vnc' || e.key === 'http')) {
-        const p = /:(\d+)/.exec(String(e.value));
-        if (p) ports.push(Number(p[1]));
-      }
-      for (const w of waiters.splice(0)) (w.pred(e) ? w.resolve(e) : waiters.push(w));
-    }
-  });
-  return {
-    child,
-    events,
-    ports,
-    out,
-    work,
-    qemuPid: () => qemu,
-    when: (pred) =>
-      new Promise<Ev>((resolve, reject) => {
-        waiters.push({pred, resolve});
-        void child.then((r) => reject(new Error(`the build ended (exit ${r.exitCode}) before the fault could be injected:\n${String(r.all).slice(-2000)}`)));
-      }),
-  };
+  return {...watchBuild([profile, '--output', out, '--cache-dir', CACHE, ...extra], {XDG_STATE_HOME: path.join(work, 'state')}), out, work};
 }
-
-const stepRunning = (id: string) => (e: Ev) => e.type === 'step' && e.id === id && e.status === 'running';
 
 /** What every fault must leave: no QEMU, no listening port, no output, no work folder beside it. */
 async function nothingLeft(w: Watched): Promise<void> {

@@ -97,3 +97,65 @@ export function tmuxServer(socket: string) {
   }
   return {tmux, screen, waitForScreen, kill: () => tmux('kill-server')};
 }
+
+export type BuildEventLine = Record<string, unknown> & {type: string};
+
+const spawnBuild = (args: string[], env: Record<string, string>) =>
+  execa('node', [BIN, 'build', ...args, '--json'], {reject: false, all: true, env: {CI: 'true', ...env}, stdin: 'ignore'});
+
+/** A `vmbench build … --json` child whose events are read as they come. */
+export interface WatchedBuild {
+  child: ReturnType<typeof spawnBuild>;
+  events: BuildEventLine[];
+  /** The SSH, VNC and HTTP ports its `info` events named. */
+  ports: number[];
+  /** QEMU's pid once the build said it runs, else 0. */
+  qemuPid(): number;
+  /** The first event (already seen or still to come) `pred` accepts; rejects if the build ends first. */
+  when(pred: (e: BuildEventLine) => boolean): Promise<BuildEventLine>;
+}
+
+/** Starts `vmbench build <args> --json` (CI set, stdin closed) and watches its events, for tests that act mid-build. */
+export function watchBuild(args: string[], env: Record<string, string> = {}): WatchedBuild {
+  const child = spawnBuild(args, env);
+  const seen: BuildEventLine[] = [];
+  const ports: number[] = [];
+  let qemu = 0;
+  const waiters: {pred: (e: BuildEventLine) => boolean; resolve: (e: BuildEventLine) => void}[] = [];
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const lines = buf.split('\n');
+    buf = lines.pop()!;
+    for (const e of events(lines.join('\n'))) {
+      seen.push(e);
+      const m = e.type === 'log' ? /QEMU running \(pid (\d+)/.exec(String(e.line)) : null;
+      if (m) qemu = Number(m[1]);
+      if (e.type === 'info' && (e.key === 'ssh' || e.key === 'vnc' || e.key === 'http')) {
+        const p = /:(\d+)/.exec(String(e.value));
+        if (p) ports.push(Number(p[1]));
+      }
+      for (const w of waiters.splice(0)) (w.pred(e) ? w.resolve(e) : waiters.push(w));
+    }
+  });
+  return {
+    child,
+    events: seen,
+    ports,
+    qemuPid: () => qemu,
+    when: (pred) =>
+      new Promise<BuildEventLine>((resolve, reject) => {
+        const hit = seen.find(pred);
+        if (hit) return resolve(hit);
+        waiters.push({pred, resolve});
+        void child.then((r) => reject(new Error(`the build ended (exit ${r.exitCode}) before the awaited event:\n${String(r.all).slice(-2000)}`)));
+      }),
+  };
+}
+
+/** A step's `running` event, for watchBuild().when. */
+export const stepRunning =
+  (id: string) =>
+  (e: BuildEventLine): boolean =>
+    e.type === 'step' && e.id === id && e.status === 'running';
+

@@ -8,9 +8,8 @@
  */
 import {existsSync, readdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
-import {execa} from 'execa';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {assertBuilt, BIN, CACHE, events, portListening, processAlive, tinyProfileCopy, tmpDir} from './helpers.js';
+import {assertBuilt, CACHE, events, portListening, stepRunning, tinyProfileCopy, tmpDir, watchBuild} from './helpers.js';
 
 beforeAll(() => assertBuilt());
 
@@ -39,36 +38,16 @@ async function until(pred: () => boolean | Promise<boolean>, ms: number): Promis
   return pred();
 }
 
-/** Start a --json build and resolve once `when` holds for an event; the events seen so far. */
-function buildUntil(args: string[], env: Record<string, string>, when: (e: Record<string, unknown>) => boolean) {
-  const child = execa('node', [BIN, 'build', ...args, '--json'], {reject: false, env, stdin: 'ignore'});
-  const seen: Array<Record<string, unknown> & {type: string}> = [];
-  const reached = new Promise<void>((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const e of events(lines.join('\n'))) {
-        seen.push(e);
-        if (when(e)) resolve();
-      }
-    });
-    void child.then((r) => reject(new Error(`build ended first:\n${r.stderr}`)));
-  });
-  return {child, seen, reached};
-}
-
 describe('vmbench killed (real QEMU)', () => {
   it('SIGKILL of vmbench: its watchdog kills QEMU, frees the ports, removes the temporary folders, and ends', {timeout: 180_000}, async () => {
     const state = tmpDir('vmbench-state-');
     const work = tmpDir();
     const env = {CI: 'true', XDG_STATE_HOME: state, XDG_CACHE_HOME: path.join(state, 'cache')};
-    const {child, seen, reached} = buildUntil(['tiny', '--output', path.join(work, 'out'), '--cache-dir', CACHE], env, (e) => e.type === 'step' && e.id === 'wait-ssh' && e.status === 'running');
-    await reached;
-    const line = seen.map((e) => String(e.line ?? '')).find((l) => /QEMU running \(pid \d+/.test(l))!;
-    const qemuPid = Number(/pid (\d+)/.exec(line)![1]);
-    const ports = seen.filter((e) => e.type === 'info' && /^(ssh|vnc)$/.test(String(e.key))).map((e) => Number(/:(\d+)/.exec(String(e.value))![1]));
+    const w = watchBuild(['tiny', '--output', path.join(work, 'out'), '--cache-dir', CACHE], env);
+    const {child} = w;
+    await w.when(stepRunning('wait-ssh'));
+    const qemuPid = w.qemuPid();
+    const ports = w.events.filter((e) => e.type === 'info' && /^(ssh|vnc)$/.test(String(e.key))).map((e) => Number(/:(\d+)/.exec(String(e.value))![1]));
     const record = JSON.parse(readFileSync(path.join(state, 'vmbench', 'run', `qemu-${qemuPid}.json`), 'utf8')) as {socketDir: string; workDir: string};
     const runDir = path.join(state, 'vmbench', 'run');
     expect(processesWith(runDir)).toHaveLength(1); // the watchdog (its argument is the run dir)
@@ -92,18 +71,19 @@ describe('vmbench killed (real QEMU)', () => {
     const work = tmpDir();
     const env = {CI: 'true', XDG_STATE_HOME: state, XDG_CACHE_HOME: path.join(state, 'cache')};
     const profile = tinyProfileCopy();
-    const {child, seen, reached} = buildUntil([profile, '--output', path.join(work, 'out'), '--cache-dir', CACHE], env, (e) => e.type === 'step' && e.id === 'start-vm' && e.status === 'running');
-    await reached;
+    const w = watchBuild([profile, '--output', path.join(work, 'out'), '--cache-dir', CACHE], env);
+    const {child} = w;
+    await w.when(stepRunning('start-vm'));
     child.kill('SIGINT');
     const r = await child;
     expect(r.exitCode, r.stderr).toBe(130);
     expect(r.stderr).toContain('cancelled');
     // The probe's answer may still come in after the Ctrl-C: start-vm must not start the VM then.
-    expect(seen.concat(events(r.stdout)).some((e) => /QEMU running/.test(String(e.line ?? '')))).toBe(false);
+    expect(events(r.stdout).some((e) => /QEMU running/.test(String(e.line ?? '')))).toBe(false);
     // Nothing of this build runs: no QEMU with its work folder on its command line, no probe.
     await new Promise((res) => setTimeout(res, 1000));
     expect(processesWith(work)).toEqual([]);
-    expect(processesWith(`vmbench-accel-probe-${r.pid}`)).toEqual([]);
+    expect(processesWith(`vmbench-accel-probe-${child.pid}`)).toEqual([]);
     expect(readdirSync(path.join(state, 'vmbench', 'run')).filter((f) => f.startsWith('qemu-'))).toEqual([]);
     expect(readdirSync(work).filter((f) => f !== 'out')).toEqual([]);
   });

@@ -8,7 +8,7 @@ import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'n
 import path from 'node:path';
 import {execa} from 'execa';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {assertBuilt, BIN, CACHE, events, processAlive, runCli, tinyProfileCopy, tmpDir} from './helpers.js';
+import {assertBuilt, BIN, CACHE, events, processAlive, runCli, stepRunning, tinyProfileCopy, tmpDir, watchBuild} from './helpers.js';
 
 beforeAll(() => assertBuilt());
 
@@ -79,22 +79,10 @@ describe('replacing a previous output (real QEMU)', () => {
     const previous = snapshot(out);
 
     // Ctrl-C once QEMU runs: cleaned up, and the previous output untouched.
-    const child = execa('node', [BIN, 'build', 'tiny', '--json', '--force', '--output', out, '--cache-dir', CACHE], {reject: false, env: {CI: 'true', XDG_STATE_HOME: tmpDir('vmbench-state-')}, stdin: 'ignore'});
-    let qemuPid = 0;
-    await new Promise<void>((resolve, reject) => {
-      let buf = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        buf += d.toString();
-        const lines = buf.split('\n');
-        buf = lines.pop()!;
-        for (const e of events(lines.join('\n'))) {
-          const m = e.type === 'log' ? /QEMU running \(pid (\d+)/.exec(String(e.line)) : null;
-          if (m) qemuPid = Number(m[1]);
-          if (e.type === 'step' && e.id === 'type-boot-command' && e.status === 'running') resolve();
-        }
-      });
-      void child.then(() => reject(new Error('build ended before type-boot-command')));
-    });
+    const w = watchBuild(['tiny', '--force', '--output', out, '--cache-dir', CACHE], {XDG_STATE_HOME: tmpDir('vmbench-state-')});
+    const {child} = w;
+    await w.when(stepRunning('type-boot-command'));
+    const qemuPid = w.qemuPid();
     child.kill('SIGINT');
     const cancelled = await child;
     expect(cancelled.exitCode).toBe(130);

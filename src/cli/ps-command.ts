@@ -5,54 +5,11 @@
  * `orphaned` (the next build's reaper kills it; `vmbench stop` does it now).
  * `--json` adds the VNC password (the records are the user's own, mode 0600).
  */
-import {listBuilds} from '../engine/registry.js';
-import {listQemus, runDir} from '../qemu/reaper.js';
-import {processAlive} from '../util/process.js';
+import {runDir} from '../qemu/reaper.js';
+import {psEntries, type PsEntry} from '../session/vm-list.js';
 import {formatDuration} from '../util/duration.js';
 
-export interface PsEntry {
-  /** The build's id (what `vmbench stop` takes). */
-  id: string;
-  profile: string;
-  state: 'running' | 'kept' | 'orphaned';
-  /** running: the vmbench process; kept/orphaned: QEMU. */
-  pid: number;
-  /** The build's QEMU, when one runs. */
-  qemuPid?: number;
-  /** When the build started (kept: when its VM was kept), ms since the epoch. */
-  since: number;
-  vnc?: {host: string; port: number; password?: string};
-  ssh?: {host: string; port: number};
-  logDir?: string;
-  /** The build's files (a kept VM's disk is there). */
-  workDir?: string;
-}
-
-/** Everything `vmbench ps` lists, oldest first. */
-export function psEntries(): PsEntry[] {
-  const qemus = listQemus();
-  const entries: PsEntry[] = [];
-  for (const b of listBuilds()) {
-    const q = qemus.find((r) => r.owner === b.pid && !r.kept && (r.build === undefined || r.build === b.id));
-    entries.push({id: b.id, profile: b.profile, state: 'running', pid: b.pid, qemuPid: q?.pid, since: b.started, vnc: b.vnc ?? q?.vnc, ssh: q?.ssh, logDir: b.logDir, workDir: q?.workDir});
-  }
-  for (const q of qemus) {
-    if (!q.kept && processAlive(q.owner)) continue; // part of a running build (listed above)
-    entries.push({
-      id: q.build ?? `pid-${q.pid}`,
-      profile: q.profile ?? '?',
-      state: q.kept ? 'kept' : 'orphaned',
-      pid: q.pid,
-      qemuPid: q.pid,
-      since: q.keptAt ?? q.started ?? 0,
-      vnc: q.vnc,
-      ssh: q.ssh,
-      logDir: q.logDir,
-      workDir: q.workDir,
-    });
-  }
-  return entries.sort((a, b) => a.since - b.since);
-}
+export {psEntries, type PsEntry};
 
 const addr = (a?: {host: string; port: number}): string => (a ? `${a.host}:${a.port}` : '-');
 

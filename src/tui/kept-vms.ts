@@ -1,12 +1,12 @@
 /**
  * VMs the workbench lists beside the profiles and can open: the ones kept on purpose
  * (`--on-error=abort`, the workbench's "keep") and QEMUs left running by a vmbench that died
- * (orphaned) — exactly the non-running entries of `vmbench ps` (src/cli/ps-command.ts), so the
+ * (orphaned) — exactly the non-running entries of `vmbench ps` (src/session/vm-list.ts), so the
  * workbench, `ps` and `stop` always agree on what exists and on its id.
  *
  * No react/ink here: plain data and text, unit-tested without a terminal.
  */
-import type {PsEntry} from '../cli/ps-command.js';
+import type {PsEntry} from '../session/vm-list.js';
 import {ago} from './profiles-data.js';
 
 /** A kept or orphaned VM, as `vmbench ps` lists it. */

@@ -8,12 +8,12 @@
  * reaches a log line or an error message. A cancelled push kills skopeo and removes the folder.
  */
 import {spawn} from 'node:child_process';
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
-import os from 'node:os';
+import {readFile, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {nodeAt, offsetOf, parseJsonSource, type JsonNode, type JsonSource} from '../profiles/packer/json-source.js';
 import {redact} from '../profiles/sensitive.js';
 import {ContainerDiskError, imageNameProblem, imageTagProblem, type ContainerDiskArchive} from './containerdisk.js';
+import {watchedTempDir} from '../qemu/watchdog.js';
 
 export const USER_ENV = 'VMBENCH_REGISTRY_USER';
 export const PASSWORD_ENV = 'VMBENCH_REGISTRY_PASSWORD';
@@ -180,7 +180,7 @@ export async function pushContainerDisk(o: PushOptions): Promise<PushResult> {
   const clean = (text: string): string => redact(text, hidden);
   if (fileInfo && !fileInfo.covers) o.log?.(`credentials_file ${o.credentialsFile} has no entry for ${target.registry}: skopeo pushes without its credentials`);
 
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'vmbench-push-'));
+  const dir = await watchedTempDir('vmbench-push-');
   try {
     const args = ['copy', '--digestfile', path.join(dir, 'digest')];
     if (credentials === 'environment') {

@@ -14,12 +14,12 @@
  * it also exits by itself after success (isa-debug-exit). Nothing is cached across processes.
  */
 import {constants} from 'node:fs';
-import {mkdtemp, open, rm, writeFile} from 'node:fs/promises';
-import os from 'node:os';
+import {open, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {execa} from 'execa';
 import {noLog, type LogFn} from '../engine/events.js';
 import {forgetQemu, rememberQemu} from './reaper.js';
+import {watchedTempDir} from './watchdog.js';
 
 /** Result of {@link probeAccelerator}: what to pass to `-accel`, and why. */
 export interface AccelChoice {
@@ -132,7 +132,7 @@ export function describeAccel(choice: AccelChoice): string {
 export async function runAccelProbe(accel: string, opts: AccelProbeOptions = {}): Promise<AccelProbeRun> {
   const {qemuBinary = 'qemu-system-x86_64', timeoutMs = 4000, log = noLog, signal} = opts;
   signal?.throwIfAborted();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'vmbench-accel-'));
+  const dir = await watchedTempDir('vmbench-accel-');
   const image = path.join(dir, 'probe.img');
   const started = Date.now();
   try {

@@ -21,6 +21,9 @@
  */
 import {AsyncLocalStorage} from 'node:async_hooks';
 import {spawn, type ChildProcess} from 'node:child_process';
+import {mkdtemp} from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 
 /** The watchdog's program (POSIX sh; `$1` is the run directory of the QEMU records). */
 export const WATCHDOG_SCRIPT = `
@@ -58,6 +61,17 @@ const current = new AsyncLocalStorage<Watchdog>();
 /** The watchdog of the build whose code is running now (QEMUs started from it report to it). */
 export function currentWatchdog(): Watchdog | undefined {
   return current.getStore();
+}
+
+/**
+ * A private temporary folder (mkdtemp: 0700) in the system's temp folder, removed by the running
+ * build's watchdog should vmbench die before its own clean-up removes it — these hold key copies,
+ * credentials, answer files. Outside a build (no watchdog) it is a plain mkdtemp.
+ */
+export async function watchedTempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  currentWatchdog()?.watchDir(dir);
+  return dir;
 }
 
 export class Watchdog {

@@ -5,14 +5,14 @@
  * The seed's files are also kept in the log folder (cloud-init/) with the keys as they were
  * given — public keys only, nothing secret. Cleanup: removes the image.
  */
-import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
-import os from 'node:os';
+import {mkdir, readFile, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {nocloudSeed, seedHostname} from '../../cloud/nocloud.js';
 import {writeIso} from '../../media/iso-writer.js';
 import {publicKeyOf} from '../../ssh/index.js';
 import {StepError, type Step} from '../step.js';
 import type {BuildState} from '../state.js';
+import {watchedTempDir} from '../../qemu/watchdog.js';
 
 const dirs = new WeakMap<BuildState, string>();
 
@@ -41,7 +41,7 @@ export const cloudSeed: Step<BuildState> = {
       instanceId: `vmbench-${ctx.state.id}`,
       hostname: seedHostname(profile.vm_name),
     });
-    const dir = dirs.get(ctx.state) ?? (await mkdtemp(path.join(os.tmpdir(), 'vmbench-seed-')));
+    const dir = dirs.get(ctx.state) ?? (await watchedTempDir('vmbench-seed-'));
     dirs.set(ctx.state, dir);
     const file = path.join(dir, 'cidata.iso');
     const entries = Object.entries(files).map(([name, text]) => ({path: name, content: text}));

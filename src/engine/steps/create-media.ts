@@ -5,8 +5,7 @@
  * xorriso or mkisofs needed) into a temporary directory, not the output. Only in builds that ask
  * for a CD or a floppy. Cleanup: removes the images.
  */
-import {mkdtemp, rm} from 'node:fs/promises';
-import os from 'node:os';
+import {rm} from 'node:fs/promises';
 import path from 'node:path';
 import {writeFloppy} from '../../media/fat-writer.js';
 import {writeIso} from '../../media/iso-writer.js';
@@ -14,6 +13,7 @@ import {MediaError} from '../../media/media-tree.js';
 import {cdEntries, floppyEntries, type MediaSources} from '../../media/packer-media.js';
 import {StepError, type Step, type StepContext} from '../step.js';
 import type {BuildState} from '../state.js';
+import {watchedTempDir} from '../../qemu/watchdog.js';
 
 const wantsFloppy = (p: BuildState['profile']): boolean => p.floppy_files.length + p.floppy_dirs.length + Object.keys(p.floppy_content).length > 0;
 const wantsCd = (p: BuildState['profile']): boolean => p.cd_files.length + Object.keys(p.cd_content).length > 0;
@@ -42,7 +42,7 @@ export const createMedia: Step<BuildState> = {
   applies: (state) => wantsFloppy(state.profile) || wantsCd(state.profile),
   async run(ctx) {
     const {profile, profileDir} = ctx.state;
-    const dir = dirs.get(ctx.state) ?? (await mkdtemp(path.join(os.tmpdir(), 'vmbench-media-')));
+    const dir = dirs.get(ctx.state) ?? (await watchedTempDir('vmbench-media-'));
     dirs.set(ctx.state, dir);
     if (wantsFloppy(profile)) {
       const {entries} = said(ctx, await write('floppy', () => floppyEntries(profile, profileDir)));

@@ -20,7 +20,7 @@
  */
 import {randomBytes} from 'node:crypto';
 import {accessSync, constants, existsSync, rmSync} from 'node:fs';
-import {mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile} from 'node:fs/promises';
+import {mkdir, readdir, readFile, rm, stat, writeFile} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
@@ -30,6 +30,7 @@ import {LineSplitter} from '../../../util/lines.js';
 import {need, StepError, type StepContext} from '../../step.js';
 import type {BuildState} from '../../state.js';
 import {sshSession} from '../ssh-session.js';
+import {watchedTempDir} from '../../../qemu/watchdog.js';
 
 const RECONNECT_MS = 5 * 60_000;
 const KILL_GRACE_MS = 3000;
@@ -205,7 +206,7 @@ export async function runAnsible(ctx: StepContext<BuildState>, p: AnsibleProvisi
   const port = need(state.sshHostPort, 'SSH host port');
   const user = p.user ?? profile.ssh_username;
 
-  const priv = await mkdtemp(path.join(os.tmpdir(), 'vmbench-ansible-'));
+  const priv = await watchedTempDir('vmbench-ansible-');
   removeOnExit(priv);
   // The work dir becomes the output directory: a kept inventory ends up beside the image.
   const inventoryDir = state.workDir && existsSync(state.workDir) ? state.workDir : p.keep_inventory_file ? os.tmpdir() : priv;

@@ -7,8 +7,7 @@
  * has, then environment_vars and env, sorted by name and written with env_var_format. Every
  * command runs in its own process group, stopped whole on Ctrl-C or a timeout.
  */
-import {chmod, mkdtemp, rm, stat, writeFile} from 'node:fs/promises';
-import os from 'node:os';
+import {chmod, rm, stat, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import type {ShellLocalConfig} from '../../../profiles/provisioner-schema.js';
 import {renderTemplate} from '../../../profiles/template.js';
@@ -16,6 +15,7 @@ import {StepError, type StepContext} from '../../step.js';
 import type {BuildState} from '../../state.js';
 import {generatedData, httpEnv, runUuid} from './generated-data.js';
 import {runHostCommand} from './host-command.js';
+import {watchedTempDir} from '../../../qemu/watchdog.js';
 
 /** Go's runtime.GOOS for this host. */
 export function goos(platform: NodeJS.Platform = process.platform): string {
@@ -89,7 +89,7 @@ export async function runShellLocal(ctx: StepContext<BuildState>, c: ShellLocalC
         if (!st?.isFile()) throw new StepError(`${c.source}: script ${s}: ${st ? 'not a file' : 'no such file'}`, `scripts are relative to the profile directory ${state.profileDir}`);
       }
     } else {
-      tmpDir = await mkdtemp(path.join(os.tmpdir(), 'vmbench-shell-local-'));
+      tmpDir = await watchedTempDir('vmbench-shell-local-');
       const file = path.join(tmpDir, `packer-shell${c.tempfile_extension ? `.${c.tempfile_extension}` : ''}`);
       const body = c.inline.map((l, i) => `${render(l, `inline[${i}]`)}\n`).join('');
       await writeFile(file, `#!${c.inline_shebang}\n${body}`, {mode: 0o700});

@@ -119,6 +119,9 @@ describe('faults injected into a real build', () => {
   it('the VNC connection cut as the boot command is typed: vmbench connects again and the build succeeds', {timeout: 180_000}, async () => {
     const w = start('tiny');
     await w.when(stepRunning('type-boot-command'));
+    // vmbench's VNC connection is open once QEMU says a client finished its handshake.
+    const typing = w.events.length;
+    await w.when((e) => e.type === 'log' && /QMP event VNC_INITIALIZED/.test(String(e.line)) && w.events.indexOf(e) >= typing);
     const vnc = w.events.find((e) => e.type === 'info' && e.key === 'vnc');
     const port = /:(\d+)/.exec(String(vnc?.value))![1];
     const cut = await execa('ss', ['-K', 'dst', '127.0.0.1', 'dport', '=', `:${port}`], {reject: false});

@@ -19,7 +19,7 @@
 import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {ROOT, installerIso, readerFonts, typeIntoVm, vmbenchBuild} from './lib/installer-run.mjs';
+import {ROOT, installerIso, readerFonts, typeIntoVm, vmbenchBuild, vncPassword} from './lib/installer-run.mjs';
 
 const expectInstall = process.argv.includes('--expect-install');
 // --only B,D runs some scenarios (B's profile copy is made for D too).
@@ -115,7 +115,7 @@ try {
     const vnc = evs.find((e) => e.type === 'info' && e.key === 'vnc');
     const port = Number(/:(\d+)/.exec(vnc.value.replace(/^vnc:\/\//, ''))[1]);
     // As a user at a VNC viewer: clear the offered host, type one, look at it, press Enter — then go on.
-    await typeIntoVm(port, `${'<bs>'.repeat(40)}mirror.example.org<wait1s><enter>`);
+    await typeIntoVm(port, `${'<bs>'.repeat(40)}mirror.example.org<wait1s><enter>`, vncPassword(vnc.value));
     return '';
   });
   check(asked === 1, `D: the build paused once, at the installer's question (${asked})`);

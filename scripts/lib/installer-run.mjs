@@ -37,10 +37,10 @@ function run(cmd, args) {
  * the console fonts). Returns {seen: Promise<number|undefined> (Date.now() when first seen),
  * stop()}.
  */
-export async function watchScreenFor(port, fonts, pattern, pollMs = 250) {
+export async function watchScreenFor(port, fonts, pattern, pollMs = 250, password = undefined) {
   const {FrameSource} = await dist('vnc/frame-source.js');
   const {readScreenText} = await dist('screen/screen-text.js');
-  const frames = new FrameSource({host: '127.0.0.1', port}).start();
+  const frames = new FrameSource({host: '127.0.0.1', port}, {password}).start();
   let stopped = false;
   let layout;
   const seen = (async () => {
@@ -93,7 +93,7 @@ export async function vmbenchBuild(profile, args, {fonts, watch, onEvent, onProm
       events.push(e);
       onEvent?.(e);
       const vnc = e.type === 'info' && e.key === 'vnc' && /:(\d+)/.exec(e.value.replace(/^vnc:\/\//, ''));
-      if (vnc && watch && !observer) observer = watchScreenFor(Number(vnc[1]), fonts, watch);
+      if (vnc && watch && !observer) observer = watchScreenFor(Number(vnc[1]), fonts, watch, 250, vncPassword(e.value));
     }
   });
   const code = await new Promise((r) => child.on('exit', (c, sig) => r(c ?? sig)));
@@ -103,12 +103,17 @@ export async function vmbenchBuild(profile, args, {fonts, watch, onEvent, onProm
   return {code, events, stderr, wallMs: Date.now() - started, started, seenAt};
 }
 
+/** The VNC password an `info` event's value gives the user's own viewer (QEMU asks for one by default). */
+export function vncPassword(value) {
+  return /password ([^)\s,]+)/.exec(value)?.[1];
+}
+
 /** Type a boot-command-grammar string into a VM through its (shared) VNC server, like a user at a viewer. */
-export async function typeIntoVm(port, text) {
+export async function typeIntoVm(port, text, password = undefined) {
   const {connectVnc} = await dist('vnc/vnc-client.js');
   const {parseBootCommand} = await dist('vnc/boot-command.js');
   const {typeBootCommand} = await dist('vnc/typer.js');
-  const vnc = await connectVnc({host: '127.0.0.1', port});
+  const vnc = await connectVnc({host: '127.0.0.1', port}, {password});
   try {
     await typeBootCommand(vnc, parseBootCommand(text), {keyIntervalMs: 12});
   } finally {

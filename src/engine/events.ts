@@ -51,3 +51,13 @@ export type LogFn = (stream: LogStream, line: string) => void;
 
 /** Does nothing: the default for adapters used without a build. */
 export const noLog: LogFn = () => {};
+
+/** A step as its events describe it (the workbench's step list, the multi-build list). */
+export interface StepRecord {
+  id: string;
+  title: string;
+  status: StepStatus;
+  startedAt?: number;
+  durationMs?: number;
+  error?: string;
+}

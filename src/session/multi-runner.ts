@@ -13,7 +13,7 @@
 import {spawn, type ChildProcess} from 'node:child_process';
 import {existsSync, readFileSync} from 'node:fs';
 import path from 'node:path';
-import type {BuildEvent, StepStatus} from '../engine/events.js';
+import type {BuildEvent, StepRecord} from '../engine/events.js';
 import {formatEvent} from './build-log.js';
 import {initialState, schedule, type Budget, type Decision, type SchedulerEvent, type SchedulerState} from './multi-scheduler.js';
 import type {PlannedBuild} from './multi-plan.js';
@@ -22,14 +22,7 @@ import {processAlive} from '../util/process.js';
 
 export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'not started';
 
-export interface StepRecord {
-  id: string;
-  title: string;
-  status: StepStatus;
-  startedAt?: number;
-  durationMs?: number;
-  error?: string;
-}
+export type {StepRecord};
 
 /** One build as it stands (mutated as its child reports; front ends read it). */
 export interface BuildRun {

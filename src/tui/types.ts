@@ -5,7 +5,7 @@
  * Data flow: engine BuildEvents + ControlEvents → reducer → BuildViewState → panes.
  * Keys → keymap → UiCommand → controller (engine commands) or reducer (view-only commands).
  */
-import type {BuildEvent, LogSource, LogStream, StepStatus} from '../engine/events.js';
+import type {BuildEvent, LogSource, LogStream, StepRecord} from '../engine/events.js';
 import type {ErrorDecision, GatePhase} from '../engine/runner.js';
 import type {CheckpointKind} from '../engine/step.js';
 import type {ScreenTextRead} from '../render/screen-view.js';
@@ -41,13 +41,7 @@ export interface LogLine {
   section?: string[];
 }
 
-export interface StepView {
-  id: string;
-  title: string;
-  status: StepStatus;
-  startedAt?: number;
-  durationMs?: number;
-  error?: string;
+export interface StepView extends StepRecord {
   breakpoint: boolean;
 }
 

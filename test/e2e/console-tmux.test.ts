@@ -70,10 +70,15 @@ describe('vmbench build --console under tmux', () => {
     expect(builds.exitCode, builds.stderr).toBe(0);
     const qemuPids = (await execa("pgrep", ["-f", `${work}/.out-hup.vmbench`], {reject: false})).stdout.split('\n').filter(Boolean).map(Number);
     expect(qemuPids.length).toBeGreaterThan(0);
+    // `env` execs node, so the pane's process is vmbench itself: its folders go after QEMU has
+    // gone, so the assertions wait for vmbench to have exited, not only for QEMU.
+    const vmbenchPid = Number((await tmux('display-message', '-p', '-t', 'hup', '#{pane_pid}')).stdout.trim());
+    expect(processAlive(vmbenchPid)).toBe(true);
     await tmux('kill-session', '-t', 'hup');
     const gone = Date.now() + 20_000;
-    while (qemuPids.some((p) => processAlive(p)) && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+    while ([...qemuPids, vmbenchPid].some((p) => processAlive(p)) && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
     expect(qemuPids.filter((p) => processAlive(p))).toEqual([]);
+    expect(processAlive(vmbenchPid)).toBe(false);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(work).filter((f) => f.includes('out-hup'))).toEqual([]);
   });

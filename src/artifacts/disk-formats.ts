@@ -15,6 +15,7 @@ import {execa} from 'execa';
 import {trackTemp, untrackTemp} from '../engine/post-processors/atomic.js';
 import type {DiskFormat} from '../profiles/post-processor-schema.js';
 import {formatBytes} from '../util/bytes.js';
+import {watchProcess} from '../qemu/watchdog.js';
 
 export interface FormatOptions {
   qcow2Compressed: boolean;
@@ -123,6 +124,7 @@ export async function convertAll(opts: ConvertAllOptions): Promise<ConversionRes
       trackTemp(tmp);
       try {
         const proc = execa('qemu-img', args, {cancelSignal: stop.signal, reject: false, buffer: {stdout: false}});
+        watchProcess(proc.pid, false);
         let last = -1;
         proc.stdout?.on('data', (d: Buffer) => {
           const m = /\(([\d.]+)\/100%\)[^(]*$/.exec(d.toString());

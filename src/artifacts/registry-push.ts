@@ -14,6 +14,7 @@ import {nodeAt, offsetOf, parseJsonSource, type JsonNode, type JsonSource} from 
 import {redact} from '../profiles/sensitive.js';
 import {ContainerDiskError, imageNameProblem, imageTagProblem, type ContainerDiskArchive} from './containerdisk.js';
 import {watchedTempDir} from '../qemu/watchdog.js';
+import {watchProcess} from '../qemu/watchdog.js';
 
 export const USER_ENV = 'VMBENCH_REGISTRY_USER';
 export const PASSWORD_ENV = 'VMBENCH_REGISTRY_PASSWORD';
@@ -203,6 +204,7 @@ export async function pushContainerDisk(o: PushOptions): Promise<PushResult> {
     // skopeo reads the auth file; the credentials themselves stay out of its environment too.
     const childEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string' && e[0] !== USER_ENV && e[0] !== PASSWORD_ENV));
     const child = spawn(skopeo, args, {cwd: path.dirname(path.resolve(o.archive)), env: childEnv, stdio: ['ignore', 'pipe', 'pipe']});
+    watchProcess(child.pid, false);
     let stderr = '';
     let pending = '';
     child.stdout.on('data', (d: Buffer) => {

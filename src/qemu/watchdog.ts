@@ -17,10 +17,17 @@
  * (read lines, check /proc, kill, rm). libuv opens the pipe close-on-exec, so QEMU (started
  * later) does not inherit its write end — which would keep the watchdog from ever seeing EOF.
  *
- * Lines it reads: `qemu PID MARKER`, `dir PATH`, `keep`, `bye`.
+ * Host-side processes (shell-local, ansible-playbook, qemu-img conversions, virt-sparsify) are
+ * watched too: `proc PID STARTTIME GROUP`. The start time (field 22 of /proc/PID/stat, read when
+ * the process was started) proves the PID still names that process; GROUP 1 means it leads its
+ * own process group, which is killed whole. A command that already ended is not looked for any
+ * further: a background job it left behind after a normal exit is left alone, as in Packer.
+ *
+ * Lines it reads: `qemu PID MARKER`, `proc PID STARTTIME GROUP`, `dir PATH`, `keep`, `bye`.
  */
 import {AsyncLocalStorage} from 'node:async_hooks';
 import {spawn, type ChildProcess} from 'node:child_process';
+import {readFileSync} from 'node:fs';
 import {mkdtemp} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,11 +35,14 @@ import path from 'node:path';
 /** The watchdog's program (POSIX sh; `$1` is the run directory of the QEMU records). */
 export const WATCHDOG_SCRIPT = `
 qemus=''
+procs=''
 dirs=''
 while read -r verb arg; do
   case $verb in
     keep|bye) exit 0 ;;
     qemu) qemus="$qemus$arg
+" ;;
+    proc) procs="$procs$arg
 " ;;
     dir) dirs="$dirs$arg
 " ;;
@@ -50,6 +60,14 @@ printf '%s' "$qemus" | while IFS= read -r q; do
     *"$marker"*) kill -9 "-$pid" 2>/dev/null || kill -9 "$pid" 2>/dev/null; rm -f "$rec" ;;
   esac
 done
+printf '%s' "$procs" | while IFS=' ' read -r pid start group; do
+  [ -n "$pid" ] || continue
+  st=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+  set -- \${st##*) }
+  [ "\${20}" = "$start" ] || continue
+  [ "$group" = 1 ] && kill -9 "-$pid" 2>/dev/null
+  kill -9 "$pid" 2>/dev/null
+done
 printf '%s' "$dirs" | while IFS= read -r d; do
   [ -n "$d" ] && rm -rf -- "$d"
 done
@@ -61,6 +79,26 @@ const current = new AsyncLocalStorage<Watchdog>();
 /** The watchdog of the build whose code is running now (QEMUs started from it report to it). */
 export function currentWatchdog(): Watchdog | undefined {
   return current.getStore();
+}
+
+/** Field 22 of /proc/PID/stat (the start time in clock ticks since boot), or undefined. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces or ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A host-side process of the running build (`group`: it leads its own process group, started
+ * detached), killed by the build's watchdog should vmbench die while it runs. No-op outside a
+ * build or without a PID.
+ */
+export function watchProcess(pid: number | undefined, group: boolean): void {
+  if (pid !== undefined) currentWatchdog()?.watchProcess(pid, group);
 }
 
 /**
@@ -79,6 +117,7 @@ export class Watchdog {
   private ended = false;
   private readonly qemus = new Set<number>();
   private readonly dirs = new Set<string>();
+  private readonly procs = new Set<number>();
 
   /** Start one; `runDir` is where the QEMU records are (reaper.ts). Never throws. */
   constructor(runDir: string) {
@@ -112,6 +151,15 @@ export class Watchdog {
     if (this.qemus.has(pid) || /[\n\r]/.test(marker)) return;
     this.qemus.add(pid);
     this.send(`qemu ${pid} ${marker}`);
+  }
+
+  /** Kill this host-side process (and its group when it leads one) if vmbench dies while it runs. */
+  watchProcess(pid: number, group: boolean): void {
+    if (this.procs.has(pid)) return;
+    const start = processStartTime(pid);
+    if (start === undefined || !/^\d+$/.test(start)) return;
+    this.procs.add(pid);
+    this.send(`proc ${pid} ${start} ${group ? 1 : 0}`);
   }
 
   /** Remove this temporary folder if vmbench dies; once per path. */

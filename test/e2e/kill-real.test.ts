@@ -21,7 +21,7 @@ function processesWith(text: string): number[] {
     try {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
       const zombie = stat[stat.lastIndexOf(')') + 2] === 'Z'; // exited, not yet reaped: gone
-      if (!zombie && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(text)) pids.push(Number(d));
+      if (!zombie && readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(text)) pids.push(Number(d));
     } catch {
       // gone meanwhile
     }
@@ -66,21 +66,27 @@ describe('vmbench killed (real QEMU)', () => {
     expect(await until(() => processesWith(runDir).length === 0, 5_000), 'the watchdog is still running').toBe(true);
   });
 
-  it('SIGKILL of vmbench while a host-side provisioner runs: its private temporary folder goes too', {timeout: 180_000}, async () => {
+  it('SIGKILL of vmbench while a host-side provisioner runs: the command, its children and its private temporary folder go too', {timeout: 180_000}, async () => {
     const state = tmpDir('vmbench-state-');
     const work = tmpDir();
     // The build's temporary folders land here (TMPDIR), so what is left can be listed exactly.
     const tmp = tmpDir('vmbench-tmp-');
-    const profile = tinyProfileCopy((y) => y.replace(/^provisioners:\n/m, () => `provisioners:\n  - type: shell-local\n    inline: ['echo host-side-running; sleep 30']\n`));
+    // A duration no other process on the host uses, to find the command's child by.
+    const nap = `sleep 59.${process.pid}`;
+    const profile = tinyProfileCopy((y) => y.replace(/^provisioners:\n/m, () => `provisioners:\n  - type: shell-local\n    inline: ['echo host-side-running; ${nap}']\n`));
     const w = watchBuild([profile, '--output', path.join(work, 'out'), '--cache-dir', CACHE], {XDG_STATE_HOME: state, TMPDIR: tmp});
     await w.when((e) => e.type === 'log' && String(e.line) === 'host-side-running');
     expect(readdirSync(tmp).some((d) => d.startsWith('vmbench-shell-local-'))).toBe(true);
+    expect(await until(() => processesWith(nap).length === 1, 5_000), 'the provisioner’s sleep').toBe(true);
     w.child.kill('SIGKILL');
     await w.child;
     // vmbench-ports-<uid> is the host's shared port-lease folder (src/util/ports.ts), not the build's.
     const leftover = () => readdirSync(tmp).filter((d) => d.startsWith('vmbench-') && !d.startsWith('vmbench-ports-'));
     expect(await until(() => leftover().length === 0, 10_000), `left in TMPDIR: ${leftover().join(', ')}`).toBe(true);
     expect(await until(() => processesWith(path.join(work, 'out')).length === 0, 10_000), 'QEMU still runs').toBe(true);
+    // The host-side command's process group: the script's shell and the sleep it started.
+    expect(await until(() => processesWith(nap).length === 0, 10_000), 'the provisioner’s sleep still runs').toBe(true);
+    expect(processesWith(tmp)).toEqual([]);
   });
 
   it('SIGINT as start-vm begins (the KVM probe): cancelled, and no QEMU starts after the cleanups', {timeout: 120_000}, async () => {

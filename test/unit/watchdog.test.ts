@@ -4,12 +4,12 @@
  * and removes the watched folders; `bye` and `keep` end it with nothing touched.
  */
 import {spawn, type ChildProcess} from 'node:child_process';
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {keepQemu, recordFile, rememberQemu, runDir} from '../../src/qemu/reaper.js';
-import {currentWatchdog, Watchdog, WATCHDOG_SCRIPT} from '../../src/qemu/watchdog.js';
+import {currentWatchdog, processStartTime, Watchdog, WATCHDOG_SCRIPT, watchProcess} from '../../src/qemu/watchdog.js';
 
 const alive = (pid: number): boolean => {
   try {
@@ -104,6 +104,47 @@ describe('watchdog', () => {
     // What the kernel does when vmbench dies: the write end closes without a word.
     (w as unknown as {child: ChildProcess}).child.stdin!.destroy();
     expect(await until(() => !alive(vm.pid!))).toBe(true);
+    expect(await until(() => !alive(w.pid!))).toBe(true);
+    expect(alive(outside.pid!)).toBe(true);
+  });
+
+  it('on end-of-file kills a watched host-side process group, but not one whose PID names another process now', async () => {
+    // A shell-local command: its own process group, with a child of its own.
+    const host = spawn('sh', ['-c', 'sleep 60 & sleep 61; wait'], {detached: true, stdio: 'ignore'});
+    started.push(host);
+    const groupMembers = (): number[] =>
+      readdirSync('/proc')
+        .filter((f) => /^\d+$/.test(f))
+        .map(Number)
+        .filter((p) => {
+          try {
+            const st = readFileSync(`/proc/${p}/stat`, 'utf8');
+            return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[2]) === host.pid && alive(p);
+          } catch {
+            return false;
+          }
+        });
+    expect(await until(() => groupMembers().length === 3)).toBe(true);
+    const unrelated = fakeQemu('not-a-host-command');
+    const wd = script();
+    wd.stdin!.write(`proc ${host.pid} ${processStartTime(host.pid!)} 1\n`);
+    // The unrelated process's PID with a start time that is not its own: a reused PID.
+    wd.stdin!.write(`proc ${unrelated.pid} ${Number(processStartTime(unrelated.pid!)) + 1} 1\n`);
+    wd.stdin!.end();
+    expect(await wd.ended).toBe(0);
+    expect(await until(() => groupMembers().length === 0)).toBe(true);
+    expect(alive(unrelated.pid!)).toBe(true);
+  });
+
+  it('watchProcess reports a process of the running build only', async () => {
+    const w = new Watchdog(runDir());
+    const inside = spawn('sh', ['-c', 'sleep 60'], {detached: true, stdio: 'ignore'});
+    const outside = spawn('sh', ['-c', 'sleep 60'], {detached: true, stdio: 'ignore'});
+    started.push(inside, outside);
+    await w.run(async () => watchProcess(inside.pid, true));
+    watchProcess(outside.pid, true);
+    (w as unknown as {child: ChildProcess}).child.stdin!.destroy();
+    expect(await until(() => !alive(inside.pid!))).toBe(true);
     expect(await until(() => !alive(w.pid!))).toBe(true);
     expect(alive(outside.pid!)).toBe(true);
   });

@@ -15,6 +15,7 @@ import {convertAll, diskInfo, EXTENSION, sizeRatio, type ConversionTarget} from 
 import {StepError} from '../step.js';
 import type {Artifact} from './artifact.js';
 import {renderField, type PostProcessorResult, type PostProcessorRun} from './types.js';
+import {watchProcess} from '../../qemu/watchdog.js';
 
 /** The build's disk image among an artifact's files: vm_name, else the one disk-looking file. */
 export function findImage(files: readonly string[], vmName: string): string | undefined {
@@ -54,6 +55,7 @@ async function sparsify(run: PostProcessorRun, image: string): Promise<void> {
   const env: Record<string, string> = {LIBGUESTFS_BACKEND: 'direct'};
   if (ctx.state.accel === 'tcg') env.LIBGUESTFS_BACKEND_SETTINGS = 'force_tcg';
   const s = execa('virt-sparsify', ['--machine-readable', '--in-place', image], {reject: false, cancelSignal: ctx.signal, env, buffer: {stdout: false}});
+  watchProcess(s.pid, false);
   s.stdout?.on('data', (d: Buffer) => {
     for (const l of d.toString().split('\n')) {
       const m = /^(\d+)\/(\d+)$/.exec(l.trim());

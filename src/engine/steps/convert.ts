@@ -16,11 +16,13 @@ import {convertArgs} from '../../qemu/disk-plan.js';
 import {need, StepError, type Step, type StepContext} from '../step.js';
 import type {BuildState} from '../state.js';
 import {besideOutput, notReplaceable} from './prepare-output.js';
+import {watchProcess} from '../../qemu/watchdog.js';
 
 /** `qemu-img convert` with its progress (-p writes "    (12.34/100%)" separated by \r). */
 async function qemuImgConvert(ctx: StepContext<BuildState>, args: string[]): Promise<void> {
   ctx.log('vmbench', 'debug', `qemu-img ${args.join(' ')}`);
   const proc = execa('qemu-img', args, {cancelSignal: ctx.signal, reject: false, buffer: {stdout: false}});
+  watchProcess(proc.pid, false);
   proc.stdout?.on('data', (d: Buffer) => {
     const m = /\(([\d.]+)\/100%\)[^(]*$/.exec(d.toString());
     if (m) ctx.progress('convert', Number(m[1]), 100);

@@ -31,6 +31,7 @@ import {need, StepError, type StepContext} from '../../step.js';
 import type {BuildState} from '../../state.js';
 import {sshSession} from '../ssh-session.js';
 import {watchedTempDir} from '../../../qemu/watchdog.js';
+import {watchProcess} from '../../../qemu/watchdog.js';
 
 const RECONNECT_MS = 5 * 60_000;
 const KILL_GRACE_MS = 3000;
@@ -274,6 +275,7 @@ export async function runAnsible(ctx: StepContext<BuildState>, p: AnsibleProvisi
       stderr: 'pipe',
     });
     pid = child.pid;
+    watchProcess(pid, true);
     const out = new LineSplitter((l) => ctx.log('provisioner', 'stdout', hide(l)));
     const errOut = new LineSplitter((l) => ctx.log('provisioner', 'stderr', hide(l)));
     child.stdout?.on('data', (d: Buffer) => out.push(d));

@@ -3,11 +3,13 @@
  * as provisioner log lines, in its own process group so that stopping it (Ctrl-C, a provisioner's
  * timeout) reaches everything it started — SIGTERM, then SIGKILL after a grace period, and the
  * group is swept once more when the command is gone. If vmbench itself exits meanwhile, the group
- * goes too. A background job the command leaves after a normal exit is left alone, as in Packer.
+ * goes too — even when it is SIGKILLed, through the build's watchdog (qemu/watchdog.ts). A background
+ * job the command leaves after a normal exit is left alone, as in Packer.
  */
 import {execa} from 'execa';
 import {LineSplitter} from '../../../util/lines.js';
 import type {LogSource, LogStream} from '../../events.js';
+import {watchProcess} from '../../../qemu/watchdog.js';
 
 const KILL_GRACE_MS = 3000;
 
@@ -53,6 +55,7 @@ export async function runHostCommand(argv: readonly string[], opts: HostCommandO
     stderr: 'pipe',
   });
   const pid = child.pid;
+  watchProcess(pid, true);
   const out = new LineSplitter((l) => opts.log('provisioner', 'stdout', l));
   const errOut = new LineSplitter((l) => opts.log('provisioner', 'stderr', l));
   child.stdout?.on('data', (d: Buffer) => out.push(d));

@@ -167,13 +167,16 @@ function templateVariables(
   if (tpl.variables === undefined) return {};
   if (!isObject(tpl.variables)) return (errors.push(issue(['variables'], 'must be a mapping of name: default value')), {});
   const variables: Record<string, unknown> = {...tpl.variables};
+  // As Packer (core.go): values from -var-file and -var join the template's variables whether or
+  // not it declares them (shared var files set more than one template uses), all usable as {{ user }}.
   for (const f of opts.varFiles ?? []) {
     const file = readVarFile(f);
     for (const [k, v] of Object.entries(file.values)) {
-      if (!Object.hasOwn(variables, k)) errors.push({file: f, ...file.at(k), field: k, message: `-var-file: the template declares no variable "${k}" (declared: ${Object.keys(variables).join(', ') || 'none'})`});
+      if (v !== null && typeof v === 'object') errors.push({file: f, ...file.at(k), field: k, message: `-var-file: a JSON template's variable is a string, number or boolean, got ${Array.isArray(v) ? 'a list' : 'a mapping'}`});
       else variables[k] = v;
     }
   }
+  for (const k of Object.keys(opts.vars ?? {})) if (!Object.hasOwn(variables, k)) variables[k] = '';
   for (const [k, v] of Object.entries(variables)) {
     if (v !== null) continue;
     if (opts.vars && Object.hasOwn(opts.vars, k)) variables[k] = '';

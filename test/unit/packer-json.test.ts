@@ -106,7 +106,7 @@ describe("Packer's documented JSON examples", () => {
 describe('what vmbench cannot honour is named at its line and column', () => {
   it.each([
     ['an unsupported option', {net_bridge: 'br0'}, /^8:7 builders\[0\]\.net_bridge: not supported: vmbench uses QEMU user-mode networking/],
-    ['WinRM', {communicator: 'ssh', winrm_username: 'a'}, /^9:7 builders\[0\]\.winrm_username: not supported: WinRM is not supported: vmbench connects over SSH/],
+    ['WinRM (with communicator winrm; beside ssh Packer ignores it)', {communicator: 'winrm', winrm_username: 'a'}, /^9:7 builders\[0\]\.winrm_username: not supported: WinRM is not supported: vmbench connects over SSH/],
     ['a bastion host', {ssh_bastion_host: 'jump'}, /^8:7 builders\[0\]\.ssh_bastion_host: not supported: a bastion host is not supported/],
     ['a misspelt option', {ssh_passwrd: 'x'}, /^8:7 builders\[0\]\.ssh_passwrd: unknown option of Packer's qemu builder \(did you mean "ssh_password"\?\)/],
     ['an accepted but unused option', {display: 'gtk'}, /^warning: 8:7 builders\[0\]\.display: accepted but not used: vmbench never opens a QEMU window/],
@@ -153,12 +153,16 @@ describe('what vmbench cannot honour is named at its line and column', () => {
     expect(loadProfile(f, {vars: {pw: 's3cret'}}).profile.ssh_password).toBe('s3cret');
   });
 
-  it('-var-file values (JSON), and a name the template does not declare', () => {
-    const f = template({variables: {pw: 'a', user: 'root'}, builders: [{...qemu, ssh_password: '{{ user `pw` }}'}]});
+  it('-var-file values (JSON); names the template does not declare join its variables, as in Packer', () => {
+    const f = template({variables: {pw: 'a', user: 'root'}, builders: [{...qemu, ssh_password: '{{ user `pw` }}', vm_name: '{{ user `extra` }}.img'}]});
     const vf = path.join(work, 'vars.json');
-    writeFileSync(vf, '{\n  "pw": "from-file",\n  "nope": "x"\n}\n');
-    expect(problems(f, {varFiles: [vf]})).toEqual(['3:3 nope: -var-file: the template declares no variable "nope" (declared: pw, user)']);
-    writeFileSync(vf, '{"pw": "from-file"}');
+    // A shared var file sets more than this template declares: Packer takes them all, usable as {{ user }}.
+    writeFileSync(vf, '{\n  "pw": "from-file",\n  "extra": "shared",\n  "list": ["x"]\n}\n');
+    expect(problems(f, {varFiles: [vf]})).toEqual(['4:3 list: -var-file: a JSON template\'s variable is a string, number or boolean, got a list']);
+    writeFileSync(vf, '{"pw": "from-file", "extra": "shared"}');
+    expect(loadProfile(f, {varFiles: [vf]}).profile.vm_name).toBe('shared.img');
+    expect(loadProfile(f, {varFiles: [vf], vars: {extra: 'cli'}}).profile.vm_name).toBe('cli.img');
+    expect(loadProfile(f, {vars: {extra: 'only-cli'}}).profile.vm_name).toBe('only-cli.img');
     expect(loadProfile(f, {varFiles: [vf]}).profile.ssh_password).toBe('from-file');
     expect(loadProfile(f, {varFiles: [vf], vars: {pw: 'from-var'}}).profile.ssh_password).toBe('from-var');
   });

@@ -36,6 +36,12 @@ export function mapPackerBuilder(fields: Record<string, unknown>, buildName: str
   for (const [key, value] of Object.entries(fields)) {
     // Packer ignores keys that start with "_" in a builder: they are comments.
     if (key.startsWith('_')) continue;
+    // Packer reads the WinRM options only with communicator "winrm": shared sources set them for
+    // their Windows builds, and an SSH build ignores them.
+    if (key.startsWith('winrm_') && fields.communicator !== 'winrm') {
+      notes.push({key, message: `dropped: a WinRM option, not used with communicator ${JSON.stringify(fields.communicator ?? 'ssh')}`});
+      continue;
+    }
     const d = packerFieldDisposition(key, value);
     switch (d.kind) {
       case 'supported':

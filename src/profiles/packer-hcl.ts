@@ -47,10 +47,16 @@ export const packerHclDocuments: FrontEnd = (fileOrDir, opts) => {
   }
   if (issues.length) throw new ProfileError(issues);
 
+  // Data sources are not evaluated: each is named (a warning), and a use of one is an error where
+  // it is used, unless try()/can() guard it, as templates that run on several hosts often do.
+  const dataSources = new Map<string, HclBlock>();
   for (const root of roots) {
     for (const a of root.attrs) fail(a.pos, a.name, `unexpected argument at the top level (a template holds blocks: ${[...TOP_LEVEL].join(', ')})`);
     for (const b of root.blocks) {
-      if (b.type === 'data') fail(b.pos, `data.${b.labels.join('.')}`, 'data sources are not supported by vmbench');
+      if (b.type === 'data') {
+        dataSources.set(b.labels.join('.'), b);
+        warnings.push({...b.pos, file: b.file, field: `data.${b.labels.join('.')}`, message: `data sources are not evaluated by vmbench: a use of data.${b.labels.join('.')} is an error unless try() or can() guards it`, warning: true});
+      }
       else if (b.type === 'hcp_packer_registry') warnings.push({...b.pos, file: b.file, field: b.type, message: 'HCP Packer registry metadata is not used by vmbench', warning: true});
       else if (!TOP_LEVEL.has(b.type)) fail(b.pos, b.type, `unknown block type "${b.type}" (one of ${[...TOP_LEVEL].join(', ')})`);
       else if (b.type === 'packer') checkPackerBlock(b, fail);
@@ -90,6 +96,14 @@ export const packerHclDocuments: FrontEnd = (fileOrDir, opts) => {
     symbols: baseSymbols,
     functions,
     unknownFunction: unknownFunctionMessage,
+    unavailable: (root, text) => {
+      if (root !== 'data') return undefined;
+      const m = /^data\.([\w-]+)\.([\w-]+)/.exec(text);
+      const b = m ? dataSources.get(`${m[1]}.${m[2]}`) : undefined;
+      return b
+        ? `${text}: vmbench does not evaluate data sources (data "${b.labels[0]}" "${b.labels[1]}" at ${path.basename(b.file)}:${b.pos.line}); give the value as a variable instead`
+        : `${text}: no such data source${dataSources.size ? ` (defined: ${[...dataSources.keys()].map((k) => `data.${k}`).join(', ')})` : ''}`;
+    },
     ref: (root, name) => {
       if (root === 'var') {
         if (Object.hasOwn(values, name)) return values[name]!;

@@ -4,7 +4,7 @@
  * lists and maps — each element, so the checker can point at `boot_command[3]` exactly.
  */
 import type {PathKey, ProfileIssue, SourcePos} from '../document.js';
-import {isBlock, posIn, type HclAttr, type HclBlock} from './blocks.js';
+import {attr, isBlock, posIn, type HclAttr, type HclBlock} from './blocks.js';
 import {evalRaw, HclEvalError, type HclValue, type Scope} from './eval.js';
 import type {ValueShape} from './scan.js';
 
@@ -107,18 +107,46 @@ export class DocumentBuilder {
         continue;
       }
       if (skip.has(it.type)) continue;
-      if (it.type === 'dynamic') {
-        this.error(it.pos, [...path, 'dynamic'].join('.'), 'dynamic blocks are not supported by vmbench: write the blocks out');
-        continue;
-      }
-      // A nested block (e.g. qemu_img_args { convert = [...] }) is the same map Packer's JSON form writes.
-      const inner: Record<string, unknown> = {};
-      const existing = target[it.type];
-      const p: PathKey[] = Array.isArray(existing) ? [...path, it.type, existing.length] : [...path, it.type];
-      this.place(p, {value: it.pos, key: it.pos});
-      this.setBody(inner, p, it, scope);
-      if (existing === undefined) target[it.type] = inner;
-      else target[it.type] = Array.isArray(existing) ? [...(existing as unknown[]), inner] : [existing, inner];
+      if (it.type === 'dynamic') this.dynamic(target, path, it, scope);
+      else this.nested(target, path, it.type, it, scope);
+    }
+  }
+
+  /** A nested block (e.g. qemu_img_args { convert = [...] }): the same map Packer's JSON form writes. */
+  private nested(target: Record<string, unknown>, path: PathKey[], type: string, body: HclBlock, scope: Scope, at: SourcePos = body.pos): void {
+    const inner: Record<string, unknown> = {};
+    const existing = target[type];
+    const p: PathKey[] = Array.isArray(existing) ? [...path, type, existing.length] : [...path, type];
+    this.place(p, {value: at, key: at});
+    this.setBody(inner, p, body, scope);
+    if (existing === undefined) target[type] = inner;
+    else target[type] = Array.isArray(existing) ? [...(existing as unknown[]), inner] : [existing, inner];
+  }
+
+  /**
+   * HCL's `dynamic "TYPE" { for_each = …, iterator = NAME, content { … } }`: one TYPE block per
+   * element, its content evaluated with NAME.key and NAME.value (NAME defaults to TYPE).
+   */
+  private dynamic(target: Record<string, unknown>, path: PathKey[], blk: HclBlock, scope: Scope): void {
+    const field = [...path, 'dynamic', ...blk.labels].join('.');
+    const type = blk.labels[0];
+    const content = blk.blocks.filter((b) => b.type === 'content');
+    if (blk.labels.length !== 1 || !type) return this.error(blk.pos, field, 'a dynamic block has one label, the type of the blocks it makes: dynamic "TYPE" { … }');
+    if (content.length !== 1) return this.error(blk.pos, field, 'a dynamic block needs one content { … } block');
+    for (const a of blk.attrs) if (!['for_each', 'iterator', 'labels'].includes(a.name)) this.error(a.pos, `${field}.${a.name}`, 'unknown argument (a dynamic block has for_each, iterator, labels and a content block)');
+    for (const b of blk.blocks) if (b.type !== 'content') this.error(b.pos, `${field}.${b.type}`, 'unexpected block (a dynamic block holds one content block)');
+    if (attr(blk, 'labels')) return this.error(attr(blk, 'labels')!.pos, `${field}.labels`, `${type} blocks take no labels here`);
+    const forEach = attr(blk, 'for_each');
+    if (!forEach) return this.error(blk.pos, field, 'a dynamic block needs for_each');
+    const coll = this.value(forEach, scope, `${field}.for_each`);
+    if (coll === undefined || coll === null) return;
+    if (typeof coll !== 'object') return this.error(posIn(forEach), `${field}.for_each`, `for_each needs a list or a map, got ${typeof coll}`);
+    const it = attr(blk, 'iterator');
+    const name = it ? it.source.trim() : type;
+    if (!/^[A-Za-z_][\w-]*$/.test(name)) return this.error(it!.pos, `${field}.iterator`, 'iterator is a bare name, e.g. iterator = disk');
+    const pairs: [HclValue, HclValue][] = Array.isArray(coll) ? coll.map((v, k) => [k, v]) : Object.entries(coll);
+    for (const [key, value] of pairs) {
+      this.nested(target, path, type, content[0]!, {...scope, symbols: {...scope.symbols, [name]: {key, value}}}, blk.pos);
     }
   }
 }

@@ -41,6 +41,8 @@ export interface Scope {
   functions: Record<string, HclFunction | LazyHclFunction>;
   /** What the message says when a function is not in `functions` (e.g. "env is only allowed in variable defaults"). */
   unknownFunction?: (name: string) => string;
+  /** Root names known but without a value (Packer's `data`): why, for a reference `text` to one. */
+  unavailable?: (root: string, text: string) => string | undefined;
 }
 
 const MARK = 'VMBENCH_HCL_TEMPLATE_END';
@@ -207,6 +209,8 @@ function traverseScope(meta: {traversal: Segment[]; value: string}, scope: Scope
     // `{ var = var }`, Packer's idiom for handing every variable to templatefile().
     if (!next && scope.all) return scope.all(name);
   }
+  const why = Object.hasOwn(scope.symbols, name) ? undefined : scope.unavailable?.(name, meta.value);
+  if (why) throw new HclEvalError(why, meta.value);
   if (!Object.hasOwn(scope.symbols, name)) {
     const hint = name === 'var' || name === 'local' ? ` (write ${name}.NAME)` : ` (known here: var, local, ${Object.keys(scope.symbols).join(', ')})`;
     throw new HclEvalError(`unknown name "${name}"${hint}`, meta.value);

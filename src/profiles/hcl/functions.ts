@@ -5,7 +5,7 @@
  * the ones rarely seen in qemu templates (cidr*, bcrypt, rsadecrypt, set*, …).
  */
 import {createHash, randomUUID} from 'node:crypto';
-import {existsSync, readFileSync, statSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {stringify as yamlStringify, parse as yamlParse} from 'yaml';
@@ -199,6 +199,14 @@ export function hclFunctions(basedir: string): Fns {
     pathexpand: str1('pathexpand', (s) => (s.startsWith('~/') || s === '~' ? path.join(os.homedir(), s.slice(1)) : s)),
     file: str1('file', (p) => readText('file', p)),
     fileexists: str1('fileexists', (p) => existsSync(resolve(p)) && statSync(resolve(p)).isFile()),
+    fileset: (a) => {
+      arity('fileset', a, 2);
+      const base = toStr(a[0]!);
+      const dir = resolve(base);
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new HclEvalError(`fileset: no such folder: ${dir}`);
+      const re = globRegExp(toStr(a[1]!));
+      return listFiles(dir).filter((f) => re.test(f)).sort();
+    },
     filebase64: str1('filebase64', (p) => (readText('filebase64', p), readFileSync(resolve(p)).toString('base64'))),
     templatefile: (a, scope) => {
       arity('templatefile', a, 2);
@@ -246,6 +254,51 @@ export function hclFunctions(basedir: string): Fns {
   };
 }
 
+/** Every regular file under `dir`, as paths relative to it with "/" (what fileset() matches). */
+function listFiles(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(path.join(dir, prefix), {withFileTypes: true})) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...listFiles(dir, rel));
+    else if (e.isFile()) out.push(rel);
+  }
+  return out;
+}
+
+/**
+ * A fileset() pattern (Go's doublestar, as Packer's): `*` and `?` stay within one folder, `**`
+ * spans folders, `[abc]`/`[!abc]` are classes, `{a,b}` alternatives.
+ */
+export function globRegExp(pattern: string): RegExp {
+  let re = '';
+  let braces = 0;
+  for (let k = 0; k < pattern.length; k++) {
+    const c = pattern[k]!;
+    if (c === '*' && pattern[k + 1] === '*') {
+      const slash = pattern[k + 2] === '/';
+      re += slash ? '(?:.*/)?' : '.*';
+      k += slash ? 2 : 1;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = pattern.indexOf(']', k + 2);
+      if (end < 0) throw new HclEvalError(`fileset: unclosed [ in the pattern "${pattern}"`);
+      re += `[${pattern.slice(k + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+      k = end;
+    } else if (c === '{') {
+      braces++;
+      re += '(?:';
+    } else if (c === '}' && braces) {
+      braces--;
+      re += ')';
+    } else if (c === ',' && braces) re += '|';
+    else if (c === '\\' && k + 1 < pattern.length) re += pattern[++k]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  if (braces) throw new HclEvalError(`fileset: unclosed { in the pattern "${pattern}"`);
+  return new RegExp(`^${re}$`);
+}
+
 const esc = (s: string): string => s.replace(/[\\\]^-]/g, '\\$&');
 /** Go's regexp replacement `$1`/`${name}` → JavaScript's `$1`/`$<name>`. */
 const goReplacement = (s: string): string => s.replace(/\$\{(\w+)\}/g, (_m, n: string) => (/^\d+$/.test(n) ? `$${n}` : `$<${n}>`));
@@ -256,7 +309,7 @@ export const SUPPORTED_HCL_FUNCTIONS: readonly string[] = Object.keys(hclFunctio
 /** Packer's other functions: known, but not evaluated by vmbench (an error names them). */
 export const UNSUPPORTED_PACKER_FUNCTIONS: ReadonlySet<string> = new Set([
   'aws_secretsmanager', 'aws_secretsmanager_raw', 'vault', 'consul_key', 'azure_keyvault', 'bcrypt', 'rsadecrypt', 'cidrhost', 'cidrnetmask',
-  'cidrsubnet', 'cidrsubnets', 'chunklist', 'convert', 'csvdecode', 'fileset', 'base64gzip', 'legacy_isotime', 'legacy_strftime',
+  'cidrsubnet', 'cidrsubnets', 'chunklist', 'convert', 'csvdecode', 'base64gzip', 'legacy_isotime', 'legacy_strftime',
   'regex', 'regexall', 'rfc3339_parse', 'setintersection', 'setproduct', 'setunion', 'textdecodebase64', 'textencodebase64', 'timeadd',
   'unix_timestamp_parse', 'uuidv5',
 ]);

@@ -9,7 +9,7 @@ import {durationProblem, parseDuration} from '../util/duration.js';
 import {closest} from '../util/suggest.js';
 import {fieldName, ProfileError, type PathKey, type ProfileDocument, type ProfileIssue, type SourcePos} from './document.js';
 import {hostAptMirror, type AptSource, type MirrorPart} from './host-apt.js';
-import {POST_PROCESSOR_TYPES, type PostProcessor} from './post-processor-schema.js';
+import {POST_PROCESSOR_TYPES, SKIPPED_PACKER_POST_PROCESSORS, type PostProcessor} from './post-processor-schema.js';
 import {PROVISIONER_TYPES, type Provisioner} from './provisioner-schema.js';
 import {BUILD_FIELDS, PROFILE_DEFAULTS, PROFILE_FIELDS, type FieldSpec, type Profile} from './schema.js';
 import {renderTemplate, templateReferences, TemplateError, type PackerContext, type TemplateData} from './template.js';
@@ -138,6 +138,10 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
         at(locate(p, true), fieldName(p), `unknown field${near ? ` (did you mean "${near}"?)` : ''}`);
         continue;
       }
+      if (spec.unsupported) {
+        at(locate(p, true), fieldName(p), `not supported: ${spec.unsupported}`);
+        continue;
+      }
       if (spec.ignored) {
         const pos = locate(p, true);
         opts.warnings?.push({file: pos?.file ?? file, line: pos?.line ?? 1, col: pos?.col ?? 1, field: fieldName(p), message: spec.ignored, warning: true});
@@ -154,8 +158,10 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
     switch (spec.kind) {
       case 'string': {
         if (typeof value !== 'string' && typeof value !== 'number') return bad(`expected a string, got ${describe(value)}`);
-        const s = render(String(value), p);
+        let s = render(String(value), p);
         if (spec.oneOf && !spec.oneOf.includes(s)) return bad(`"${s}" is not one of: ${spec.oneOf.join(', ')}`);
+        // An absolute path cannot climb out of anything: `${path.root}/../out` is simply /that/out.
+        if (spec.path === 'contained' && path.isAbsolute(s)) s = path.normalize(s);
         const wrong = spec.path && pathProblem(s, spec.path);
         return wrong ? bad(wrong) : s;
       }
@@ -175,8 +181,18 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
         }
         return value;
       }
-      case 'bool':
-        return typeof value === 'boolean' ? value : bad(`expected true or false, got ${describe(value)}`);
+      case 'bool': {
+        if (typeof value === 'boolean') return value;
+        // As Packer: a string is a boolean when Go's strconv.ParseBool reads it (HCL2 converts
+        // "true"/"false"; a JSON template's {{ user }} renders one), and a template that renders
+        // to nothing is false (mapstructure's weak decoding), e.g. "{{ user `headless` }}" left "".
+        if (typeof value !== 'string') return bad(`expected true or false, got ${describe(value)}`);
+        const b = render(value, p).trim();
+        if (/^(1|t|true)$/i.test(b) && (b === b.toLowerCase() || b === b.toUpperCase() || b === 'True')) return true;
+        if (/^(0|f|false)$/i.test(b) && (b === b.toLowerCase() || b === b.toUpperCase() || b === 'False')) return false;
+        if (b === '' && value.includes('{{')) return false;
+        return bad(`expected true or false, got ${describe(value)}${b !== value ? ` (${JSON.stringify(b)})` : ''}`);
+      }
       case 'duration': {
         if (typeof value !== 'string') return bad(`expected a duration string like "5s" or "2m30s", got ${describe(value)}`);
         let ms: number;
@@ -193,9 +209,10 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
         let mib: number;
         if (typeof value === 'number' && Number.isInteger(value) && value > 0) mib = value;
         else {
-          const m = typeof value === 'string' ? /^(\d+)\s*([MGT])i?B?$/i.exec(render(value, p).trim()) : null;
+          // A bare number in a string is MiB, as Packer reads disk_size (and as {{ user }} renders one).
+          const m = typeof value === 'string' ? /^(\d+)\s*(?:([MGT])i?B?)?$/i.exec(render(value, p).trim()) : null;
           if (!m) return bad(`expected MiB as a number or a size like "2G", got ${describe(value)}`);
-          mib = Number(m[1]) * ({M: 1, G: 1024, T: 1024 * 1024} as Record<string, number>)[m[2]!.toUpperCase()]!;
+          mib = Number(m[1]) * ({M: 1, G: 1024, T: 1024 * 1024} as Record<string, number>)[(m[2] ?? 'M').toUpperCase()]!;
         }
         if (spec.min !== undefined && mib < spec.min) return bad(`must be at least ${spec.min} MiB (got ${mib} MiB)`);
         if (spec.max !== undefined && mib > spec.max) return bad(`must be at most ${sizeText(spec.max)} (got ${sizeText(mib)})`);
@@ -261,11 +278,21 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
     what: string,
     types: Record<string, {fields: Record<string, FieldSpec>; build(f: Record<string, unknown>, source: string, warn: (message: string) => void): T | string}>,
     nested = false,
+    /** Types a Packer template may hold that vmbench skips (with the rest of their sequence), and why. */
+    skipped: Readonly<Record<string, string>> = {},
   ): T[][] => {
     const out: T[][] = [];
     const list = raw[key];
     if (list === undefined) return out;
     if (!Array.isArray(list)) return (at(locate([key]), key, `expected a list of ${what}s`), out);
+    const skipReason = (item: unknown): string | undefined => {
+      const type = item && typeof item === 'object' ? (item as Record<string, unknown>).type : undefined;
+      return doc.template && typeof type === 'string' && Object.hasOwn(skipped, type) ? skipped[type] : undefined;
+    };
+    const warnAt = (p: PathKey[], message: string): void => {
+      const pos = locate(p);
+      opts.warnings?.push({file: pos?.file ?? file, line: pos?.line ?? 1, col: pos?.col ?? 1, field: fieldName(p), message, warning: true});
+    };
     const one = (item: unknown, p: PathKey[]): T | undefined => {
       if (!item || typeof item !== 'object' || Array.isArray(item)) return void at(locate(p), fieldName(p), nested ? 'expected a mapping with a type, or a list of them' : 'expected a mapping with a type');
       const obj = item as Record<string, unknown>;
@@ -284,7 +311,18 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
       return undefined;
     };
     list.forEach((item, i) => {
-      const items = nested && Array.isArray(item) ? item.map((sub, j) => one(sub, [key, i, j])) : [one(item, [key, i])];
+      let subs: unknown[] = nested && Array.isArray(item) ? item : [item];
+      const cut = subs.findIndex((sub) => skipReason(sub) !== undefined);
+      if (cut >= 0) {
+        // A skipped post-processor ends its sequence: the ones after it would work on its output.
+        const p: PathKey[] = nested && Array.isArray(item) ? [key, i, cut] : [key, i];
+        const type = String((subs[cut] as Record<string, unknown>).type);
+        const rest = subs.slice(cut + 1).map((s) => String((s as Record<string, unknown> | null)?.type ?? '?'));
+        warnAt(p, `${what} "${type}" is skipped: ${skipReason(subs[cut])}${rest.length ? `; so are the ones after it in its sequence (${rest.join(', ')})` : ''}. The build's disk image is made as usual`);
+        subs = subs.slice(0, cut);
+        if (!subs.length) return;
+      }
+      const items = nested && Array.isArray(item) ? subs.map((sub, j) => one(sub, [key, i, j])) : [one(item, [key, i])];
       if (nested && Array.isArray(item) && !item.length) at(locate([key, i]), fieldName([key, i]), `an empty sequence of ${what}s`);
       const seq = items.filter((x): x is T => x !== undefined);
       if (seq.length) out.push(seq);
@@ -293,7 +331,7 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
   };
   const provisioners = typedList<Provisioner>('provisioners', 'provisioner', PROVISIONER_TYPES).flat();
   const cloud_init = cloudInit();
-  const post_processors = typedList<PostProcessor>('post_processors', 'post-processor', POST_PROCESSOR_TYPES, true);
+  const post_processors = typedList<PostProcessor>('post_processors', 'post-processor', POST_PROCESSOR_TYPES, true, SKIPPED_PACKER_POST_PROCESSORS);
 
   const profile = {
     ...PROFILE_DEFAULTS,

@@ -231,3 +231,54 @@ export const POST_PROCESSOR_TYPES: Record<string, PostProcessorType> = {
     },
   },
 };
+
+const CLOUD_UPLOAD = 'it uploads the image to a cloud or a hypervisor, which vmbench does not do';
+/**
+ * Packer's post-processors vmbench does not run. In a Packer template each is skipped with a
+ * warning at its line, and with it the rest of its sequence (which would work on its output):
+ * the build still makes its disk image, which is what vmbench builds. Any other type is an error.
+ */
+export const SKIPPED_PACKER_POST_PROCESSORS: Readonly<Record<string, string>> = {
+  'vagrant': 'vmbench does not make Vagrant boxes',
+  'vagrant-cloud': 'it uploads a Vagrant box, and vmbench does not make Vagrant boxes',
+  'vagrant-registry': 'it uploads a Vagrant box, and vmbench does not make Vagrant boxes',
+  'artifice': 'vmbench does not replace the build’s artifact with other files',
+  'docker-import': 'vmbench does not make Docker images from a disk image (the containerdisk post-processor makes a KubeVirt one)',
+  'docker-push': 'vmbench does not push Docker images (the containerdisk post-processor can push a KubeVirt one)',
+  'docker-save': 'vmbench does not make Docker images',
+  'docker-tag': 'vmbench does not make Docker images',
+  'amazon-import': CLOUD_UPLOAD,
+  'googlecompute-import': CLOUD_UPLOAD,
+  'googlecompute-export': CLOUD_UPLOAD,
+  'digitalocean-import': CLOUD_UPLOAD,
+  'alicloud-import': CLOUD_UPLOAD,
+  'exoscale-import': CLOUD_UPLOAD,
+  'ucloud-import': CLOUD_UPLOAD,
+  'yandex-import': CLOUD_UPLOAD,
+  'yandex-export': CLOUD_UPLOAD,
+  'openstack-import': CLOUD_UPLOAD,
+  'vsphere': CLOUD_UPLOAD,
+  'vsphere-template': CLOUD_UPLOAD,
+  'hcp-sbom': 'vmbench does not send SBOMs to HCP Packer',
+};
+
+/**
+ * A Packer template's post_processors without the ones vmbench skips (each with the rest of its
+ * sequence), as check-profile reads them: what `vmbench import` writes into a profile.
+ */
+export function withoutSkippedPostProcessors(list: unknown[]): {kept: unknown[]; skipped: string[]} {
+  const skipped: string[] = [];
+  const typeOf = (x: unknown): unknown => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>).type : undefined);
+  const kept = list.flatMap((item) => {
+    const seq = Array.isArray(item) ? item : [item];
+    const cut = seq.findIndex((x) => {
+      const t = typeOf(x);
+      return typeof t === 'string' && Object.hasOwn(SKIPPED_PACKER_POST_PROCESSORS, t);
+    });
+    if (cut < 0) return [item];
+    skipped.push(...seq.slice(cut).map((x) => String(typeOf(x) ?? '?')));
+    if (!cut) return [];
+    return [Array.isArray(item) ? seq.slice(0, cut) : item];
+  });
+  return {kept, skipped};
+}

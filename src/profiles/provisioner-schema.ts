@@ -35,6 +35,8 @@ export interface ShellProvisioner extends ProvisionerCommon {
   scripts: string[];
   inline: string[];
   environment_vars: string[];
+  /** Milliseconds to wait after the scripts ran well (Packer's pause_after). */
+  pause_after?: number;
   /** Packer's default: `chmod +x {{ .Path }}; {{ .Vars }} {{ .Path }}`. */
   execute_command: string;
   valid_exit_codes: number[];
@@ -216,7 +218,9 @@ export const SHELL_FIELDS: Record<string, FieldSpec> = {
   scripts: {kind: 'string[]', doc: 'script files run in order'},
   inline: {kind: 'string[]', doc: 'commands run as one script'},
   environment_vars: {kind: 'string[]', doc: 'NAME=value pairs'},
+  env: {kind: 'string-map', doc: 'NAME: value mapping, added to environment_vars (a name in both: this value)'},
   execute_command: {kind: 'string', doc: 'how to run the script; {{ .Vars }} {{ .Path }}'},
+  pause_after: {kind: 'duration', doc: 'wait this long after the scripts ran well, e.g. "10s"'},
   valid_exit_codes: {kind: 'int[]', doc: 'exit codes that count as success'},
   expect_disconnect: {kind: 'bool', doc: 'the script may drop the SSH connection (reboot)'},
   start_retry_timeout: {kind: 'duration', doc: 'how long to wait for SSH to come back after an expected disconnect (default 5m)'},
@@ -246,6 +250,20 @@ export const ANSIBLE_FIELDS: Record<string, FieldSpec> = {
   command: {kind: 'string', doc: 'the ansible-playbook executable (default: ansible-playbook on PATH)'},
   keep_inventory_file: {kind: 'bool', doc: 'keep the generated inventory file (it holds no secrets)'},
   use_proxy: {kind: 'bool', doc: 'accepted for Packer compatibility; vmbench always connects ansible straight to the VM (use_proxy: false)'},
+  roles_path: {kind: 'string', doc: 'where ansible-playbook looks for roles (ANSIBLE_ROLES_PATH), as Packer sets it'},
+  collections_path: {kind: 'string', doc: 'where ansible-playbook looks for collections (ANSIBLE_COLLECTIONS_PATH), as Packer sets it'},
+  ...Object.fromEntries(
+    ['galaxy_file', 'galaxy_command', 'galaxy_force_install', 'galaxy_force_with_deps'].map((k) => [k, {kind: 'string', doc: 'Packer: ansible-galaxy requirements', unsupported: 'vmbench does not run ansible-galaxy: install the roles and collections before the build (ansible-galaxy install -r FILE -p ROLES_PATH) and give roles_path/collections_path'} satisfies FieldSpec]),
+  ),
+  ...Object.fromEntries(
+    ['local_port', 'sftp_command', 'use_sftp', 'ssh_host_key_file', 'ssh_authorized_key_file', 'ansible_proxy_key_type', 'skip_version_check', 'ansible_ssh_extra_args', 'winrm_use_http', 'ansible_winrm_use_http'].map((k) => [
+      k,
+      {kind: 'string', doc: 'Packer: an option of its SSH proxy for ansible', ignored: `${k} configures Packer's SSH proxy for ansible; vmbench connects ansible straight to the VM, so it has no effect`} satisfies FieldSpec,
+    ]),
+  ),
+  ...Object.fromEntries(
+    ['inventory_directory', 'inventory_file_template', 'inventory_file', 'empty_groups'].map((k) => [k, {kind: 'string', doc: 'Packer: inventory options', unsupported: 'vmbench writes its own inventory (groups and host_alias set what is in it)'} satisfies FieldSpec]),
+  ),
 };
 
 /** One provisioner type: its fields, and how checked fields become the typed provisioner. */
@@ -258,7 +276,13 @@ export interface ProvisionerType {
 export const PROVISIONER_TYPES: Record<string, ProvisionerType> = {
   shell: {
     fields: {...SHELL_FIELDS, ...COMMON_FIELDS},
-    build(t, source) {
+    build(fields, source) {
+      // Packer's shell `env` joins environment_vars; a name in both takes env's value.
+      const {env, ...t} = fields as {env?: Record<string, string>} & Record<string, unknown>;
+      if (env && Object.keys(env).length) {
+        const vars = ((t.environment_vars as string[] | undefined) ?? []).filter((v) => !Object.hasOwn(env, v.split('=')[0]!));
+        t.environment_vars = [...vars, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
+      }
       const shell: ShellProvisioner = {
         type: 'shell',
         scripts: [],
@@ -303,7 +327,10 @@ export const PROVISIONER_TYPES: Record<string, ProvisionerType> = {
   ansible: {
     fields: {...ANSIBLE_FIELDS, ...COMMON_FIELDS},
     build(t, source) {
-      const {use_proxy: _, ...rest} = t;
+      const {use_proxy: _, roles_path, collections_path, ...rest} = t as {roles_path?: string; collections_path?: string} & Record<string, unknown>;
+      // As Packer's ansible provisioner: roles_path and collections_path reach ansible-playbook as its environment.
+      const pathVars = [...(roles_path ? [`ANSIBLE_ROLES_PATH=${roles_path}`] : []), ...(collections_path ? [`ANSIBLE_COLLECTIONS_PATH=${collections_path}`] : [])];
+      if (pathVars.length) rest.ansible_env_vars = [...((rest.ansible_env_vars as string[] | undefined) ?? []), ...pathVars];
       const ansible: AnsibleProvisioner = {
         type: 'ansible',
         playbook_file: '',

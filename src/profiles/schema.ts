@@ -190,6 +190,8 @@ export interface FieldSpec {
   buildFields?: readonly string[];
   /** Accepted but meaningless here: a warning with this reason, and the value is dropped. */
   ignored?: string;
+  /** A Packer option vmbench cannot honour: an error with this reason (rather than "unknown field"). */
+  unsupported?: string;
 }
 
 /** Every top-level field a profile may have (Packer names), with defaults below. */

@@ -103,6 +103,19 @@ describe('pause_before', () => {
   });
 });
 
+describe("the shell provisioner's pause_after", () => {
+  it('waits after the provisioner ran well, within the attempt; not after a failure', async () => {
+    const s = setup(`  - type: shell\n    inline: ['true']\n    pause_after: 200ms\n`);
+    let ranAt = 0;
+    await runWithOptions(s.ctx, s.provisioners[0]!, async () => void (ranAt = Date.now()));
+    expect(Date.now() - ranAt).toBeGreaterThanOrEqual(190);
+    expect(s.logs).toContainEqual('vmbench/info: shell: pausing 200ms after it ran (pause_after)');
+    const f = setup(`  - type: shell\n    inline: ['true']\n    pause_after: 1h\n`);
+    await expect(runWithOptions(f.ctx, f.provisioners[0]!, () => Promise.reject(new Error('script failed')))).rejects.toThrow('script failed');
+    expect(f.logs.some((l) => l.includes('pause_after'))).toBe(false);
+  });
+});
+
 describe('shell-local provisioner', () => {
   it("passes Packer's variables through {{.Vars}}, sorted, quoted, env winning over environment_vars", async () => {
     const s = setup(`  - type: shell-local

@@ -1,8 +1,9 @@
 /**
  * Packer's options for every provisioner (packer/provisioner.go, provisioner_timeout.go), in
  * Packer's nesting: max_retries repeats an attempt; an attempt waits pause_before, then runs the
- * provisioner, all within timeout. A timeout stops what the provisioner runs (a host command's
- * process group, an SSH command, a transfer) and fails the attempt; Ctrl-C is never retried.
+ * provisioner (then waits a shell's pause_after), all within timeout. A timeout stops what the
+ * provisioner runs (a host command's process group, an SSH command, a transfer) and fails the
+ * attempt; Ctrl-C is never retried.
  */
 import type {Provisioner} from '../../../profiles/schema.js';
 import {formatDuration} from '../../../util/duration.js';
@@ -30,9 +31,16 @@ async function attempt(ctx: StepContext<BuildState>, p: Provisioner, run: (ctx: 
     c.log('vmbench', 'info', `${label}: pausing ${formatDuration(p.pause_before)} before it runs (pause_before)`);
     await sleep(p.pause_before, c.signal);
   };
+  // The shell provisioner's pause_after: once its scripts ran well, within the same attempt (as Packer's).
+  const runAndPause = async (c: StepContext<BuildState>): Promise<void> => {
+    await run(c, p);
+    if (p.type !== 'shell' || !p.pause_after || p.pause_after <= 0) return;
+    c.log('vmbench', 'info', `${label}: pausing ${formatDuration(p.pause_after)} after it ran (pause_after)`);
+    await sleep(p.pause_after, c.signal);
+  };
   if (!p.timeout) {
     await pause(ctx);
-    return run(ctx, p);
+    return runAndPause(ctx);
   }
   const limit = formatDuration(p.timeout);
   ctx.log('vmbench', 'info', `${label}: timeout ${limit}`);
@@ -50,7 +58,7 @@ async function attempt(ctx: StepContext<BuildState>, p: Provisioner, run: (ctx: 
   });
   givenUp.catch(() => undefined);
   try {
-    await Promise.race([(async () => (await pause(sub), await run(sub, p)))(), givenUp]);
+    await Promise.race([(async () => (await pause(sub), await runAndPause(sub)))(), givenUp]);
   } catch (err) {
     if (timer.signal.aborted && !ctx.signal.aborted) {
       // Sections the stopped script left open are incomplete, not silently carried on.

@@ -14,6 +14,7 @@ import path from 'node:path';
 import {Document, isMap, type Pair, type Scalar} from 'yaml';
 import {loadProfile, ProfileError, readDocuments, type LoadedProfile} from '../profiles/loader.js';
 import type {ProfileDocument} from '../profiles/document.js';
+import {withoutSkippedPostProcessors} from '../profiles/post-processor-schema.js';
 import {loadOptions} from '../session/load-options.js';
 import {resolveProfileArg} from '../session/paths.js';
 import type {CliValues} from './commands.js';
@@ -31,6 +32,10 @@ interface FileNote {
 /** Rewrites the build's paths for a profile in `dest`, copying what belongs to it. */
 class PathMover {
   readonly files: FileNote[] = [];
+  /** Fields left out because their value holds a sensitive variable's value. */
+  readonly withheld: string[] = [];
+  /** Post-processors of the template that vmbench skips, left out of the profile. */
+  readonly skippedPostProcessors: string[] = [];
   private taken = new Set<string>();
 
   constructor(
@@ -117,7 +122,27 @@ function profileFields(doc: ProfileDocument, loaded: LoadedProfile, mover: PathM
       return r;
     });
   }
-  if (raw.post_processors !== undefined) out.post_processors = raw.post_processors;
+  if (Array.isArray(raw.post_processors)) {
+    // Post-processors vmbench skips (vagrant, cloud uploads) are left out, and named in the header.
+    const {kept, skipped} = withoutSkippedPostProcessors(raw.post_processors);
+    if (kept.length) out.post_processors = kept;
+    mover.skippedPostProcessors.push(...skipped);
+  } else if (raw.post_processors !== undefined) out.post_processors = raw.post_processors;
+  // An evaluated value holding a sensitive variable's value is never written: the user sets it.
+  const secrets = (doc.sensitiveValues ?? []).filter((v) => v.length >= 3);
+  const holdsSecret = (v: unknown): boolean =>
+    typeof v === 'string' ? secrets.some((x) => v.includes(x)) : !!v && typeof v === 'object' && Object.values(v).some(holdsSecret);
+  for (const key of Object.keys(out)) {
+    if (key === 'name' || !holdsSecret(out[key])) continue;
+    if (key === 'provisioners' && Array.isArray(out[key])) {
+      const list = out[key] as unknown[];
+      list.forEach((p, i) => holdsSecret(p) && mover.withheld.push(`provisioners[${i}] (${String((p as Record<string, unknown>).type)})`));
+      out[key] = list.filter((p) => !holdsSecret(p));
+    } else {
+      delete out[key];
+      mover.withheld.push(key);
+    }
+  }
   return out;
 }
 
@@ -134,6 +159,8 @@ function profileYaml(fields: Record<string, unknown>, doc: ProfileDocument, temp
   ];
   const dropped = (doc.warnings ?? []).filter((w) => /accepted but not used|skipped/.test(w.message));
   if (dropped.length) header.push(' Not carried over (accepted by vmbench, not used):', ...dropped.map((w) => `   ${w.field}: ${w.message}`));
+  if (mover.withheld.length) header.push(` Left out because they hold a sensitive variable's value (set them here yourself): ${mover.withheld.join(', ')}`);
+  if (mover.skippedPostProcessors.length) header.push(` Post-processors left out (vmbench does not run them): ${mover.skippedPostProcessors.join(', ')}`);
   y.commentBefore = header.join('\n');
   if (!isMap(y.contents)) return y.toString({lineWidth: 0});
   const pairOf = (key: string): Pair | undefined => y.contents && isMap(y.contents) ? (y.contents.items as Pair[]).find((p) => (p.key as Scalar).value === key) : undefined;
@@ -170,7 +197,10 @@ export async function importCommand(args: string[], values: CliValues): Promise<
     // The build, checked with every variable given; its fields as the template writes them.
     const loaded = loadProfile(target, opts);
     const {format, documents} = readDocuments(target, {only: opts.only, except: opts.except});
-    const doc = documents.find((d) => d.defaultName === loaded.document?.defaultName) ?? loaded.document!;
+    // A JSON template's fields keep their {{ user }} templates, read without the values given. An
+    // HCL2 template's are evaluated: read without -var/-var-file, a field that needs a variable
+    // given only there would be lost, so its fields are the build's own (sensitive ones withheld).
+    const doc = format === 'packer-hcl2' ? loaded.document! : (documents.find((d) => d.defaultName === loaded.document?.defaultName) ?? loaded.document!);
     if (existsSync(dest) && (!statSync(dest).isDirectory() || (readdirSync(dest).length && !values.force))) {
       process.stderr.write(`vmbench import: ${destArg} exists and is not an empty folder (--force writes into it)\n`);
       return 2;

@@ -1,0 +1,194 @@
+/**
+ * What real public Packer templates do that vmbench must accept as Packer does (found by running
+ * a sweep of public qemu templates through validate/inspect/import): values Packer converts
+ * (strings as booleans and sizes), shared var files, `${path.root}/../out`, fileset(), WinRM
+ * options beside an SSH build, provisioner options of Packer's shell and ansible, post-processors
+ * vmbench skips, data sources guarded by try(), dynamic blocks, and import of an HCL2 build that
+ * needs -var. Each template here is a small one written for the case.
+ */
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {afterAll, afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
+import {importCommand} from '../../src/cli/import-command.js';
+import {ProfileError, type ProfileIssue} from '../../src/profiles/document.js';
+import {loadProfile, type LoadOptions} from '../../src/profiles/loader.js';
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'vmbench-compat-'));
+afterAll(() => rmSync(root, {recursive: true, force: true}));
+let n = 0;
+
+/** A template folder with these files (paths may hold folders). */
+function folder(files: Record<string, string>): string {
+  const dir = path.join(root, `t${n++}`);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), {recursive: true});
+    writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+const problems = (target: string, opts: LoadOptions = {}): string[] => {
+  try {
+    loadProfile(target, {env: {}, ...opts});
+    return [];
+  } catch (err) {
+    if (!(err instanceof ProfileError)) throw err;
+    return err.issues.map((i: ProfileIssue) => `${path.basename(i.file)}:${i.line}:${i.col} ${i.field}: ${i.message}`);
+  }
+};
+const warningsOf = (target: string, opts: LoadOptions = {}): string[] =>
+  (loadProfile(target, {env: {}, ...opts}).warnings ?? []).map((w) => `${path.basename(w.file)}:${w.line}:${w.col} ${w.field}: ${w.message}`);
+
+const SOURCE_HEAD = 'source "qemu" "a" {\n  iso_url      = "x.iso"\n  iso_checksum = "none"\n  ssh_username = "root"\n';
+const hcl = (sourceBody: string, rest = '', build = '') => ({'t.pkr.hcl': `${SOURCE_HEAD}${sourceBody}}\n${rest}build {\n  sources = ["source.qemu.a"]\n${build}}\n`});
+
+describe('values Packer converts', () => {
+  it('HCL2: "true"/"false" strings are booleans, digit strings numbers and MiB, as go-cty converts them', () => {
+    const d = folder(hcl('  headless = "false"\n  disk_compression = "${var.compress}"\n  memory = "2048"\n  disk_size = "40960"\n', 'variable "compress" {\n  default = "true"\n}\n'));
+    const {profile} = loadProfile(d, {env: {}});
+    expect(profile).toMatchObject({disk_compression: true, memory: 2048, disk_size: 40960});
+  });
+
+  it('JSON: {{ user }} values become booleans and sizes; a template that renders nothing is false', () => {
+    const d = folder({
+      'p.json': JSON.stringify({
+        variables: {headless: '', compress: 'True', size: '65536'},
+        builders: [{type: 'qemu', iso_url: 'x.iso', iso_checksum: 'none', ssh_username: 'r', headless: '{{ user `headless` }}', disk_compression: '{{ user `compress` }}', disk_size: '{{ user `size` }}'}],
+      }),
+    });
+    expect(loadProfile(path.join(d, 'p.json'), {env: {}}).profile).toMatchObject({disk_compression: true, disk_size: 65536});
+    expect(loadProfile(path.join(d, 'p.json'), {env: {}, vars: {compress: 'f'}}).profile.disk_compression).toBe(false);
+    // Go's ParseBool knows no "yes": still an error, with what it rendered to.
+    expect(problems(path.join(d, 'p.json'), {vars: {compress: 'yes'}})).toEqual([expect.stringMatching(/^p\.json:1:\d+ disk_compression: expected true or false, got string "\{\{ user `compress` \}\}" \("yes"\)$/)]);
+  });
+
+  it('an absolute output_directory is normalized (`${path.root}/../out`); a relative one may still not climb out', () => {
+    const d = folder(hcl('  output_directory = "${path.root}/../builds/a"\n'));
+    expect(loadProfile(d, {env: {}}).profile.output_directory).toBe(path.join(root, 'builds/a'));
+    const rel = folder(hcl('  output_directory = "../builds/a"\n'));
+    expect(problems(rel)).toEqual(['t.pkr.hcl:5:22 output_directory: "../builds/a" must not climb out with ".." (write the folder without it, or give --output)']);
+  });
+});
+
+it('fileset() lists a folder\'s files by a doublestar pattern, sorted, relative to it', () => {
+  const d = folder({
+    ...hcl('', '', '  provisioner "shell" {\n    scripts = [for f in fileset("${path.root}/scripts", "**/{1,2}*.sh") : "scripts/${f}"]\n  }\n'),
+    'scripts/2-b.sh': '',
+    'scripts/1-a.sh': '',
+    'scripts/sub/1-c.sh': '',
+    'scripts/3-x.sh': '',
+    'scripts/1-a.txt': '',
+  });
+  const p = loadProfile(d, {env: {}}).profile.provisioners[0]!;
+  expect(p.type === 'shell' && p.scripts).toEqual(['scripts/1-a.sh', 'scripts/2-b.sh', 'scripts/sub/1-c.sh']);
+  const bad = folder(hcl('  vm_name = join(",", fileset("${path.root}/nosuch", "*"))\n'));
+  expect(problems(bad)).toEqual([expect.stringMatching(/^t\.pkr\.hcl:5:23 vm_name: fileset\(\): fileset: no such folder: .*nosuch/)]);
+});
+
+describe('communicator options', () => {
+  it('WinRM options beside communicator ssh are dropped (shared sources set them); with winrm they are errors', () => {
+    const d = folder(hcl('  winrm_username = "vagrant"\n  winrm_timeout = "1h"\n'));
+    expect(problems(d)).toEqual([]);
+    const w = folder(hcl('  communicator = "winrm"\n  winrm_username = "vagrant"\n'));
+    expect(problems(w)).toEqual(expect.arrayContaining(['t.pkr.hcl:6:3 winrm_username: not supported: WinRM is not supported: vmbench connects over SSH']));
+  });
+});
+
+describe('provisioner options of Packer\'s shell and ansible', () => {
+  it('shell: env joins environment_vars (env wins), pause_after is a duration', () => {
+    const d = folder(hcl('', '', '  provisioner "shell" {\n    inline = ["true"]\n    environment_vars = ["A=1", "B=2"]\n    env = { B = "3", C = "4" }\n    pause_after = "5s"\n  }\n'));
+    const p = loadProfile(d, {env: {}}).profile.provisioners[0]!;
+    expect(p).toMatchObject({type: 'shell', environment_vars: ['A=1', 'B=3', 'C=4'], pause_after: 5000});
+    expect(p).not.toHaveProperty('env');
+  });
+
+  it('ansible: roles_path/collections_path reach ansible-playbook\'s environment; galaxy and proxy options are named', () => {
+    const ok = folder(hcl('', '', '  provisioner "ansible" {\n    playbook_file = "site.yml"\n    roles_path = "roles"\n    collections_path = "coll"\n    skip_version_check = true\n  }\n'));
+    const l = loadProfile(ok, {env: {}});
+    expect(l.profile.provisioners[0]).toMatchObject({type: 'ansible', ansible_env_vars: ['ANSIBLE_ROLES_PATH=roles', 'ANSIBLE_COLLECTIONS_PATH=coll']});
+    expect(l.warnings?.map((w) => `${w.line} ${w.field}`)).toContainEqual('12 provisioners[0].skip_version_check');
+    const galaxy = folder(hcl('', '', '  provisioner "ansible" {\n    playbook_file = "site.yml"\n    galaxy_file = "requirements.yml"\n  }\n'));
+    expect(problems(galaxy)).toEqual([expect.stringMatching(/^t\.pkr\.hcl:10:5 provisioners\[0\]\.galaxy_file: not supported: vmbench does not run ansible-galaxy/)]);
+  });
+});
+
+describe('post-processors vmbench does not run', () => {
+  it('HCL2: vagrant is skipped with a warning, and with it the rest of its sequence; the others run', () => {
+    const d = folder(hcl('', '', '  post-processor "manifest" {}\n  post-processors {\n    post-processor "checksum" {}\n    post-processor "vagrant" {}\n    post-processor "vagrant-cloud" {}\n  }\n'));
+    const l = loadProfile(d, {env: {}});
+    expect(l.profile.post_processors.map((s) => s.map((p) => p.type))).toEqual([['manifest'], ['checksum']]);
+    expect(warningsOf(d)).toContainEqual(
+      't.pkr.hcl:11:5 post_processors[1][1]: post-processor "vagrant" is skipped: vmbench does not make Vagrant boxes; so are the ones after it in its sequence (vagrant-cloud). The build\'s disk image is made as usual',
+    );
+  });
+
+  it('JSON: a lone vagrant post-processor is skipped; an unknown type is still an error; a vmbench profile may not name vagrant', () => {
+    const tpl = (pp: unknown[]) => JSON.stringify({builders: [{type: 'qemu', iso_url: 'x.iso', iso_checksum: 'none', ssh_username: 'r'}], 'post-processors': pp}, null, 2);
+    const d = folder({'a.json': tpl([{type: 'vagrant', output: 'x.box'}]), 'b.json': tpl(['nosuch']), 'p/profile.yaml': 'iso_url: x.iso\nssh_username: r\npost_processors:\n  - type: vagrant\n'});
+    expect(loadProfile(path.join(d, 'a.json'), {env: {}}).profile.post_processors).toEqual([]);
+    expect(problems(path.join(d, 'b.json'))).toEqual([expect.stringMatching(/post_processors\[0\]\.type: unsupported post-processor type string "nosuch"/)]);
+    expect(problems(path.join(d, 'p'))).toEqual([expect.stringMatching(/unsupported post-processor type string "vagrant"/)]);
+  });
+});
+
+describe('data sources', () => {
+  const DATA = 'data "host-info" "this" {}\nlocals {\n  os = try(data.host-info.this.os_type, "unknown")\n}\n';
+  it('are named with a warning; a use guarded by try() falls back', () => {
+    const d = folder(hcl('  vm_name = "img-${local.os}"\n', DATA));
+    expect(loadProfile(d, {env: {}}).profile.vm_name).toBe('img-unknown');
+    expect(warningsOf(d)).toContainEqual(expect.stringMatching(/^t\.pkr\.hcl:7:1 data\.host-info\.this: data sources are not evaluated by vmbench/));
+  });
+
+  it('an unguarded use is an error where it is used, naming the data block', () => {
+    const d = folder(hcl('  ssh_private_key_file = data.sshkey.k.private_key_path\n', 'data "sshkey" "k" {}\n'));
+    expect(problems(d)).toEqual(['t.pkr.hcl:5:26 ssh_private_key_file: data.sshkey.k.private_key_path: vmbench does not evaluate data sources (data "sshkey" "k" at t.pkr.hcl:7); give the value as a variable instead']);
+  });
+});
+
+describe('dynamic blocks', () => {
+  it('make one block per element of for_each, with the iterator\'s key and value', () => {
+    const d = folder(hcl('  dynamic "qemu_img_args" {\n    for_each = var.compress ? [["-c"]] : []\n    iterator = args\n    content {\n      convert = args.value\n    }\n  }\n', 'variable "compress" {\n  default = true\n}\n'));
+    expect(loadProfile(d, {env: {}}).profile.qemu_img_args).toMatchObject({convert: ['-c']});
+    expect(loadProfile(d, {env: {}, vars: {compress: 'false'}}).profile.qemu_img_args).toMatchObject({convert: []});
+  });
+
+  it('name what is missing at the dynamic block', () => {
+    const d = folder(hcl('  dynamic "qemu_img_args" {\n    for_each = [1]\n  }\n'));
+    expect(problems(d)).toEqual(['t.pkr.hcl:5:3 dynamic.qemu_img_args: a dynamic block needs one content { … } block']);
+  });
+});
+
+describe('vmbench import of an HCL2 build', () => {
+  let out = '';
+  let err = '';
+  beforeEach(() => {
+    out = err = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  it('keeps fields that need a variable given only with -var; leaves out sensitive values and skipped post-processors', async () => {
+    const d = folder({
+      't.pkr.hcl': [
+        'variable "version" {\n  type = string\n}\n',
+        'variable "pw" {\n  type = string\n  sensitive = true\n}\n',
+        'locals {\n  iso = "isos/v${var.version}.iso"\n}\n',
+        'source "qemu" "a" {\n  iso_url = local.iso\n  iso_checksum = "none"\n  ssh_username = "root"\n  ssh_password = var.pw\n}\n',
+        'build {\n  sources = ["source.qemu.a"]\n  provisioner "shell" {\n    inline = ["echo ${var.pw} | passwd --stdin root"]\n  }\n  provisioner "shell" {\n    inline = ["true"]\n  }\n  post-processor "vagrant" {}\n}\n',
+      ].join(''),
+    });
+    const dest = path.join(root, `imported-${n++}`);
+    expect(await importCommand([d, dest], {var: ['version=12', 'pw=s3cret-pw']}), err).toBe(0);
+    const yaml = readFileSync(path.join(dest, 'profile.yaml'), 'utf8');
+    expect(yaml).toContain(`iso_url: ${path.relative(dest, path.join(d, 'isos/v12.iso'))}`);
+    expect(yaml).not.toContain('s3cret-pw');
+    expect(yaml).toContain('# Left out because they hold a sensitive variable\'s value (set them here yourself): ssh_password, provisioners[0] (shell)');
+    expect(yaml).toContain('# Post-processors left out (vmbench does not run them): vagrant');
+    const back = loadProfile(dest, {env: {}});
+    expect(back.profile.provisioners).toHaveLength(1);
+    expect(back.profile.post_processors).toEqual([]);
+    expect(out).toContain('profile.yaml: ok');
+  });
+});

@@ -5,7 +5,7 @@
  *
  * Debian bookworm with Node 20 (the official node image, or any BASE with Node 20 on the PATH),
  * QEMU, qemu-img, OVMF for UEFI profiles, skopeo for pushing containerDisks, the ssh client and
- * ansible-core for ansible provisioners. No genisoimage/xorriso: vmbench writes ISOs itself.
+ * ansible-core for ansible provisioners, tini as PID 1. No genisoimage/xorriso: vmbench writes ISOs itself.
  * dist/ is compiled in a build stage from the repo's src/, node_modules are the production ones.
  * No package mirror is named: the base image's apt sources and npm's configured registry are used.
  */
@@ -15,7 +15,7 @@ export const IMAGE_UID = 10001;
 /** Where vmbench lives in the image. */
 export const IMAGE_APP_DIR = '/opt/vmbench';
 /** Debian packages the image installs (besides what the base has). */
-export const IMAGE_PACKAGES = ['ca-certificates', 'qemu-system-x86', 'qemu-utils', 'ovmf', 'skopeo', 'openssh-client', 'ansible-core'] as const;
+export const IMAGE_PACKAGES = ['ca-certificates', 'tini', 'qemu-system-x86', 'qemu-utils', 'ovmf', 'skopeo', 'openssh-client', 'ansible-core'] as const;
 export const DEFAULT_BASE = 'docker.io/library/node:20-bookworm-slim';
 
 export function containerfile(): string {
@@ -42,6 +42,8 @@ RUN npx tsc -p tsconfig.json && npm prune --omit=dev --ignore-scripts --no-audit
 FROM \${BASE}
 # QEMU (TCG when the node has no usable /dev/kvm), qemu-img, OVMF, skopeo (containerDisk push),
 # ssh and ansible-core (provisioners). vmbench writes ISOs itself: no genisoimage/xorriso.
+# tini is PID 1: it reaps what the build's processes leave orphaned (installer helpers, ssh
+# control masters) and passes the Job's SIGTERM on to vmbench, which then cleans up.
 RUN apt-get update \\
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\
 ${pkgs} \\
@@ -59,7 +61,7 @@ RUN ln -s ${IMAGE_APP_DIR}/bin/vmbench /usr/local/bin/vmbench && vmbench --versi
 USER ${IMAGE_UID}
 ENV HOME=/home/vmbench XDG_CACHE_HOME=/vmbench/cache NODE_ENV=production
 WORKDIR /vmbench/output
-ENTRYPOINT ["vmbench"]
+ENTRYPOINT ["tini", "--", "vmbench"]
 CMD ["--help"]
 `;
 }

@@ -406,12 +406,12 @@ describe('the Containerfile of vmbench\'s image', () => {
   it('names no package mirror, installs what builds need, runs vmbench as a non-root user', () => {
     const text = containerfile();
     expect(text).toMatch(/^ARG BASE=docker\.io\/library\/node:20-bookworm-slim$/m);
-    for (const p of ['qemu-system-x86', 'qemu-utils', 'ovmf', 'skopeo', 'openssh-client', 'ansible-core']) expect(IMAGE_PACKAGES).toContain(p);
+    for (const p of ['tini', 'qemu-system-x86', 'qemu-utils', 'ovmf', 'skopeo', 'openssh-client', 'ansible-core']) expect(IMAGE_PACKAGES).toContain(p);
     const install = /apt-get install[^\n]*\n((?:\s+[a-z0-9.+-]+ \\\n)+)/.exec(text)?.[1]?.split(/\s+\\?\s*/).filter((w) => w && w !== '\\');
     expect(install).toEqual([...IMAGE_PACKAGES]);
     expect(install).not.toContain('genisoimage');
     expect(text).not.toMatch(/https?:\/\//);
-    expect(text).toMatch(/^ENTRYPOINT \["vmbench"\]$/m);
+    expect(text).toMatch(/^ENTRYPOINT \["tini", "--", "vmbench"\]$/m);
     expect(text).toMatch(/^USER 10001$/m);
     for (const d of ['bin/', 'profiles/']) expect(text).toContain(`COPY ${d} ${d}`);
     expect(text).toContain('npm prune --omit=dev');

@@ -57,6 +57,13 @@ export class LinePrompter {
               ? `paused at a ${step.label} (the VM runs;`
               : `paused in ${step.id} after "${step.label}" (`;
         const a = (await this.ask(`||  ${where} Enter: go on, a: abort and clean up) > `))?.trim().toLowerCase();
+        // No more input: nobody is there to answer the installer, so its question fails the
+        // build as it does without --debug (named, with the preseed line) instead of waiting
+        // for SSH until ssh_timeout.
+        if (a === undefined && step.kind === 'installer-question') {
+          this.out.write('\n    (no more input: nobody can answer it)\n');
+          return 'pass';
+        }
         if (a === undefined || a === '' || a === 'c') return 'continue';
         if (a === 'a') return 'abort';
       }

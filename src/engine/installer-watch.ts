@@ -18,6 +18,12 @@ import type {InstallerEvent} from './events.js';
 
 /** How long a dialog must stand on screen before it counts as a stop (a dialog that flashes by is not one). */
 export const DIALOG_SETTLE_MS = 2000;
+/**
+ * A question the user went on past (a debug pause) without answering: when it still stands on
+ * screen this long after, it is a stop again — else the build would wait for SSH until
+ * ssh_timeout with the installer waiting for an answer nobody gives.
+ */
+export const REASK_MS = 60_000;
 
 /** What the tracker knows about the answer file (the preseed the guest fetched). */
 export interface AnswerFile {
@@ -39,12 +45,16 @@ export interface InstallerStop {
   /** For questions: the preseed line (default value) and, if asked before the answer file, the kernel parameter. */
   preseedLine?: string;
   bootParameter?: string;
+  /** A question asked again: the user went on past it once, and it still waits on screen. */
+  again?: boolean;
 }
 
 export interface TrackerContext {
   templates: readonly DebconfTemplate[];
   /** The answer file the guest has fetched so far, if any (undefined: not fetched yet). */
   answerFile(): AnswerFile | undefined;
+  /** How long a question the user went on past may wait before it is asked again ({@link REASK_MS}). */
+  reaskMs?: number;
 }
 
 const clean = (s: string): string => s.replace(/\s+/g, ' ').trim();
@@ -64,6 +74,8 @@ export class InstallerTracker {
   private readonly handled = new Set<string>();
   /** A question the user is answering in the console: its last state, for the answer. */
   private answering?: {key: string; dialog: NewtDialog; template: DebconfTemplate};
+  /** A question the user went on past unanswered, since when: asked again after {@link REASK_MS}. */
+  private reask?: {key: string; since: number; dialog: NewtDialog};
 
   constructor(private readonly ctx: TrackerContext) {}
 
@@ -89,8 +101,11 @@ export class InstallerTracker {
       this.answering = undefined;
     }
     if (this.answering && d) this.answering.dialog = d;
+    if (this.reask && key !== this.reask.key) this.reask = undefined;
+    else if (this.reask && d) this.reask.dialog = d;
     // Following the user's answer during a pause: stages and the answer only; stops come after it.
     if (opts.stops === false) return {events, newt};
+    if (this.reask) return {events, newt, stop: this.tick(now)};
     if (!d || !key || (newt.kind !== 'error' && newt.kind !== 'question') || this.handled.has(key)) {
       this.candidate = undefined;
       return {events, newt};
@@ -107,6 +122,11 @@ export class InstallerTracker {
    * there. Returns its stop once it has stood for {@link DIALOG_SETTLE_MS}.
    */
   tick(now: number): InstallerStop | undefined {
+    const r = this.reask;
+    if (r && now - r.since >= (this.ctx.reaskMs ?? REASK_MS)) {
+      this.reask = undefined;
+      return {...this.stopFor('question', r.dialog), again: true};
+    }
     const c = this.candidate;
     if (!c || now - c.since < DIALOG_SETTLE_MS) return undefined;
     this.handled.add(c.key);
@@ -117,6 +137,19 @@ export class InstallerTracker {
   /** The user took over this question (a debug pause): report the answer when it leaves the screen. */
   userAnswers(stop: InstallerStop): void {
     if (stop.kind === 'question' && stop.template) this.answering = {key: dialogKey(stop.dialog), dialog: stop.dialog, template: stop.template};
+  }
+
+  /**
+   * The user went on from the pause at this question (at `now`). If it still stands unanswered
+   * on screen {@link REASK_MS} later, it is a stop again.
+   */
+  wentOn(stop: InstallerStop, now: number): void {
+    if (stop.kind !== 'question') return;
+    const key = dialogKey(stop.dialog);
+    // Answered during the pause: the question left the screen and its answer was reported.
+    if (this.answering && this.answering.key !== key) return;
+    if (!this.answering && stop.template) return;
+    this.reask = {key, since: now, dialog: this.answering?.dialog ?? stop.dialog};
   }
 
   /** The user did not take the question after all (nobody paused): stop watching for an answer. */

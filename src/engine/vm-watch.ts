@@ -271,7 +271,11 @@ export function watchVm(sources: WatchSources, opts: WatchOptions): VmWatch {
       const follow = followWhilePaused(iw);
       const paused = await untilStopped(iw.onStop(stop)).finally(() => follow.stop());
       await follow.done;
-      if (paused !== false) return undefined;
+      if (paused !== false) {
+        // Went on without answering? Then the question is asked again if it still waits.
+        iw.tracker.wentOn(stop, now());
+        return undefined;
+      }
       iw.tracker.cancelAnswering();
     } else if ((await untilStopped(iw.onStop(stop))) !== false) return undefined;
     const log = await iw.log?.().catch(() => undefined);

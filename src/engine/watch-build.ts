@@ -81,7 +81,9 @@ function installerWatch(ctx: StepContext<BuildState>, urls: readonly string[]): 
     emit: (e) => ctx.emit(e),
     onStop: async (stop) => {
       if (stop.kind !== 'question') return false;
-      const label = `${stop.dialog.title}: ${stop.dialog.prompt ?? stop.dialog.heading ?? stop.dialog.paragraphs[0] ?? ''}`.trim();
+      const asked = `${stop.dialog.title}: ${stop.dialog.prompt ?? stop.dialog.heading ?? stop.dialog.paragraphs[0] ?? ''}`.trim();
+      const label = stop.again ? `${asked} (still unanswered)` : asked;
+      if (stop.again) ctx.log('vmbench', 'warn', `the installer's question "${asked}" still waits for an answer`);
       const paused = await ctx.checkpoint(label, {kind: 'installer-question'});
       if (paused) ctx.log('vmbench', 'info', `the installer's question "${label}" was left to you; watching for your answer`);
       return paused;

@@ -4,7 +4,7 @@
  * the dialog has stood still, and the user's answer in debug mode.
  */
 import {describe, expect, it} from 'vitest';
-import {DIALOG_SETTLE_MS, InstallerTracker, type AnswerFile} from '../../src/engine/installer-watch.js';
+import {DIALOG_SETTLE_MS, InstallerTracker, REASK_MS, type AnswerFile} from '../../src/engine/installer-watch.js';
 import {parsePreseed} from '../../src/installer/debian/preseed.js';
 import type {ScreenText} from '../../src/screen/screen-text.js';
 import {fixtureScreen, haveInitrd, initrdData} from '../support/installer-fixtures.js';
@@ -82,6 +82,45 @@ describe.skipIf(!haveInitrd)('InstallerTracker on the real installer', () => {
     const {events} = t.onScreen(screen('di-q-domain-800x600'), 4000);
     expect(events).toContainEqual({type: 'installer', time: 4000, kind: 'answer', template: 'netcfg/get_hostname', value: 'myhost', preseedLine: 'd-i netcfg/get_hostname string myhost', bootParameter: 'netcfg/get_hostname=myhost', preseedFile: '/p/http/preseed.cfg'});
   });
+
+  it('asks again about a question the user went on past, once it has waited unanswered for REASK_MS', () => {
+    const t = new InstallerTracker({templates: templates(), answerFile: () => answer('d-i x/y string z\n')});
+    t.onScreen(screen('di-q-hostname-800x600'), 0);
+    const stop = t.tick(DIALOG_SETTLE_MS)!;
+    expect(stop.again).toBeUndefined();
+    t.userAnswers(stop);
+    // The pause ends at 10 s with the question still on screen (the user typed a little only).
+    t.onScreen(screen('di-q-hostname-typed-800x600'), 9000, {stops: false});
+    t.wentOn(stop, 10_000);
+    expect(t.onScreen(screen('di-q-hostname-typed-800x600'), 20_000).stop).toBeUndefined();
+    expect(t.tick(10_000 + REASK_MS - 1)).toBeUndefined();
+    const again = t.tick(10_000 + REASK_MS)!;
+    expect(again.again).toBe(true);
+    expect(again.cause).toBe(stop.cause);
+    // Its value is what stands on screen now.
+    expect(again.preseedLine).toBe('d-i netcfg/get_hostname string myhost');
+    // Once: then it is the user's again.
+    expect(t.tick(10_000 + 3 * REASK_MS)).toBeUndefined();
+  });
+
+  it('does not ask again when the question left the screen after the user went on', () => {
+    const t = new InstallerTracker({templates: templates(), answerFile: () => answer('d-i x/y string z\n')});
+    t.onScreen(screen('di-q-hostname-800x600'), 0);
+    const stop = t.tick(DIALOG_SETTLE_MS)!;
+    t.userAnswers(stop);
+    t.wentOn(stop, 5000);
+    // Answered in the console after the pause: the next dialog is a new stop, not the old one again.
+    t.onScreen(screen('di-progress-dhcp-800x600'), 6000);
+    expect(t.tick(5000 + REASK_MS)).toBeUndefined();
+    // Answered during the pause: nothing to ask again.
+    const u = new InstallerTracker({templates: templates(), answerFile: () => answer('d-i x/y string z\n')});
+    u.onScreen(screen('di-q-hostname-800x600'), 0);
+    const first = u.tick(DIALOG_SETTLE_MS)!;
+    u.userAnswers(first);
+    u.onScreen(screen('di-progress-dhcp-800x600'), 4000, {stops: false});
+    u.wentOn(first, 5000);
+    expect(u.tick(5000 + REASK_MS)).toBeUndefined();
+  });
 });
 
 describe.skipIf(!haveInitrd)('the watcher at an installer question in debug mode', () => {
@@ -133,6 +172,22 @@ describe.skipIf(!haveInitrd)('the watcher at an installer question in debug mode
       // Even with the pause never answered, stopping the watcher ends it.
       await w.stop();
     }
+  }, 30_000);
+
+  it('asks again after the pause when the user went on without answering; nobody answering then fails the build', async () => {
+    const {watchVm} = await import('../../src/engine/vm-watch.js');
+    const {DEFAULT_ERROR_PATTERNS} = await import('../../src/engine/screen-patterns.js');
+    const tracker = new InstallerTracker({templates: initrdData().templates, answerFile: () => undefined, reaskMs: 300});
+    const asked: {again?: boolean}[] = [];
+    const w = watchVm(
+      {frameVersion: () => 1, readScreen: async () => screen('di-q-domain-800x600'), frameHash: () => '1', httpRequests: () => []},
+      // The first time the user goes on (true); the second time nobody is there (false).
+      {patterns: DEFAULT_ERROR_PATTERNS, stallMs: 0, pollMs: 20, log: () => {}, installer: {tracker, emit: () => {}, onStop: async (stop) => (asked.push(stop), asked.length === 1)}},
+    );
+    const err = (await w.failed.catch((e: unknown) => e)) as Error;
+    await w.stop();
+    expect(asked.map((s) => !!s.again)).toEqual([false, true]);
+    expect(err.message.split('\n')[0]).toMatch(/^the installer asks a question the preseed did not answer: .*Domain name/);
   }, 30_000);
 
   it('stopping the watcher ends a pause nobody answers', async () => {

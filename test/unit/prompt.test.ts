@@ -41,6 +41,15 @@ describe('LinePrompter', () => {
     expect(said()).toContain('no more input');
   });
 
+  it("at an installer question with no more input, nobody can answer: 'pass' (the question fails the build); other pauses go on", async () => {
+    const {p, input, said} = prompter();
+    input.end();
+    expect(await p.gate('checkpoint', {id: 'wait-ssh', title: 'Wait for SSH', index: 8, label: 'Configure the network: Hostname:', kind: 'installer-question'})).toBe('pass');
+    expect(said()).toContain('nobody can answer it');
+    expect(await p.gate('checkpoint', {id: 'type-boot-command', title: 'Type boot command', index: 6, label: '<enter>', kind: 'boot-step'})).toBe('continue');
+    expect(await p.gate('before', {id: 'start-vm', title: 'Start VM', index: 5})).toBe('continue');
+  });
+
   it('debug gate: Enter continues, s skips, a aborts; it never pauses after a step', async () => {
     const {p, input} = prompter();
     const step = {id: 'start-vm', title: 'Start VM', index: 5};

@@ -26,6 +26,7 @@ import type {PickerAction} from './picker-keymap.js';
 import type {VmFeed} from './vm-feed.js';
 import type {ScreenViewStatus} from '../render/screen-view.js';
 import type {ConsolePane} from './console-pane.js';
+import {consoleKey} from './console-keys.js';
 import {diagnosisLines} from './ErrorPrompt.js';
 import {pasteLines, timelineRows} from './installer-view.js';
 import {BUILD_ICON, fit, formatBytes, formatClock, sanitizeLine} from './format.js';
@@ -234,23 +235,18 @@ export function App(props: AppProps): React.ReactElement {
         case 'vm-back':
           return leaveVm();
         case 'vm-mode':
-          pane?.cycleMode();
-          return;
         case 'vm-zoom':
-          pane?.toggleZoom();
-          return;
         case 'vm-pan':
-          pane?.pan(a.dx, a.dy);
-          return;
-        case 'vm-type': {
-          const say = (m: string) => setVmRun((cur) => (cur ? {...cur, message: m} : cur));
-          if (!pane) return say('no console in this terminal: keys cannot be passed to the VM');
-          if (!r.feed?.frames()) return say("not connected to the VM's screen yet: typing works once it shows");
-          setVmRun((cur) => (cur ? {...cur, message: undefined} : cur));
-          pane.capture(() => setCaptured(false));
-          setCaptured(true);
-          return;
-        }
+        case 'vm-type':
+          return consoleKey(a, {
+            pane,
+            notYet: () => (r.feed?.frames() ? undefined : "not connected to the VM's screen yet: typing works once it shows"),
+            say: (m) => setVmRun((cur) => (cur ? {...cur, message: m} : cur)),
+            setCaptured: (on) => {
+              if (on) setVmRun((cur) => (cur ? {...cur, message: undefined} : cur));
+              setCaptured(on);
+            },
+          });
         case 'vm-stop': {
           if (!a.yes) return;
           const stop = propsRef.current.stopVm;
@@ -409,21 +405,15 @@ export function App(props: AppProps): React.ReactElement {
           pane?.setRect(undefined);
           return;
         case 'console-mode':
-          pane?.cycleMode();
-          return;
         case 'console-zoom':
-          pane?.toggleZoom();
-          return;
         case 'console-pan':
-          pane?.pan(cmd.dx, cmd.dy);
-          return;
-        case 'console-interactive': {
-          if (!pane) return note('no console in this terminal: keys cannot be passed to the VM');
-          if (!r.controller.frames()) return note('no VM screen yet: typing into the VM works once QEMU runs');
-          pane.capture(() => setCaptured(false));
-          setCaptured(true);
-          return;
-        }
+        case 'console-interactive':
+          return consoleKey(cmd, {
+            pane,
+            notYet: () => (r.controller.frames() ? undefined : 'no VM screen yet: typing into the VM works once QEMU runs'),
+            say: note,
+            setCaptured,
+          });
         case 'quit':
           if (r.phase === 'running') quitAfterBuild.current = true;
           else if (propsRef.current.autoBuild) propsRef.current.onExit(exitStatus(r.outcome));

@@ -90,6 +90,20 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
   }
   // Defaults may use env and vmbench's functions (as Packer's may use env); a --var value is taken as it is.
   const funcs = {host_apt_mirror: (part?: string) => hostAptMirror(mirrorPart(part), opts.aptSources)};
+  // In a Packer template an undefined {{ user `x` }} is "" (Packer's user function), said once per
+  // variable; in a vmbench profile it is an error (a typo would otherwise pass unseen).
+  const toldUnknown = new Set<string>();
+  const unknownUser = (p: PathKey[]) =>
+    doc.template
+      ? (name: string): void => {
+          if (toldUnknown.has(name)) return;
+          toldUnknown.add(name);
+          const pos = locate(p);
+          opts.warnings?.push({file: pos?.file ?? file, line: pos?.line ?? 1, col: pos?.col ?? 1, field: fieldName(p), message: `user variable "${name}" is not defined: it renders empty, as in Packer`, warning: true});
+        }
+      : undefined;
+  // Packer leaves {{ .Field }}s in variables for where they are used (its renderFilter).
+  const allFields = [...new Set(Object.values(BUILD_FIELDS).flat())];
   // A default may use other variables (as Packer's may): those are rendered first; a cycle is an error.
   const done = new Set(overridden);
   const resolving: string[] = [];
@@ -99,7 +113,7 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
     resolving.push(k);
     try {
       for (const dep of templateReferences(variables[k]!).user) if (Object.hasOwn(variables, dep)) resolveVar(dep);
-      variables[k] = renderTemplate(variables[k]!, {fields: {}, env, funcs, user: variables, packer});
+      variables[k] = renderTemplate(variables[k]!, {fields: {}, env, funcs, user: variables, packer, unknownUser: unknownUser(['variables', k]), ...(doc.template ? {deferFields: allFields} : {})});
     } finally {
       resolving.pop();
       done.add(k);
@@ -118,7 +132,7 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
   const renderAt = (s: string, p: PathKey[], extra: readonly string[] = []): string => {
     const deferFields = [...BUILD_FIELDS.boot, ...BUILD_FIELDS.execute, ...extra];
     try {
-      const data: TemplateData = {fields: {}, deferFields, user: variables, env, allowEnv: !doc.template?.envOnlyInVariables, packer};
+      const data: TemplateData = {fields: {}, deferFields, user: variables, env, allowEnv: !doc.template?.envOnlyInVariables, packer, unknownUser: unknownUser(p)};
       // {{ file }} / {{ templatefile }} (a file rendered as this field is) read beside the profile.
       data.funcs = fileFuncs(path.dirname(file), (text) => renderTemplate(text, data));
       return renderTemplate(s, data);

@@ -172,7 +172,9 @@ function templateVariables(
   for (const f of opts.varFiles ?? []) {
     const file = readVarFile(f);
     for (const [k, v] of Object.entries(file.values)) {
-      if (v !== null && typeof v === 'object') errors.push({file: f, ...file.at(k), field: k, message: `-var-file: a JSON template's variable is a string, number or boolean, got ${Array.isArray(v) ? 'a list' : 'a mapping'}`});
+      // A null in a var file is an empty value (Packer reads var files as strings).
+      if (v === null) variables[k] = '';
+      else if (typeof v === 'object') errors.push({file: f, ...file.at(k), field: k, message: `-var-file: a JSON template's variable is a string, number or boolean, got ${Array.isArray(v) ? 'a list' : 'a mapping'}`});
       else variables[k] = v;
     }
   }

@@ -34,6 +34,8 @@ export interface ShellProvisioner extends ProvisionerCommon {
   script?: string;
   scripts: string[];
   inline: string[];
+  /** The `#!` line of the inline script, without `#!` (Packer's default: /bin/sh -e). */
+  inline_shebang: string;
   environment_vars: string[];
   /** Milliseconds to wait after the scripts ran well (Packer's pause_after). */
   pause_after?: number;
@@ -217,6 +219,7 @@ export const SHELL_FIELDS: Record<string, FieldSpec> = {
   script: {kind: 'string', doc: 'script file (relative to the profile)'},
   scripts: {kind: 'string[]', doc: 'script files run in order'},
   inline: {kind: 'string[]', doc: 'commands run as one script'},
+  inline_shebang: {kind: 'string', doc: 'interpreter line of the inline script (default "/bin/sh -e")'},
   environment_vars: {kind: 'string[]', doc: 'NAME=value pairs'},
   env: {kind: 'string-map', doc: 'NAME: value mapping, added to environment_vars (a name in both: this value)'},
   execute_command: {kind: 'string', doc: 'how to run the script; {{ .Vars }} {{ .Path }}'},
@@ -287,6 +290,7 @@ export const PROVISIONER_TYPES: Record<string, ProvisionerType> = {
         type: 'shell',
         scripts: [],
         inline: [],
+        inline_shebang: '/bin/sh -e',
         environment_vars: [],
         execute_command: 'chmod +x {{ .Path }}; {{ .Vars }} {{ .Path }}',
         valid_exit_codes: [0],

@@ -43,6 +43,11 @@ export interface TemplateData {
   deferFields?: readonly string[];
   /** What Packer's functions read (build_name, template_dir, the clock); without it they say they are not available. */
   packer?: PackerContext;
+  /**
+   * An undefined `{{ user `name` }}`: without this it is an error; with it, it is told and
+   * renders "" (what Packer does: its user function reads a missing variable as empty).
+   */
+  unknownUser?: (name: string) => void;
 }
 
 /** vmbench's own template functions (not Packer's): the names {@link TemplateData.funcs} may fill in. */
@@ -190,6 +195,10 @@ function call(e: Extract<Expr, {kind: 'call'}>, data: TemplateData, piped?: Resu
     }
     const user = data.user ?? {};
     const value = Object.hasOwn(user, name as string) ? user[name as string] : undefined;
+    if (value === undefined && data.unknownUser) {
+      data.unknownUser(name as string);
+      return {value: ''};
+    }
     if (value === undefined) throw unknownName('user variable', name as string, Object.keys(user), at);
     return {value};
   }

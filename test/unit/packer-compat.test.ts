@@ -86,6 +86,25 @@ it('fileset() lists a folder\'s files by a doublestar pattern, sorted, relative 
   expect(problems(bad)).toEqual([expect.stringMatching(/^t\.pkr\.hcl:5:23 vm_name: fileset\(\): fileset: no such folder: .*nosuch/)]);
 });
 
+describe('JSON user variables as Packer reads them', () => {
+  const json = (t: unknown) => folder({'p.json': JSON.stringify(t, null, 2), 'vars.json': '{\n  "suffix": null\n}\n'});
+  it('an undefined {{ user }} renders empty with a warning (once per name); a null in a var file is empty; {{ .HTTPIP }} stays in a variable for the build', () => {
+    const d = json({
+      variables: {media: 'http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg'},
+      builders: [{type: 'qemu', iso_url: 'x.iso', iso_checksum: 'none', ssh_username: 'r', boot_command: ['linux ks={{ user `media` }}{{ user `suffix` }}', '{{ user `extra` }}<enter>'], vm_name: 'img{{ user `extra` }}'}],
+    });
+    const l = loadProfile(path.join(d, 'p.json'), {env: {}, varFiles: [path.join(d, 'vars.json')]});
+    expect(l.profile.boot_command).toEqual(['linux ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg', '<enter>']);
+    expect(l.profile.vm_name).toBe('img');
+    expect((l.warnings ?? []).filter((w) => /not defined/.test(w.message)).map((w) => `${w.line} ${w.field}: ${w.message}`)).toEqual(['13 boot_command[1]: user variable "extra" is not defined: it renders empty, as in Packer']);
+  });
+
+  it('a vmbench profile still names an undefined variable as an error', () => {
+    const d = folder({'profile.yaml': 'iso_url: x.iso\nssh_username: r\nvm_name: "img{{ user `extra` }}"\n'});
+    expect(problems(d)).toEqual([expect.stringMatching(/^profile\.yaml:3:10 vm_name: unknown user variable extra/)]);
+  });
+});
+
 describe('communicator options', () => {
   it('WinRM options beside communicator ssh are dropped (shared sources set them); with winrm they are errors', () => {
     const d = folder(hcl('  winrm_username = "vagrant"\n  winrm_timeout = "1h"\n'));

@@ -87,6 +87,18 @@ async function play(body: string, exec: Parameters<FakeExecHandler>[0]): Promise
 }
 const SECTIONED: FakeExecHandler = scriptedShell(play);
 
+describe('provision: the inline script', () => {
+  it("starts with Packer's #!/bin/sh -e, or the inline_shebang given", async () => {
+    const bodies: string[] = [];
+    const {ctx} = await setup(
+      `provisioners:\n  - type: shell\n    inline: ['echo one']\n  - type: shell\n    inline_shebang: /bin/bash -eux\n    inline: ['echo two']\n`,
+      scriptedShell((body, exec) => (bodies.push(body), play(body, exec))),
+    );
+    await provision.run(ctx);
+    expect(bodies).toEqual(['#!/bin/sh -e\necho one\n', '#!/bin/bash -eux\necho two\n']);
+  });
+});
+
 describe('provision: sections', () => {
   it('emits section events, tags lines with their section, and saves sections.json', async () => {
     const {ctx, events, logDir} = await setup(

@@ -30,7 +30,7 @@ export function envVars(state: BuildState, p: ShellProvisioner): string {
 }
 
 async function scriptsOf(ctx: StepContext<BuildState>, p: ShellProvisioner): Promise<{name: string; body: string}[]> {
-  if (p.inline.length) return [{name: p.name ?? 'inline', body: `#!/bin/sh -e\n${p.inline.join('\n')}\n`}];
+  if (p.inline.length) return [{name: p.name ?? 'inline', body: `#!${p.inline_shebang || '/bin/sh -e'}\n${p.inline.join('\n')}\n`}];
   const files = p.script ? [p.script] : p.scripts;
   return Promise.all(
     files.map(async (f) => {

@@ -96,7 +96,8 @@ export function loadProfiles(fileOrDir: string, opts: LoadOptions = {}): LoadedP
       loaded.push({profile: checkProfile(doc, {...checkOpts, warnings}), dir, file: doc.file, format, warnings, document: doc});
     } catch (err) {
       if (!(err instanceof ProfileError)) throw err;
-      errors.push(...err.issues);
+      // The build's warnings go with its errors: one run of validate names them all.
+      errors.push(...err.issues, ...warnings.filter((w) => !err.issues.includes(w)));
     }
   }
   if (errors.length) throw new ProfileError(errors);

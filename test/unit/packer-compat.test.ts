@@ -34,7 +34,7 @@ const problems = (target: string, opts: LoadOptions = {}): string[] => {
     return [];
   } catch (err) {
     if (!(err instanceof ProfileError)) throw err;
-    return err.issues.map((i: ProfileIssue) => `${path.basename(i.file)}:${i.line}:${i.col} ${i.field}: ${i.message}`);
+    return err.issues.filter((i) => !i.warning).map((i: ProfileIssue) => `${path.basename(i.file)}:${i.line}:${i.col} ${i.field}: ${i.message}`);
   }
 };
 const warningsOf = (target: string, opts: LoadOptions = {}): string[] =>
@@ -159,8 +159,15 @@ describe('data sources', () => {
     expect(warningsOf(d)).toContainEqual(expect.stringMatching(/^t\.pkr\.hcl:7:1 data\.host-info\.this: data sources are not evaluated by vmbench/));
   });
 
-  it('an unguarded use is an error where it is used, naming the data block', () => {
+  it('an unguarded use is an error where it is used, naming the data block; the warnings come with the errors', () => {
     const d = folder(hcl('  ssh_private_key_file = data.sshkey.k.private_key_path\n', 'data "sshkey" "k" {}\n'));
+    let all: ProfileIssue[] = [];
+    try {
+      loadProfile(d, {env: {}});
+    } catch (err) {
+      all = (err as ProfileError).issues;
+    }
+    expect(all.filter((i) => i.warning).map((i) => i.field)).toEqual(['data.sshkey.k']);
     expect(problems(d)).toEqual(['t.pkr.hcl:5:26 ssh_private_key_file: data.sshkey.k.private_key_path: vmbench does not evaluate data sources (data "sshkey" "k" at t.pkr.hcl:7); give the value as a variable instead']);
   });
 });

@@ -93,12 +93,25 @@ describe('HCL2 expressions', () => {
     ['"${var.list}"', ['a', 'b']],
     ['"tab\\there \\"q\\" \\u00e9 $${x}"', 'tab\there "q" é ${x}'],
     ['"a %{~ if var.on ~} b %{~ endif ~} c"', 'abc'],
+    ['timeadd("2024-03-05T23:30:00Z", "1h45m")', '2024-03-06T01:15:00Z'],
+    ['timeadd("2024-03-05T00:00:00Z", "-90s")', '2024-03-04T23:58:30Z'],
+    ['regex("v([0-9]+)[.]([0-9]+)", "iso-v12.4")', ['12', '4']],
+    ['regex("(?P<major>[0-9]+)[.](?P<minor>[0-9]+)", "12.4")', {major: '12', minor: '4'}],
+    ['regex("[a-z]+", "123abc")', 'abc'],
+    ['regexall("[0-9]+", "a1b22c333")', ['1', '22', '333']],
   ])('%s', (expr, want) => {
     expect(ev(expr)).toEqual(want);
   });
 
   it('evaluates Packer\'s usual build stamp idiom', () => {
     expect(ev('regex_replace(timestamp(), "[- TZ:]", "")')).toMatch(/^\d{14}$/);
+  });
+
+  it("has Packer's legacy clocks, both the run's start in UTC", () => {
+    const iso = ev('legacy_isotime("2006-01-02T15:04:05Z07:00")') as string;
+    expect(iso).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const [date, time] = iso.slice(0, -1).split('T');
+    expect(ev('legacy_strftime("%Y-%m-%d %H:%M:%S %%")')).toBe(`${date} ${time} %`);
   });
 
   it('keeps Go template fields and escaped interpolations literal', () => {
@@ -115,6 +128,8 @@ describe('HCL2 expressions', () => {
     ['upper("a", "b")', /upper\(\) takes 1 argument, got 2/, 'upper('],
     ['"x${var.list}"', /a template cannot include a list/, undefined],
     ['var.name ? 1 : 2', /expected true or false/, undefined],
+    ['regex("x+", "abc")', /regex: no match for the pattern "x\+"/, 'regex('],
+    ['timeadd("yesterday", "1h")', /timeadd: "yesterday" is not an RFC 3339 timestamp/, 'timeadd('],
   ])('%s is an error naming what to point at', (expr, message, needle) => {
     let err: unknown;
     try {

@@ -9,6 +9,9 @@ import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {stringify as yamlStringify, parse as yamlParse} from 'yaml';
+import {parseDurationPrecise} from '../../util/duration.js';
+import {formatGoTime} from '../packer/go-time.js';
+import {INIT_TIME} from '../template-funcs.js';
 import {describe, evalTemplateText, HclEvalError, toBool, toNum, toStr, type HclFunction, type HclValue, type LazyHclFunction, type Scope} from './eval.js';
 
 type Fns = Record<string, HclFunction | LazyHclFunction>;
@@ -192,6 +195,28 @@ export function hclFunctions(basedir: string): Fns {
     // time: Packer's timestamp() is the build's start, in UTC, to the second
     timestamp: (a) => (arity('timestamp', a, 0), new Date().toISOString().replace(/\.\d+Z$/, 'Z')),
     formatdate: (a) => (arity('formatdate', a, 2), formatDate(toStr(a[0]!), toStr(a[1]!))),
+    // Packer's JSON-era clocks for HCL2 (`packer hcl2_upgrade` writes them): the run's start, UTC.
+    legacy_isotime: (a) => (arity('legacy_isotime', a, 1), formatGoTime(INIT_TIME, toStr(a[0]!))),
+    legacy_strftime: (a) => (arity('legacy_strftime', a, 1), strftime(INIT_TIME, toStr(a[0]!))),
+    timeadd: (a) => {
+      arity('timeadd', a, 2);
+      const t = new Date(toStr(a[0]!));
+      if (Number.isNaN(t.getTime()) || !/^\d{4}-\d\d-\d\dT/.test(toStr(a[0]!))) throw new HclEvalError(`timeadd: "${toStr(a[0]!)}" is not an RFC 3339 timestamp`);
+      let ms: number;
+      try {
+        ms = parseDurationPrecise(toStr(a[1]!));
+      } catch (err) {
+        throw new HclEvalError(`timeadd: ${(err as Error).message}`);
+      }
+      return new Date(t.getTime() + ms).toISOString().replace(/\.000Z$/, 'Z');
+    },
+    regex: (a) => {
+      arity('regex', a, 2);
+      const m = goRegExp(toStr(a[0]!)).exec(toStr(a[1]!));
+      if (!m) throw new HclEvalError(`regex: no match for the pattern ${JSON.stringify(toStr(a[0]!))}`);
+      return regexResult(m);
+    },
+    regexall: (a) => (arity('regexall', a, 2), [...toStr(a[1]!).matchAll(goRegExp(toStr(a[0]!), 'g'))].map(regexResult)),
     // files, relative to the template's folder
     abspath: str1('abspath', (s) => path.resolve(s)),
     basename: str1('basename', (s) => path.basename(s)),
@@ -254,6 +279,39 @@ export function hclFunctions(basedir: string): Fns {
   };
 }
 
+/** An RE2 pattern as a JavaScript one: Go's named groups (?P<name>…) are written (?<name>…) here. */
+function goRegExp(pattern: string, flags = ''): RegExp {
+  try {
+    return new RegExp(pattern.replace(/\(\?P</g, '(?<'), flags);
+  } catch (err) {
+    throw new HclEvalError(`not a valid regular expression: ${(err as Error).message}`);
+  }
+}
+
+/** go-cty's regex result: the match when the pattern has no groups, else its groups (a map when they are named). */
+function regexResult(m: RegExpMatchArray | RegExpExecArray): HclValue {
+  if (m.groups) return Object.fromEntries(Object.entries(m.groups).map(([k, v]) => [k, v ?? null]));
+  return m.length > 1 ? m.slice(1).map((g) => g ?? null) : m[0];
+}
+
+/** C's strftime directives, as Packer's legacy_strftime reads them (UTC). */
+function strftime(d: Date, spec: string): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  const days = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+  const months = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+  const yday = Math.floor((Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86_400_000) + 1;
+  const map: Record<string, string> = {
+    Y: String(d.getUTCFullYear()), y: p(d.getUTCFullYear() % 100), m: p(d.getUTCMonth() + 1), d: p(d.getUTCDate()), e: String(d.getUTCDate()).padStart(2, ' '),
+    H: p(d.getUTCHours()), I: p(d.getUTCHours() % 12 || 12), M: p(d.getUTCMinutes()), S: p(d.getUTCSeconds()), j: p(yday, 3),
+    a: days[d.getUTCDay()]!.slice(0, 3), A: days[d.getUTCDay()]!, b: months[d.getUTCMonth()]!.slice(0, 3), B: months[d.getUTCMonth()]!, h: months[d.getUTCMonth()]!.slice(0, 3),
+    p: d.getUTCHours() < 12 ? 'AM' : 'PM', Z: 'UTC', z: '+0000', n: '\n', t: '\t', '%': '%',
+  };
+  map.F = `${map.Y}-${map.m}-${map.d}`;
+  map.T = `${map.H}:${map.M}:${map.S}`;
+  map.D = `${map.m}/${map.d}/${map.y}`;
+  return spec.replace(/%(.)/g, (all, c: string) => map[c] ?? all);
+}
+
 /** Every regular file under `dir`, as paths relative to it with "/" (what fileset() matches). */
 function listFiles(dir: string, prefix = ''): string[] {
   const out: string[] = [];
@@ -309,8 +367,8 @@ export const SUPPORTED_HCL_FUNCTIONS: readonly string[] = Object.keys(hclFunctio
 /** Packer's other functions: known, but not evaluated by vmbench (an error names them). */
 export const UNSUPPORTED_PACKER_FUNCTIONS: ReadonlySet<string> = new Set([
   'aws_secretsmanager', 'aws_secretsmanager_raw', 'vault', 'consul_key', 'azure_keyvault', 'bcrypt', 'rsadecrypt', 'cidrhost', 'cidrnetmask',
-  'cidrsubnet', 'cidrsubnets', 'chunklist', 'convert', 'csvdecode', 'base64gzip', 'legacy_isotime', 'legacy_strftime',
-  'regex', 'regexall', 'rfc3339_parse', 'setintersection', 'setproduct', 'setunion', 'textdecodebase64', 'textencodebase64', 'timeadd',
+  'cidrsubnet', 'cidrsubnets', 'chunklist', 'convert', 'csvdecode', 'base64gzip',
+  'rfc3339_parse', 'setintersection', 'setproduct', 'setunion', 'textdecodebase64', 'textencodebase64',
   'unix_timestamp_parse', 'uuidv5',
 ]);
 

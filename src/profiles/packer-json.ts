@@ -153,6 +153,12 @@ export const packerJsonDocuments: FrontEnd = (file, opts) => {
     });
   // No qemu build to carry them: the template's own errors are still errors.
   if (!documents.length && errors.length) throw new ProfileError(errors);
+  // Nothing vmbench can build: say why at the builders, naming what was skipped (as HCL2 does).
+  if (!documents.length && named.length) {
+    const list = named.map((b) => `${b.name} (${b.type})`).join(', ');
+    const why = chosen.length ? `no qemu builder here: vmbench builds with QEMU only (builders: ${list})` : `-only/-except left no builder to run (builders: ${list})`;
+    throw new ProfileError([issue(['builders'], why, {key: true, field: 'builders'}), ...warnings.filter((w) => w.warning)]);
+  }
   return {format: 'packer-json', dir: process.cwd(), documents};
 };
 

@@ -213,6 +213,12 @@ describe('builds, only/except, override, post-processor sequences', () => {
     expect(loadProfiles(f, {except: ['a']}).map((l) => l.profile.name)).toEqual(['b']);
     expect(loadProfiles(f, {only: ['?']}).map((l) => l.profile.name)).toEqual(['a', 'b']);
     expect(problems(f, {only: ['nope']})).toEqual(['8:3 -only: -only=nope: no builder is named so (builders: a, b, vb)']);
+    // Nothing left to build is said at the builders, with what was skipped.
+    expect(problems(f, {only: ['vb']})).toEqual([
+      '8:3 builders: no qemu builder here: vmbench builds with QEMU only (builders: a (qemu), b (qemu), vb (virtualbox-iso))',
+      'warning: 25:15 builders[2]: skipped: "vb" is a virtualbox-iso builder, not a qemu builder (vmbench builds with QEMU only)',
+    ]);
+    expect(problems(f, {except: ['*']})).toEqual(['8:3 builders: -only/-except left no builder to run (builders: a (qemu), b (qemu), vb (virtualbox-iso))']);
     expect(() => loadProfile(f)).toThrow('defines 2 builds (a, b): pick one with -only=NAME');
   });
 

@@ -29,7 +29,7 @@ export interface Profile {
   format: 'qcow2' | 'raw';
   /** MiB, as Packer's disk_size. */
   disk_size: number;
-  disk_interface: 'virtio' | 'ide' | 'scsi' | 'virtio-scsi';
+  disk_interface: 'virtio' | 'ide' | 'sata' | 'scsi' | 'virtio-scsi';
   net_device: string;
   memory: number;
   cpus: number;
@@ -116,7 +116,7 @@ export interface Profile {
   cd_content: Record<string, string>;
   cd_label: string;
   /** How CDs are attached: unset = QEMU's default (`media=cdrom`), else Packer's if=/virtio-scsi forms. */
-  cdrom_interface?: 'ide' | 'scsi' | 'virtio' | 'virtio-scsi';
+  cdrom_interface?: 'ide' | 'sata' | 'scsi' | 'virtio' | 'virtio-scsi';
   floppy_files: string[];
   floppy_dirs: string[];
   floppy_content: Record<string, string>;
@@ -209,7 +209,7 @@ export const PROFILE_FIELDS: Record<string, FieldSpec> = {
   vm_name: {kind: 'string', path: 'file-name', doc: 'file name of the disk image (default <name>.<format>)'},
   format: {kind: 'string', oneOf: ['qcow2', 'raw'], doc: 'disk image format'},
   disk_size: {kind: 'size-mib', min: 1, max: 64 * 1024 * 1024, doc: 'disk size: MiB as a number, or a string like "2G"'},
-  disk_interface: {kind: 'string', oneOf: ['virtio', 'ide', 'scsi', 'virtio-scsi'], doc: 'disk bus'},
+  disk_interface: {kind: 'string', oneOf: ['virtio', 'ide', 'sata', 'scsi', 'virtio-scsi'], doc: 'disk bus (sata: an AHCI controller)'},
   net_device: {kind: 'string', doc: 'QEMU network device model'},
   memory: {kind: 'int', min: 16, max: 1024 * 1024, doc: 'guest memory in MiB'},
   cpus: {kind: 'int', min: 1, max: 1024, doc: 'guest vCPUs'},
@@ -264,7 +264,7 @@ export const PROFILE_FIELDS: Record<string, FieldSpec> = {
   cd_files: {kind: 'string[]', doc: 'files and directories (globs allowed) written onto a CD image by vmbench and attached to the VM'},
   cd_content: {kind: 'string-map', doc: 'files for the CD by content: path on the CD → text'},
   cd_label: {kind: 'string', doc: 'volume label of the CD (default packer; cloud-init’s NoCloud wants cidata)'},
-  cdrom_interface: {kind: 'string', oneOf: ['ide', 'scsi', 'virtio', 'virtio-scsi'], doc: 'bus of the CD drives (default: QEMU’s media=cdrom default)'},
+  cdrom_interface: {kind: 'string', oneOf: ['ide', 'sata', 'scsi', 'virtio', 'virtio-scsi'], doc: 'bus of the CD drives (default: QEMU’s media=cdrom default)'},
   floppy_files: {kind: 'string[]', doc: 'files (globs allowed) put in the root of a 1.44 MB FAT12 floppy written by vmbench and attached as -fda'},
   floppy_dirs: {kind: 'string[]', doc: 'directories copied recursively onto the floppy'},
   floppy_content: {kind: 'string-map', doc: 'files for the floppy by content: path → text'},

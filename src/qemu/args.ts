@@ -3,7 +3,7 @@
  * the profile replace the defaults of the same flag — and, unlike Packer, we say which.
  */
 
-export type DiskInterface = 'virtio' | 'ide' | 'scsi' | 'virtio-scsi';
+export type DiskInterface = 'virtio' | 'ide' | 'sata' | 'scsi' | 'virtio-scsi';
 
 export interface QemuArgsInput {
   name: string;
@@ -76,11 +76,20 @@ function storage(input: QemuArgsInput): Group[] {
     if (!scsi) groups.push(['-device', 'virtio-scsi-pci,id=scsi0']);
     scsi = true;
   };
+  // sata: an AHCI controller, one port per disk or CD in order (its six ports are ahci0.0 to .5).
+  let ahciPorts = -1;
+  const ahciPort = (): number => {
+    if (ahciPorts < 0) groups.push(['-device', 'ahci,id=ahci0']);
+    return ++ahciPorts;
+  };
   const opts = `cache=${d.cache ?? 'writeback'},discard=${d.discard ?? 'ignore'},format=${d.format}${d.detectZeroes && d.detectZeroes !== 'off' ? `,detect-zeroes=${d.detectZeroes}` : ''}`;
   [d.path, ...(d.additional ?? [])].forEach((file, i) => {
     if (d.interface === 'virtio-scsi') {
       scsiController();
       groups.push(['-device', `scsi-hd,bus=scsi0.0,drive=drive${i}`], ['-drive', `if=none,file=${escapeOpt(file)},id=drive${i},${opts}`]);
+    } else if (d.interface === 'sata') {
+      const port = ahciPort();
+      groups.push(['-drive', `if=none,file=${escapeOpt(file)},id=drive${i},${opts}`], ['-device', `ide-hd,drive=drive${i},bus=ahci0.${port}`]);
     } else {
       groups.push(['-drive', `file=${escapeOpt(file)},if=${d.interface},${opts}`]);
     }
@@ -93,6 +102,9 @@ function storage(input: QemuArgsInput): Group[] {
     else if (input.cdromInterface === 'virtio-scsi') {
       scsiController();
       groups.push(['-drive', `file=${f},if=none,id=cdrom${i},media=cdrom,readonly=on`], ['-device', `scsi-cd,bus=scsi0.0,drive=cdrom${i}`]);
+    } else if (input.cdromInterface === 'sata') {
+      const port = ahciPort();
+      groups.push(['-drive', `file=${f},if=none,id=cdrom${i},media=cdrom,readonly=on`], ['-device', `ide-cd,drive=cdrom${i},bus=ahci0.${port}`]);
     } else groups.push(['-drive', `file=${f},if=${input.cdromInterface},id=cdrom${i},media=cdrom,readonly=on`]);
   });
   if (input.firmware?.pflash) groups.push(['-drive', `file=${escapeOpt(input.firmware.path)},if=pflash,format=raw,readonly=on`]);

@@ -1,5 +1,10 @@
+import {execFileSync} from 'node:child_process';
+import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {buildQemuArgs, escapeOpt, shellQuote, smpArg, type QemuArgsInput} from '../../src/qemu/args.js';
+import {scratchDirs} from '../support/scratch.js';
+
+const scratch = scratchDirs('vmbench-qemu-args-');
 
 const base: QemuArgsInput = {
   name: 'tiny',
@@ -87,6 +92,19 @@ describe('buildQemuArgs', () => {
     ]);
     // detect-zeroes=off is QEMU's default: not written, as in Packer.
     expect(values(buildQemuArgs({...base, disk: {...base.disk, detectZeroes: 'off'}}).args, '-drive')[0]).not.toContain('detect-zeroes');
+  });
+
+  it('puts sata disks and CDs on one AHCI controller, a port each, and QEMU attaches them', () => {
+    const dir = scratch('sata');
+    const [disk, extra, cd] = ['disk.qcow2', 'disk-1.qcow2', 'cd.iso'].map((f) => path.join(dir, f)) as [string, string, string];
+    for (const f of [disk, extra]) execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', f, '16M']);
+    execFileSync('qemu-img', ['create', '-q', '-f', 'raw', cd, '1M']);
+    const {args} = buildQemuArgs({...base, cdroms: [cd], cdromInterface: 'sata', disk: {...base.disk, path: disk, interface: 'sata', additional: [extra]}});
+    expect(values(args, '-device').slice(0, 4)).toEqual(['ahci,id=ahci0', 'ide-hd,drive=drive0,bus=ahci0.0', 'ide-hd,drive=drive1,bus=ahci0.1', 'ide-cd,drive=cdrom0,bus=ahci0.2']);
+    // The storage groups as built, on a QEMU stopped before it runs: each drive is attached to a device.
+    const storage = args.flatMap((a, i) => ((a === '-drive' || a === '-device') && /ahci|ide-|drive|cdrom/.test(args[i + 1]!) ? [a, args[i + 1]!] : []));
+    const out = execFileSync('qemu-system-x86_64', ['-machine', 'pc,accel=tcg', '-S', '-nodefaults', '-display', 'none', '-monitor', 'stdio', ...storage], {input: 'info block\nquit\n', encoding: 'utf8', timeout: 60_000});
+    for (const id of ['drive0', 'drive1', 'cdrom0']) expect(out).toMatch(new RegExp(`${id} \\(#block\\d+\\): [^\\n]*\\n\\s+Attached to:`));
   });
 
   it('puts all virtio-scsi disks and CDs on one controller', () => {

@@ -168,7 +168,7 @@ export class UsageError extends Error {
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'build',
-    args: '<profile|template>',
+    args: '<profile|template>...',
     summary: 'build an image from a profile or a Packer template',
     details:
       `${TARGET}\n` +

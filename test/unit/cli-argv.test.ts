@@ -119,7 +119,7 @@ describe('the command table', () => {
 
   it('gives every command its own --help', () => {
     const build = commandHelp(findCommand('build')!);
-    expect(build).toMatch(/^usage: vmbench build <profile\|template> \[options\]/);
+    expect(build).toMatch(/^usage: vmbench build <profile\|template>\.\.\. \[options\]/);
     expect(build).toMatch(/--on-error MODE +cleanup \(default\)/);
     expect(build).toMatch(/-o, --output DIR/);
     expect(build).toMatch(/Packer's one-dash spellings are accepted too: .*-var-file/);

@@ -53,7 +53,7 @@ describe('builder options: Packer\'s rules between fields', () => {
     ['a size qemu-img cannot read', 'disk_additional_size: ["10 GB"]\n', /disk_additional_size\[0\]: "10 GB" is not a qemu-img size/],
     ['winrm', 'communicator: winrm\n', /communicator: "winrm" is not one of: ssh, none/],
     ['an SSH provisioner without SSH', 'communicator: none\nprovisioners:\n  - type: shell\n    inline: ["true"]\n', /provisioners\[0\]\.type: a shell provisioner needs SSH, but communicator is none/],
-    ['a cdrom_interface QEMU has no bus for', 'cdrom_interface: sata\n', /cdrom_interface: "sata" is not one of/],
+    ['a cdrom_interface vmbench has no bus for', 'cdrom_interface: nvme\n', /cdrom_interface: "nvme" is not one of: ide, sata, scsi, virtio, virtio-scsi/],
   ])('refuses %s', (_, yaml, error) => {
     const {errors} = load(minimal + yaml);
     expect(errors.join('\n')).toMatch(error);

@@ -86,8 +86,9 @@ describe('queryTerminal', () => {
     const stdin = new PassThrough();
     const stdout = new PassThrough();
     const t0 = Date.now();
-    expect(await queryTerminal(stdin, stdout, 1000)).toBe('halfblock');
-    expect(Date.now() - t0).toBeLessThan(100);
+    // At once: nowhere near the (long) timeout it would otherwise wait out.
+    expect(await queryTerminal(stdin, stdout, 30_000)).toBe('halfblock');
+    expect(Date.now() - t0).toBeLessThan(10_000);
     expect(stdout.read()).toBeNull();
   });
 
@@ -98,8 +99,8 @@ describe('queryTerminal', () => {
   ])('parses a fake terminal answering %s', async (_name, answer, mode) => {
     const tty = fakeTty((q) => (q.includes('\x1b[c') ? answer : undefined));
     const t0 = Date.now();
-    const probe = await probeTerminal(tty.stdin, tty.stdout, 2000);
-    expect(Date.now() - t0).toBeLessThan(1000); // finished on DA1, not on the timeout
+    const probe = await probeTerminal(tty.stdin, tty.stdout, 30_000);
+    expect(Date.now() - t0).toBeLessThan(10_000); // finished on DA1, not on the timeout
     expect(probe.graphics).toBe(mode);
     expect(probe.timedOut).toBe(false);
     expect(tty.written.join('')).toBe(PROBE_QUERY);

@@ -356,7 +356,7 @@ describe('waitForSsh', () => {
     session.close();
     expect(failures.length).toBeGreaterThanOrEqual(3);
     expect(failures.every((f) => f.kind === 'refused')).toBe(true);
-    expect(lag).toBeLessThan(1200); // backoff is capped at 1 s
+    expect(lag).toBeLessThan(2500); // the next attempt soon after: backoff is capped at 1 s (+ slack for a busy host)
     console.log(`[figure] server listening → connected: ${lag} ms after ${failures.length} refused attempts`);
   });
 
@@ -369,11 +369,11 @@ describe('waitForSsh', () => {
     ac.abort();
     const {err} = await pending;
     expect(err.kind).toBe('aborted');
-    expect(Date.now() - abortedAt).toBeLessThan(200);
+    expect(Date.now() - abortedAt).toBeLessThan(3000); // at once, not after the 30 s timeout
     expect(err.message).toBe(`Waiting for SSH on root@127.0.0.1:${raw.port} aborted after 1 attempt`);
     // The half-open attempt was torn down at once, not left to run into its 5 s readyTimeout.
     await socketClosed(socket);
-    expect(Date.now() - abortedAt).toBeLessThan(1000);
+    expect(Date.now() - abortedAt).toBeLessThan(4000);
   });
 
   it('does not even try when the signal is already aborted', async () => {
@@ -562,9 +562,9 @@ describe('keepalive and connection loss', () => {
   const hangingServer = () => server({exec: (e) => (e.command === 'true' ? e.exit(0) : e.stdout('working\n'))});
 
   it.each([
-    [100, 2, '200ms'],
-    [50, 3, '150ms'],
-    [150, 1, '150ms'],
+    [300, 2, '600ms'],
+    [150, 3, '450ms'],
+    [450, 1, '450ms'],
   ])('detects a peer that stops answering mid-exec within %i ms × %i', async (intervalMs, countMax, said) => {
     const s = await hangingServer();
     const px = await proxy(s.port);
@@ -583,17 +583,17 @@ describe('keepalive and connection loss', () => {
     const budget = intervalMs * countMax;
     // The last answered keepalive came at most one interval before the stall.
     expect(lag).toBeGreaterThanOrEqual(budget - intervalMs - 10);
-    expect(lag).toBeLessThan(budget + 150); // + timer and event-loop slack on a busy machine
+    expect(lag).toBeLessThan(budget + 400); // + timer and event-loop slack on a busy machine
     await session.closed;
     expect(logs).toContain(`warn: SSH connection to root@127.0.0.1:${px.port} lost: keepalive: no answer for ${said}`);
   });
 
-  it.each([2, 1])('keeps an idle, answering session alive with keepalives of 100 ms × %i', async (countMax) => {
+  it.each([2, 1])('keeps an idle, answering session alive with keepalives of 300 ms × %i', async (countMax) => {
     const s = await hangingServer();
     const px = await proxy(s.port);
-    const session = await waitForSsh(target(px.port), {timeoutMs: 5000, log, keepaliveIntervalMs: 100, keepaliveCountMax: countMax});
+    const session = await waitForSsh(target(px.port), {timeoutMs: 5000, log, keepaliveIntervalMs: 300, keepaliveCountMax: countMax});
     cleanups.push(() => session.close());
-    await new Promise((resolve) => setTimeout(resolve, 700)); // several budgets of silence from us
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // several budgets of silence from us
     expect(session.lostReason).toBeUndefined();
     expect(await session.exec('true')).toEqual({exitCode: 0, disconnected: false});
   });

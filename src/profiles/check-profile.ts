@@ -174,8 +174,11 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
         if (typeof value !== 'string' && typeof value !== 'number') return bad(`expected a string, got ${describe(value)}`);
         let s = render(String(value), p);
         if (spec.oneOf && !spec.oneOf.includes(s)) return bad(`"${s}" is not one of: ${spec.oneOf.join(', ')}`);
-        // An absolute path cannot climb out of anything: `${path.root}/../out` is simply /that/out.
-        if (spec.path === 'contained' && path.isAbsolute(s)) s = path.normalize(s);
+        // `${path.root}/../out` is simply /that/out, `out/../x` is x. A folder may lie above
+        // the working folder ("../builds/x", as Packer templates write it): what vmbench must
+        // never replace (/, $HOME, the working folder, the profile's folder and their
+        // ancestors) is refused on the resolved path before a build starts (prepare-output).
+        if (spec.path === 'folder' && s !== '') s = path.normalize(s);
         const wrong = spec.path && pathProblem(s, spec.path);
         return wrong ? bad(wrong) : s;
       }
@@ -375,7 +378,7 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
   profile.output_directory ??= `output-${profile.name}`;
   profile.vm_name ??= `${profile.name}.${profile.format}`;
   // The names made from `name` must be as safe as written ones.
-  for (const [field, kind] of [['vm_name', 'file-name'], ['output_directory', 'contained']] as const) {
+  for (const [field, kind] of [['vm_name', 'file-name'], ['output_directory', 'folder']] as const) {
     const wrong = out[field] === undefined && pathProblem(profile[field], kind);
     if (wrong) at(locate(['name']), 'name', `gives ${field} "${profile[field]}", which ${wrong.replace(/^"[^"]*" /, '')}`);
   }
@@ -432,7 +435,7 @@ export function pathProblem(s: string, kind: NonNullable<FieldSpec['path']>): st
   if (ctl) return `must not contain ${ctl[0] === '\0' ? 'a NUL' : ctl[0] === '\n' ? 'a newline' : `the control character ${JSON.stringify(ctl[0])}`}`;
   if (kind === 'host') return undefined;
   if (s === '') return 'must not be empty';
-  if (kind === 'contained') return s.split(/[\\/]+/).includes('..') ? `"${s}" must not climb out with ".." (write the folder without it, or give --output)` : undefined;
+  if (kind === 'folder') return undefined;
   if (s.includes('/')) return `"${s}" must be a file name, not a path (no "/")`;
   if (s === '.' || s === '..') return `"${s}" is not a file name`;
   if (Buffer.byteLength(s) > 255) return `is ${Buffer.byteLength(s)} bytes long: a file name has at most 255`;

@@ -182,10 +182,10 @@ export interface FieldSpec {
   doc: string;
   /**
    * A string that names a file or folder on this host: `file-name` is one name (no "/", not "."
-   * or ".."), `contained` a path that does not climb out with "..", `host` any path; none may
-   * hold a NUL, a newline or another control character.
+   * or ".."), `folder` a folder path (normalized; not empty), `host` any path; none may hold a
+   * NUL, a newline or another control character.
    */
-  path?: 'file-name' | 'contained' | 'host';
+  path?: 'file-name' | 'folder' | 'host';
   /** `{{ .Field }}`s the step fills in when it runs (besides BUILD_FIELDS.boot and .execute), kept as written at load. */
   buildFields?: readonly string[];
   /** Accepted but meaningless here: a warning with this reason, and the value is dropped. */
@@ -205,7 +205,7 @@ export const PROFILE_FIELDS: Record<string, FieldSpec> = {
   iso_urls: {kind: 'string[]', doc: 'ISO locations tried in order'},
   iso_checksum: {kind: 'string', doc: 'none | md5:… | sha1:… | sha256:… | sha512:… | bare hex | file:<list>'},
   iso_build: {kind: 'string', path: 'host', doc: 'script in the profile that builds the ISO and prints its path (vmbench extension)'},
-  output_directory: {kind: 'string', path: 'contained', doc: 'where artifacts go (default output-<name>)'},
+  output_directory: {kind: 'string', path: 'folder', doc: 'where artifacts go (default output-<name>)'},
   vm_name: {kind: 'string', path: 'file-name', doc: 'file name of the disk image (default <name>.<format>)'},
   format: {kind: 'string', oneOf: ['qcow2', 'raw'], doc: 'disk image format'},
   disk_size: {kind: 'size-mib', min: 1, max: 64 * 1024 * 1024, doc: 'disk size: MiB as a number, or a string like "2G"'},

@@ -47,6 +47,20 @@ function mirrorPart(part: string | undefined): MirrorPart {
 }
 
 /**
+ * One problem found twice (a field's whole value and, parsed further, the spot inside it: a
+ * boot_command's template error) is reported once, at its most precise column.
+ */
+function distinctIssues(issues: readonly ProfileIssue[]): ProfileIssue[] {
+  const key = (i: ProfileIssue): string => [i.file, i.line, i.field, i.message].join('\u0000');
+  const best = new Map<string, ProfileIssue>();
+  for (const i of issues) {
+    const seen = best.get(key(i));
+    if (!seen || i.col > seen.col) best.set(key(i), i);
+  }
+  return issues.filter((i) => best.get(key(i)) === i);
+}
+
+/**
  * Check a front end's document against the field tables and build the typed Profile. Every
  * problem is collected and thrown at once as a ProfileError (file:line:col + field + message).
  */
@@ -408,7 +422,7 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
   };
   validateBootCommand(profile.boot_command, (index, column, message) => reportAt(['boot_command', index])(column, message));
   profile.boot_steps.forEach((s, i) => validateBootCommand([s.command], (_, column, message) => reportAt(['boot_steps', i, 0])(column, message)));
-  if (issues.length) throw new ProfileError(issues);
+  if (issues.length) throw new ProfileError(distinctIssues(issues));
   return profile;
 }
 

@@ -22,6 +22,21 @@ function errors(yaml: string, name = 'demo'): string[] {
   }
 }
 
+describe('one problem, one error', () => {
+  it("a boot_command's template error is named once, at the spot inside the step", () => {
+    const issues = (() => {
+      try {
+        parseProfile(`${minimal}boot_command:\n  - 'x {{ .HTTPPort }} {{ bad<enter>'\n`, '/p/profile.yaml', 'demo', {warnings: []});
+        return [];
+      } catch (err) {
+        if (!(err instanceof ProfileError)) throw err;
+        return err.issues;
+      }
+    })();
+    expect(issues.map((i) => `${i.line}:${i.col} ${i.field}: ${i.message}`)).toEqual(['4:24 boot_command[0]: unclosed action: {{ at offset 18 has no matching }}']);
+  });
+});
+
 describe('names and paths', () => {
   it('vm_name is one file name: no "/", no "..", no NUL or newline, not the marker', () => {
     expect(errors('vm_name: ../../etc/evil.qcow2\n')).toEqual(['3 vm_name: "../../etc/evil.qcow2" must be a file name, not a path (no "/")']);

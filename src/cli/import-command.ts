@@ -62,6 +62,13 @@ class PathMover {
     if (typeof raw !== 'string' || typeof rendered !== 'string' || isUrl(rendered)) return raw;
     const abs = path.resolve(this.base, rendered);
     if (!existsSync(abs)) return this.reference(raw, rendered);
+    const st = statSync(abs);
+    // A device or socket (`/dev/null` as "no script") is no file to copy: it stays as written.
+    if (!st.isFile() && !st.isDirectory()) return raw;
+    // The template's own folder (`http_directory = "."`), or a folder that holds the new
+    // profile: copying it would take everything (or itself) along. Referenced instead.
+    const inside = (child: string, parent: string): boolean => !path.relative(parent, child).startsWith('..') && !path.isAbsolute(path.relative(parent, child));
+    if (st.isDirectory() && (abs === this.base || inside(this.dest, abs))) return this.reference(raw, rendered);
     let name = path.join(sub, path.basename(abs));
     for (let i = 2; this.taken.has(name); i++) name = path.join(sub, `${i}-${path.basename(abs)}`);
     this.taken.add(name);

@@ -2,7 +2,7 @@
  * `vmbench inspect` and `vmbench import` on Packer JSON templates: sensitive values never
  * printed or written, and an imported profile that loads (import → validate round trip).
  */
-import {cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
@@ -137,6 +137,27 @@ describe('vmbench import', () => {
     expect(readFileSync(path.join(dest, 'scripts/provision.sh'), 'utf8')).toBe(readFileSync(path.resolve('profiles/tiny/scripts/provision.sh'), 'utf8'));
     const back = loadProfile(dest, {vars: {iso_url: '/isos/tiny.iso'}});
     expect(back.profile).toMatchObject({name: 'tiny', vm_name: 'tiny.qcow2', accelerator: 'tcg', iso_urls: ['/isos/tiny.iso']});
+  });
+
+  it('references the template\'s own folder (http_directory "."), never copies it into itself; a device path stays as written', async () => {
+    const src = mkdtempSync(path.join(work, 'dot-'));
+    writeFileSync(path.join(src, 'preseed.cfg'), 'd-i x string y\n');
+    const tpl = {
+      builders: [{type: 'qemu', iso_url: '/isos/x.iso', iso_checksum: 'none', ssh_username: 'root', http_directory: '.'}],
+      provisioners: [{type: 'shell', script: '/dev/null'}],
+    };
+    writeFileSync(path.join(src, 'template.json'), JSON.stringify(tpl));
+    // The new profile inside the template's folder, as `vmbench import template.json profile` writes it.
+    const dest = path.join(src, 'profile');
+    process.chdir(src);
+    expect(await importCommand(['template.json', dest], {}), err).toBe(0);
+    const yaml = readFileSync(path.join(dest, 'profile.yaml'), 'utf8');
+    expect(yaml).toContain('http_directory: ..\n');
+    expect(yaml).toContain('script: /dev/null\n');
+    expect(readdirSync(dest).sort()).toEqual(['profile.yaml']);
+    process.chdir(cwd);
+    const back = loadProfile(dest, {});
+    expect(path.resolve(dest, back.profile.http_directory!)).toBe(src);
   });
 
   it('asks which build when there are several, and keeps a folder that is not empty', async () => {

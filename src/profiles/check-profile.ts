@@ -50,14 +50,19 @@ function mirrorPart(part: string | undefined): MirrorPart {
  * One problem found twice (a field's whole value and, parsed further, the spot inside it: a
  * boot_command's template error) is reported once, at its most precise column.
  */
-function distinctIssues(issues: readonly ProfileIssue[]): ProfileIssue[] {
+function distinctIssues(issues: readonly ProfileIssue[], evaluation: readonly ProfileIssue[]): ProfileIssue[] {
   const key = (i: ProfileIssue): string => [i.file, i.line, i.field, i.message].join('\u0000');
   const best = new Map<string, ProfileIssue>();
   for (const i of issues) {
     const seen = best.get(key(i));
     if (!seen || i.col > seen.col) best.set(key(i), i);
   }
-  return issues.filter((i) => best.get(key(i)) === i);
+  // A value the template could not evaluate is missing from the document: a complaint about
+  // the block it belongs to ("a file provisioner needs source") only repeats that error.
+  const dotted = (field: string): string => field.replace(/\[(\d+)\]/g, '.$1');
+  const follows = (i: ProfileIssue): boolean =>
+    !evaluation.includes(i) && evaluation.some((e) => e.file === i.file && e.line >= i.line && dotted(e.field).startsWith(`${dotted(i.field)}.`));
+  return issues.filter((i) => best.get(key(i)) === i && !follows(i));
 }
 
 /**
@@ -422,7 +427,7 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
   };
   validateBootCommand(profile.boot_command, (index, column, message) => reportAt(['boot_command', index])(column, message));
   profile.boot_steps.forEach((s, i) => validateBootCommand([s.command], (_, column, message) => reportAt(['boot_steps', i, 0])(column, message)));
-  if (issues.length) throw new ProfileError(distinctIssues(issues));
+  if (issues.length) throw new ProfileError(distinctIssues(issues, doc.issues ?? []));
   return profile;
 }
 

@@ -171,6 +171,15 @@ describe('data sources', () => {
     expect(all.filter((i) => i.warning).map((i) => i.field)).toEqual(['data.sshkey.k']);
     expect(problems(d)).toEqual(['t.pkr.hcl:5:26 ssh_private_key_file: data.sshkey.k.private_key_path: vmbench does not evaluate data sources (data "sshkey" "k" at t.pkr.hcl:7); give the value as a variable instead']);
   });
+
+  it("a provisioner's value that could not be evaluated is its one error, not also 'needs source'", () => {
+    const file = '  provisioner "file" {\n    source      = data.http.keys.body\n    destination = "/tmp/keys"\n  }\n';
+    const d = folder(hcl('', 'data "http" "keys" {\n  url = "http://example.invalid/keys"\n}\n', file));
+    expect(problems(d)).toEqual([expect.stringMatching(/^t\.pkr\.hcl:\d+:\d+ provisioners\.0\.source: data\.http\.keys\.body: vmbench does not evaluate data sources/)]);
+    // Without the data source, the same provisioner's real omission is still named.
+    const missing = folder(hcl('', '', '  provisioner "file" {\n    destination = "/tmp/keys"\n  }\n'));
+    expect(problems(missing)).toEqual([expect.stringMatching(/provisioners\[0\]: a file provisioner needs source, sources or content$/)]);
+  });
 });
 
 describe('dynamic blocks', () => {

@@ -312,7 +312,7 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
   const typedList = <T>(
     key: string,
     what: string,
-    types: Record<string, {fields: Record<string, FieldSpec>; build(f: Record<string, unknown>, source: string, warn: (message: string) => void): T | string}>,
+    types: Record<string, {fields: Record<string, FieldSpec>; override?: string; build(f: Record<string, unknown>, source: string, warn: (message: string) => void): T | string}>,
     nested = false,
     /** Types a Packer template may hold that vmbench skips (with the rest of their sequence), and why. */
     skipped: Readonly<Record<string, string>> = {},
@@ -339,11 +339,33 @@ export function checkProfile(doc: ProfileDocument, opts: CheckOptions = {}): Pro
       }
       const t: Record<string, unknown> = {};
       checkFields(obj, kind.fields, p, t);
+      // Packer's per-provider `override` (vagrant's): this provider's options replace the type's own.
+      let from: Record<string, PathKey[]> = {};
+      if (kind.override && t.override !== undefined) {
+        const o = t.override;
+        delete t.override;
+        const op: PathKey[] = [...p, 'override'];
+        if (!o || typeof o !== 'object' || Array.isArray(o)) at(locate(op), fieldName(op), `expected a mapping of provider names to options, got ${describe(o)}`);
+        else {
+          const mine = (o as Record<string, unknown>)[kind.override];
+          const mp: PathKey[] = [...op, kind.override];
+          if (mine !== undefined && (!mine || typeof mine !== 'object' || Array.isArray(mine))) at(locate(mp), fieldName(mp), `expected a mapping of options, got ${describe(mine)}`);
+          else if (mine) {
+            const own = Object.fromEntries(Object.entries(kind.fields).filter(([k]) => !['type', 'name', 'override', 'only', 'except', 'keep_input_artifact'].includes(k)));
+            checkFields(mine as Record<string, unknown>, own, mp, t);
+            from = Object.fromEntries(Object.keys(mine).map((k) => [k, [...mp, k]]));
+          }
+        }
+      }
       const pos = locate(p);
       const warn = (message: string): void => void opts.warnings?.push({file: pos?.file ?? file, line: pos?.line ?? 1, col: pos?.col ?? 1, field: fieldName(p), message, warning: true});
       const built = kind.build(t, `${pos?.file ?? file}:${pos?.line ?? 1}:${pos?.col ?? 1}`, warn);
       if (typeof built !== 'string') return built;
-      at(locate(p), fieldName(p), built);
+      // "field: message" points at that field when the mapping (or its override) has it.
+      const named = /^([a-z_]+): /.exec(built)?.[1];
+      const fp = named && (from[named] ?? (Object.hasOwn(obj, named) ? [...p, named] : undefined));
+      if (fp) at(locate(fp) ?? locate(p), fieldName(fp), built.slice(named.length + 2));
+      else at(locate(p), fieldName(p), built);
       return undefined;
     };
     list.forEach((item, i) => {

@@ -92,7 +92,31 @@ export interface ContainerDiskPostProcessor extends PostProcessorBase {
   tls_verify: boolean;
 }
 
-export type PostProcessor = ChecksumPostProcessor | ManifestPostProcessor | CompressPostProcessor | ShellLocalPostProcessor | ConvertPostProcessor | ContainerDiskPostProcessor;
+/**
+ * Packer's `vagrant` (packer-plugin-vagrant): the build's disk image as a Vagrant box for the
+ * libvirt provider, a tar (gzip'd unless compression_level is 0) of box_0.img…, metadata.json and
+ * a Vagrantfile (engine/post-processors/vagrant.ts). A JSON template's `override.libvirt` options
+ * are merged in when the profile is checked.
+ */
+export interface VagrantPostProcessor extends PostProcessorBase {
+  type: 'vagrant';
+  /** Path template ({{.BuildName}}, {{.Provider}}, {{.Architecture}}, {{.ArtifactId}}), relative to the working directory. */
+  output: string;
+  /** -1: gzip's default (6, as Packer's); 0: a plain tar; 1–9. */
+  compression_level: number;
+  /** Files copied into the box's top level by their base names (relative to the profile's folder). */
+  include: string[];
+  /** A file whose contents, rendered as a template, are appended to the box's Vagrantfile. */
+  vagrantfile_template?: string;
+  /** The template is made during the build: not checked before it starts. */
+  vagrantfile_template_generated: boolean;
+  /** "libvirt" (or unset): the only provider of a QEMU build's box. */
+  provider_override?: string;
+  /** The box's architecture (metadata.json, {{.Architecture}}); default: the guest's (qemu_binary). */
+  architecture?: string;
+}
+
+export type PostProcessor = ChecksumPostProcessor | ManifestPostProcessor | CompressPostProcessor | ShellLocalPostProcessor | ConvertPostProcessor | ContainerDiskPostProcessor | VagrantPostProcessor;
 
 export const CHECKSUM_TYPES = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'] as const;
 export type ChecksumType = (typeof CHECKSUM_TYPES)[number];
@@ -102,11 +126,22 @@ export const DEFAULT_OUTPUT = {
   checksum: 'packer_{{.BuildName}}_{{.BuilderType}}_{{.ChecksumType}}.checksum',
   manifest: 'packer-manifest.json',
   compress: 'packer_{{.BuildName}}_{{.BuilderType}}',
+  vagrant: 'packer_{{.BuildName}}_{{.Provider}}_{{.Architecture}}.box',
 } as const;
+
+/** Architectures Vagrant knows (Packer's documentation of `architecture`). */
+export const VAGRANT_ARCHITECTURES = ['amd64', 'i386', 'arm', 'arm64', 'ppc64le', 'ppc64', 'mips64le', 'mips64', 'mipsle', 'mips', 's390x', 'riscv64'] as const;
+/** Vagrant providers Packer's vagrant post-processor knows (provider_override). */
+export const VAGRANT_PROVIDERS = ['aws', 'azure', 'digitalocean', 'docker', 'file', 'google', 'hyperv', 'libvirt', 'lxc', 'parallels', 'scaleway', 'virtualbox', 'vmware'] as const;
 
 /** One post-processor type: its fields, and how checked fields become the typed post-processor. */
 export interface PostProcessorType {
   fields: Record<string, FieldSpec>;
+  /**
+   * Packer's per-provider `override` mapping (the vagrant post-processor's): the options under
+   * this provider's name are checked as the type's own and replace them; other providers' are ignored.
+   */
+  override?: string;
   /** Returns the post-processor, or a message for the whole mapping; `warn` names what it does differently. */
   build(fields: Record<string, unknown>, source: string, warn: (message: string) => void): PostProcessor | string;
 }
@@ -218,6 +253,42 @@ export const POST_PROCESSOR_TYPES: Record<string, PostProcessorType> = {
       };
     },
   },
+  vagrant: {
+    override: 'libvirt',
+    fields: {
+      ...COMMON_FIELDS,
+      keep_input_artifact: {kind: 'bool', doc: 'keep the build’s image (by default it is removed once the box is written, as Packer does)'},
+      output: {kind: 'string', buildFields: [...PP_FIELDS, 'Provider', 'Architecture', 'ArtifactId'], doc: `box to write, relative to the working directory (default ${DEFAULT_OUTPUT.vagrant})`},
+      compression_level: {kind: 'int', min: -1, max: 9, doc: 'gzip level of the box, 1 (fast) to 9 (small); 0: an uncompressed tar; default 6'},
+      include: {kind: 'string[]', doc: 'files copied into the box beside the Vagrantfile (relative to the profile’s folder)'},
+      vagrantfile_template: {kind: 'string', doc: 'a file whose contents (a template: {{.BuildName}}, {{.Provider}}, {{.Architecture}}, {{.ArtifactId}}, {{ user `x` }}) are added to the box’s Vagrantfile'},
+      vagrantfile_template_generated: {kind: 'bool', doc: 'the vagrantfile_template is made during the build: do not check it before'},
+      provider_override: {kind: 'string', doc: 'the box’s provider: libvirt, the only one a QEMU image makes'},
+      architecture: {kind: 'string', doc: `the box’s architecture (${VAGRANT_ARCHITECTURES.join(', ')}); default: the guest’s, from qemu_binary`},
+      override: {kind: 'map', doc: 'per-provider options (Packer JSON): override.libvirt’s apply here, the other providers’ are ignored'},
+    },
+    build(t, source, warn) {
+      const {override: _override, ...rest} = t;
+      const pp: VagrantPostProcessor = {
+        compression_level: -1,
+        include: [],
+        vagrantfile_template_generated: false,
+        ...(rest as Partial<VagrantPostProcessor>),
+        output: (t.output as string | undefined) || DEFAULT_OUTPUT.vagrant,
+        type: 'vagrant',
+        source,
+      };
+      if (!pp.provider_override) delete pp.provider_override;
+      else if (pp.provider_override !== 'libvirt') {
+        const known = (VAGRANT_PROVIDERS as readonly string[]).includes(pp.provider_override);
+        return `provider_override: ${JSON.stringify(pp.provider_override)} ${known ? 'is a box for another provider: a QEMU image makes a libvirt box' : `is not a Vagrant provider Packer knows (${VAGRANT_PROVIDERS.join(', ')})`}; leave it out or set "libvirt"`;
+      }
+      if (!pp.architecture) delete pp.architecture;
+      else if (!(VAGRANT_ARCHITECTURES as readonly string[]).includes(pp.architecture)) warn(`architecture ${JSON.stringify(pp.architecture)} is not one Vagrant knows (${VAGRANT_ARCHITECTURES.join(', ')}): the box says it as written`);
+      if (!pp.vagrantfile_template) delete pp.vagrantfile_template;
+      return pp;
+    },
+  },
   'shell-local': {
     fields: {...COMMON_FIELDS, ...SHELL_LOCAL_FIELDS, execute_command: {...SHELL_LOCAL_FIELDS.execute_command!, buildFields: ['Vars', 'Script', 'Command', ...PP_FIELDS]}},
     build(t, source) {
@@ -239,9 +310,8 @@ const CLOUD_UPLOAD = 'it uploads the image to a cloud or a hypervisor, which vmb
  * the build still makes its disk image, which is what vmbench builds. Any other type is an error.
  */
 export const SKIPPED_PACKER_POST_PROCESSORS: Readonly<Record<string, string>> = {
-  'vagrant': 'vmbench does not make Vagrant boxes',
-  'vagrant-cloud': 'it uploads a Vagrant box, and vmbench does not make Vagrant boxes',
-  'vagrant-registry': 'it uploads a Vagrant box, and vmbench does not make Vagrant boxes',
+  'vagrant-cloud': 'it uploads the Vagrant box to a registry, which vmbench does not do (the box itself is written)',
+  'vagrant-registry': 'it uploads the Vagrant box to a registry, which vmbench does not do (the box itself is written)',
   'artifice': 'vmbench does not replace the build’s artifact with other files',
   'docker-import': 'vmbench does not make Docker images from a disk image (the containerdisk post-processor makes a KubeVirt one)',
   'docker-push': 'vmbench does not push Docker images (the containerdisk post-processor can push a KubeVirt one)',

@@ -1,6 +1,7 @@
 /**
  * The files a checked profile refers to — provisioner scripts, ansible playbooks, file
- * provisioner sources, http_directory, cd_files / floppy_files / floppy_dirs, iso_build — and
+ * provisioner sources, vagrant's include and vagrantfile_template, http_directory, cd_files /
+ * floppy_files / floppy_dirs, iso_build — and
  * whether they are there, each problem with the file:line of the field that names it. This is
  * what `vmbench validate` adds to loading: a build that would stop at "no such file" half an hour
  * in is told so before anything starts. Relative paths resolve against the profile's directory,
@@ -36,7 +37,7 @@ const FIELDS: readonly {field: string; kind: Kind; glob?: boolean}[] = [
 
 const isRemote = (s: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(s) && !s.startsWith('file://');
 
-function references(profile: Record<string, unknown>, raw: Record<string, unknown>): Reference[] {
+function references(profile: Record<string, unknown>, raw: Record<string, unknown>, sourceOf: (at: PathKey[]) => string | undefined = () => undefined): Reference[] {
   const refs: Reference[] = [];
   const add = (at: PathKey[], value: unknown, kind: Kind, glob = false): void => {
     if (typeof value === 'string' && value && !isRemote(value)) refs.push({at, value, kind, glob});
@@ -80,6 +81,23 @@ function references(profile: Record<string, unknown>, raw: Record<string, unknow
       pp.scripts.forEach((s) => add(nested ? ['post_processors', i, j] : ['post_processors', i], s, 'file'));
     }),
   );
+  // vagrant's include and vagrantfile_template (unless made during the build), at their fields:
+  // the raw mapping is the one written where the checked post-processor's source says.
+  const rawAt = (source: string): PathKey[] | undefined => {
+    for (const [i, item] of rawPost.entries()) {
+      const paths: PathKey[][] = Array.isArray(item) ? item.map((_, j) => ['post_processors', i, j]) : [['post_processors', i]];
+      const hit = paths.find((q) => sourceOf(q) === source);
+      if (hit) return hit;
+    }
+    return undefined;
+  };
+  for (const pp of ((profile.post_processors as {type: string; source: string; include?: string[]; vagrantfile_template?: string; vagrantfile_template_generated?: boolean}[][] | undefined) ?? []).flat()) {
+    if (pp.type !== 'vagrant') continue;
+    const base = rawAt(pp.source) ?? ['post_processors'];
+    const r = base.length > 1 ? (base.slice(1).reduce<unknown>((o, k) => (o as unknown[])[k as number], rawPost) as Record<string, unknown>) : {};
+    pp.include?.forEach((f, k) => add(Array.isArray(r.include) && r.include[k] === f ? [...base, 'include', k] : base, f, 'file'));
+    if (pp.vagrantfile_template && !pp.vagrantfile_template_generated) add(r.vagrantfile_template === pp.vagrantfile_template ? [...base, 'vagrantfile_template'] : base, pp.vagrantfile_template, 'file');
+  }
   return refs;
 }
 
@@ -115,7 +133,11 @@ function problem(abs: string, ref: Reference): string | undefined {
  */
 export function checkReferencedFiles(profile: object, doc: Pick<ProfileDocument, 'file' | 'raw' | 'position'>, dir: string): ProfileIssue[] {
   const issues: ProfileIssue[] = [];
-  for (const ref of references(profile as Record<string, unknown>, doc.raw)) {
+  const sourceOf = (at: PathKey[]): string | undefined => {
+    const pos = doc.position(at);
+    return pos && `${pos.file ?? doc.file}:${pos.line}:${pos.col}`;
+  };
+  for (const ref of references(profile as Record<string, unknown>, doc.raw, sourceOf)) {
     const local = ref.value.startsWith('file://') ? ref.value.slice('file://'.length) : ref.value;
     const message = problem(path.resolve(dir, local), ref);
     if (!message) continue;

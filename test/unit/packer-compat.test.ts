@@ -134,21 +134,21 @@ describe('provisioner options of Packer\'s shell and ansible', () => {
 });
 
 describe('post-processors vmbench does not run', () => {
-  it('HCL2: vagrant is skipped with a warning, and with it the rest of its sequence; the others run', () => {
-    const d = folder(hcl('', '', '  post-processor "manifest" {}\n  post-processors {\n    post-processor "checksum" {}\n    post-processor "vagrant" {}\n    post-processor "vagrant-cloud" {}\n  }\n'));
+  it('HCL2: vagrant-cloud is skipped with a warning, and with it the rest of its sequence; the others (vagrant too) run', () => {
+    const d = folder(hcl('', '', '  post-processor "manifest" {}\n  post-processors {\n    post-processor "checksum" {}\n    post-processor "vagrant-cloud" {}\n    post-processor "manifest" {}\n  }\n  post-processors {\n    post-processor "vagrant" {}\n    post-processor "vagrant-registry" {}\n  }\n'));
     const l = loadProfile(d, {env: {}});
-    expect(l.profile.post_processors.map((s) => s.map((p) => p.type))).toEqual([['manifest'], ['checksum']]);
+    expect(l.profile.post_processors.map((s) => s.map((p) => p.type))).toEqual([['manifest'], ['checksum'], ['vagrant']]);
     expect(warningsOf(d)).toContainEqual(
-      't.pkr.hcl:11:5 post_processors[1][1]: post-processor "vagrant" is skipped: vmbench does not make Vagrant boxes; so are the ones after it in its sequence (vagrant-cloud). The build\'s disk image is made as usual',
+      't.pkr.hcl:11:5 post_processors[1][1]: post-processor "vagrant-cloud" is skipped: it uploads the Vagrant box to a registry, which vmbench does not do (the box itself is written); so are the ones after it in its sequence (manifest). The build\'s disk image is made as usual',
     );
   });
 
-  it('JSON: a lone vagrant post-processor is skipped; an unknown type is still an error; a vmbench profile may not name vagrant', () => {
+  it('JSON: a lone vagrant-cloud post-processor is skipped; an unknown type is still an error; a vmbench profile may not name vagrant-cloud', () => {
     const tpl = (pp: unknown[]) => JSON.stringify({builders: [{type: 'qemu', iso_url: 'x.iso', iso_checksum: 'none', ssh_username: 'r'}], 'post-processors': pp}, null, 2);
-    const d = folder({'a.json': tpl([{type: 'vagrant', output: 'x.box'}]), 'b.json': tpl(['nosuch']), 'p/profile.yaml': 'iso_url: x.iso\nssh_username: r\npost_processors:\n  - type: vagrant\n'});
+    const d = folder({'a.json': tpl([{type: 'vagrant-cloud', box_tag: 'x/y'}]), 'b.json': tpl(['nosuch']), 'p/profile.yaml': 'iso_url: x.iso\nssh_username: r\npost_processors:\n  - type: vagrant-cloud\n'});
     expect(loadProfile(path.join(d, 'a.json'), {env: {}}).profile.post_processors).toEqual([]);
     expect(problems(path.join(d, 'b.json'))).toEqual([expect.stringMatching(/post_processors\[0\]\.type: unsupported post-processor type string "nosuch"/)]);
-    expect(problems(path.join(d, 'p'))).toEqual([expect.stringMatching(/unsupported post-processor type string "vagrant"/)]);
+    expect(problems(path.join(d, 'p'))).toEqual([expect.stringMatching(/unsupported post-processor type string "vagrant-cloud"/)]);
   });
 });
 
@@ -212,7 +212,7 @@ describe('vmbench import of an HCL2 build', () => {
         'variable "pw" {\n  type = string\n  sensitive = true\n}\n',
         'locals {\n  iso = "isos/v${var.version}.iso"\n}\n',
         'source "qemu" "a" {\n  iso_url = local.iso\n  iso_checksum = "none"\n  ssh_username = "root"\n  ssh_password = var.pw\n}\n',
-        'build {\n  sources = ["source.qemu.a"]\n  provisioner "shell" {\n    inline = ["echo ${var.pw} | passwd --stdin root"]\n  }\n  provisioner "shell" {\n    inline = ["true"]\n  }\n  post-processor "vagrant" {}\n}\n',
+        'build {\n  sources = ["source.qemu.a"]\n  provisioner "shell" {\n    inline = ["echo ${var.pw} | passwd --stdin root"]\n  }\n  provisioner "shell" {\n    inline = ["true"]\n  }\n  post-processor "vagrant-cloud" {}\n}\n',
       ].join(''),
     });
     const dest = path.join(root, `imported-${n++}`);
@@ -221,7 +221,7 @@ describe('vmbench import of an HCL2 build', () => {
     expect(yaml).toContain(`iso_url: ${path.relative(dest, path.join(d, 'isos/v12.iso'))}`);
     expect(yaml).not.toContain('s3cret-pw');
     expect(yaml).toContain('# Left out because they hold a sensitive variable\'s value (set them here yourself): ssh_password, provisioners[0] (shell)');
-    expect(yaml).toContain('# Post-processors left out (vmbench does not run them): vagrant');
+    expect(yaml).toContain('# Post-processors left out (vmbench does not run them): vagrant-cloud');
     const back = loadProfile(dest, {env: {}});
     expect(back.profile.provisioners).toHaveLength(1);
     expect(back.profile.post_processors).toEqual([]);

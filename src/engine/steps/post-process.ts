@@ -19,6 +19,7 @@ import {runContainerDisk} from '../post-processors/containerdisk.js';
 import {runConvert} from '../post-processors/convert.js';
 import {runManifest} from '../post-processors/manifest.js';
 import {runShellLocalPostProcessor} from '../post-processors/shell-local.js';
+import {runVagrant} from '../post-processors/vagrant.js';
 import type {PostProcessorResult, PostProcessorRun} from '../post-processors/types.js';
 import {StepError, type Step, type StepContext} from '../step.js';
 import type {BuildState} from '../state.js';
@@ -38,6 +39,8 @@ function runOne(run: PostProcessorRun, pp: PostProcessor, input: Artifact): Prom
       return runConvert(run, pp, input);
     case 'containerdisk':
       return runContainerDisk(run, pp, input);
+    case 'vagrant':
+      return runVagrant(run, pp, input);
   }
 }
 

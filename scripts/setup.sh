@@ -29,6 +29,9 @@ if [ "${VMBENCH_WITH_PACKER:-0}" = 1 ]; then PACKAGES+=(packer cloud-image-utils
 # guestfs-tools (virt-sparsify, used by the convert post-processor's sparsify when present) pulls
 # in libguestfs' appliance with mdadm and lvm2: opt-in, for the test that runs it for real.
 if [ "${VMBENCH_WITH_GUESTFS:-0}" = 1 ]; then PACKAGES+=(guestfs-tools); fi
+# vagrant and vagrant-libvirt (Ruby and some 60 gems, ~100 MB): opt-in, for the test that adds
+# a box the vagrant post-processor wrote with `vagrant box add` (skipped without them).
+if [ "${VMBENCH_WITH_VAGRANT:-0}" = 1 ]; then PACKAGES+=(vagrant vagrant-libvirt); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -152,6 +152,15 @@ export class BuildSession {
     // The build's last word says failed when its log was lost, whatever the steps did.
     if (this.logFailure !== undefined && e.type === 'build' && e.status !== 'started') e = {...e, status: 'failed', reason: this.logFailure};
     this.req.emit(e);
+    // What the profile or template holds that loads but is not used (a field vmbench ignores, a
+    // post-processor it skips): said at the start of every build, not only by validate.
+    if (e.type === 'build' && e.status === 'started') {
+      for (const w of this.req.loaded.warnings ?? []) {
+        const rel = path.relative(process.cwd(), w.file);
+        const where = `${rel && !rel.startsWith('..') ? rel : w.file}:${w.line}:${w.col}`;
+        this.emit({type: 'log', time: e.time, source: 'vmbench', stream: 'warn', line: `${where}: ${w.field ? `${w.field}: ` : ''}${w.message}`});
+      }
+    }
     // The build's temporary folders, as soon as they exist, go if this process dies.
     if (this.state.workDir) this.watchdog?.watchDir(this.state.workDir);
     if (this.state.socketDir) this.watchdog?.watchDir(this.state.socketDir);

@@ -322,7 +322,7 @@ describe('ansible provisioner in profiles', () => {
     ['no playbook_file', '    extra_arguments: ["-v"]\n', 'p.yaml:4:5 provisioners[0]: an ansible provisioner needs playbook_file'],
     ['a typo, with a suggestion', '    playbook_file: a.yml\n    extra_argument: [-v]\n', 'p.yaml:6:5 provisioners[0].extra_argument: unknown field (did you mean "extra_arguments"?)'],
     ['a wrong type', '    playbook_file: a.yml\n    keep_inventory_file: yes please\n', 'p.yaml:6:26 provisioners[0].keep_inventory_file: expected true or false, got string "yes please"'],
-    ['an env var without =', '    playbook_file: a.yml\n    ansible_env_vars: [GOOD=1, BAD]\n', 'p.yaml:4:5 provisioners[0]: ansible_env_vars: "BAD" is not NAME=value'],
+    ['an env var without =', '    playbook_file: a.yml\n    ansible_env_vars: [GOOD=1, BAD]\n', 'p.yaml:6:23 provisioners[0].ansible_env_vars: "BAD" is not NAME=value'],
     ['a host alias with a space', '    playbook_file: a.yml\n    host_alias: my vm\n', 'p.yaml:4:5 provisioners[0]: host_alias "my vm" must be one word (no spaces, brackets, # or =)'],
   ])('reports %s with file:line', (_what, yaml, issue) => {
     expect(issues(yaml)).toEqual([issue]);

@@ -54,8 +54,8 @@ describe('shell-local provisioner', () => {
   it.each([
     ['nothing to run', `name: x`, '4:5 provisioners[0]: shell-local needs one of command, inline, script or scripts'],
     ['two things to run', `inline: [x]\n    script: a.sh`, '4:5 provisioners[0]: shell-local takes only one of command, inline, script or scripts'],
-    ['a variable without =', `inline: [x]\n    environment_vars: [FOO]`, '4:5 provisioners[0]: environment_vars: "FOO" is not NAME=value'],
-    ['an unknown OS', `inline: [x]\n    only_on: [linux, macos]`, '4:5 provisioners[0]: only_on: "macos" is not an OS name (darwin, freebsd, linux, openbsd, solaris, windows)'],
+    ['a variable without =', `inline: [x]\n    environment_vars: [FOO]`, '6:23 provisioners[0].environment_vars: "FOO" is not NAME=value'],
+    ['an unknown OS', `inline: [x]\n    only_on: [linux, macos]`, '6:14 provisioners[0].only_on: "macos" is not an OS name (darwin, freebsd, linux, openbsd, solaris, windows)'],
     ['execute_command as one string', `inline: [x]\n    execute_command: "sh -c '{{.Script}}'"`, `4:5 provisioners[0]: execute_command is a list of arguments for shell-local, e.g. ["/bin/sh", "-c", "sh -c '{{ .Script }}'"]; as one string it names a program`],
     ['an unknown run-time field', `inline: ["echo {{ .Nope }}"]`, expect.stringMatching(/^5:14 provisioners\[0\]\.inline\[0\]: unknown field \.Nope at offset 8 \(known: .*\.Vars, .*\.PackerHTTPAddr, .*\)$/)],
     ['a negative max_retries', `inline: [x]\n    max_retries: -1`, '6:18 provisioners[0].max_retries: must be at least 0'],

@@ -1,5 +1,5 @@
 /** Per-file scratch directories and LIFO cleanups for unit tests (vitest hooks registered here). */
-import {mkdirSync, mkdtempSync, rmSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, afterEach} from 'vitest';
@@ -14,6 +14,15 @@ export function scratchDirs(prefix: string): (name: string) => string {
     mkdirSync(d, {recursive: true});
     return d;
   };
+}
+
+/** Writes `files` (names may hold folders: "http/ks.cfg") into `dir`, and returns `dir`. */
+export function writeTree(dir: string, files: Record<string, string>): string {
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), {recursive: true});
+    writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
 }
 
 /** Functions pushed here run after each test, last first. */

@@ -6,27 +6,17 @@
  * vmbench skips, data sources guarded by try(), dynamic blocks, and import of an HCL2 build that
  * needs -var. Each template here is a small one written for the case.
  */
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
-import os from 'node:os';
+import {readFileSync} from 'node:fs';
 import path from 'node:path';
-import {afterAll, afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
+import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
 import {importCommand} from '../../src/cli/import-command.js';
 import {ProfileError, type ProfileIssue} from '../../src/profiles/document.js';
 import {loadProfile, type LoadOptions} from '../../src/profiles/loader.js';
+import {scratchDirs, writeTree} from '../support/scratch.js';
 
-const root = mkdtempSync(path.join(os.tmpdir(), 'vmbench-compat-'));
-afterAll(() => rmSync(root, {recursive: true, force: true}));
-let n = 0;
-
+const fresh = scratchDirs('vmbench-compat-');
 /** A template folder with these files (paths may hold folders). */
-function folder(files: Record<string, string>): string {
-  const dir = path.join(root, `t${n++}`);
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), {recursive: true});
-    writeFileSync(path.join(dir, name), text);
-  }
-  return dir;
-}
+const folder = (files: Record<string, string>): string => writeTree(fresh('t'), files);
 
 const problems = (target: string, opts: LoadOptions = {}): string[] => {
   try {
@@ -65,7 +55,7 @@ describe('values Packer converts', () => {
 
   it('output_directory is normalized: `${path.root}/../out` absolute, "../builds/a" above the working folder as Packer allows', () => {
     const d = folder(hcl('  output_directory = "${path.root}/../builds/a"\n'));
-    expect(loadProfile(d, {env: {}}).profile.output_directory).toBe(path.join(root, 'builds/a'));
+    expect(loadProfile(d, {env: {}}).profile.output_directory).toBe(path.join(path.dirname(d), 'builds/a'));
     const rel = folder(hcl('  output_directory = "../builds/./a"\n'));
     expect(problems(rel)).toEqual([]);
     expect(loadProfile(rel, {env: {}}).profile.output_directory).toBe('../builds/a');
@@ -215,7 +205,7 @@ describe('vmbench import of an HCL2 build', () => {
         'build {\n  sources = ["source.qemu.a"]\n  provisioner "shell" {\n    inline = ["echo ${var.pw} | passwd --stdin root"]\n  }\n  provisioner "shell" {\n    inline = ["true"]\n  }\n  post-processor "vagrant-cloud" {}\n}\n',
       ].join(''),
     });
-    const dest = path.join(root, `imported-${n++}`);
+    const dest = path.join(fresh('imported'), 'profile');
     expect(await importCommand([d, dest], {var: ['version=12', 'pw=s3cret-pw']}), err).toBe(0);
     const yaml = readFileSync(path.join(dest, 'profile.yaml'), 'utf8');
     expect(yaml).toContain(`iso_url: ${path.relative(dest, path.join(d, 'isos/v12.iso'))}`);

@@ -3,27 +3,17 @@
  * variable files and PKR_VAR_ variables in Packer's precedence, builds × sources, -only/-except,
  * provisioners and post-processors in written order, and every problem at its file:line:col.
  */
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import {afterAll, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {inspectModel} from '../../src/cli/inspect-command.js';
 import {ProfileError, type ProfileIssue} from '../../src/profiles/document.js';
 import {loadProfile, loadProfiles, type LoadOptions} from '../../src/profiles/loader.js';
 import {packerHclDocuments} from '../../src/profiles/packer-hcl.js';
+import {scratchDirs, writeTree} from '../support/scratch.js';
 
-const root = mkdtempSync(path.join(os.tmpdir(), 'vmbench-hcl-'));
-afterAll(() => rmSync(root, {recursive: true, force: true}));
-let n = 0;
+const fresh = scratchDirs('vmbench-hcl-');
 /** A template folder with these files. */
-function folder(files: Record<string, string>): string {
-  const dir = path.join(root, `t${n++}`);
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), {recursive: true});
-    writeFileSync(path.join(dir, name), text);
-  }
-  return dir;
-}
+const folder = (files: Record<string, string>): string => writeTree(fresh('t'), files);
 const issuesOf = (f: () => unknown): ProfileIssue[] => {
   try {
     f();

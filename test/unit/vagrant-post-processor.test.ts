@@ -15,20 +15,13 @@ import {ProfileError, type ProfileIssue} from '../../src/profiles/document.js';
 import {loadProfile} from '../../src/profiles/loader.js';
 import {checkReferencedFiles} from '../../src/profiles/referenced-files.js';
 import {finishedBuild} from '../support/post-process-build.js';
-import {scratchDirs} from '../support/scratch.js';
+import {scratchDirs, writeTree} from '../support/scratch.js';
 
 const fresh = scratchDirs('vmbench-vagrant-');
 const tree = (dir: string): string[] => (readdirSync(dir, {recursive: true}) as string[]).sort();
 
 /** A folder holding these files. */
-function folder(files: Record<string, string>): string {
-  const dir = fresh('tpl');
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), {recursive: true});
-    writeFileSync(path.join(dir, name), text);
-  }
-  return dir;
-}
+const folder = (files: Record<string, string>): string => writeTree(fresh('tpl'), files);
 const issues = (target: string): {errors: string[]; warnings: string[]} => {
   const show = (i: ProfileIssue): string => `${path.basename(i.file)}:${i.line} ${i.field}: ${i.message}`;
   try {

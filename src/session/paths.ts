@@ -1,18 +1,16 @@
 /** Where things live: built-in profiles, the user's profiles, cache and log directories. */
 import {existsSync, readdirSync} from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {closest} from '../util/suggest.js';
+import {configDir} from '../util/xdg.js';
 
 /** The package root (dist/session/ or src/session/ → ../..). */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUILTIN_PROFILES = path.join(PACKAGE_ROOT, 'profiles');
 
-const xdg = (name: string, fallback: string): string => process.env[name] || path.join(os.homedir(), fallback);
-export const cacheDir = (): string => path.join(xdg('XDG_CACHE_HOME', '.cache'), 'vmbench');
-export const stateDir = (): string => path.join(xdg('XDG_STATE_HOME', '.local/state'), 'vmbench');
-export const userProfilesDir = (): string => path.join(xdg('XDG_CONFIG_HOME', '.config'), 'vmbench', 'profiles');
+export {cacheDir, stateDir} from '../util/xdg.js';
+export const userProfilesDir = (): string => path.join(configDir(), 'profiles');
 
 export function profileSearchDirs(): string[] {
   return [userProfilesDir(), BUILTIN_PROFILES];

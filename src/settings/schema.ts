@@ -6,6 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import {closest} from '../util/suggest.js';
+import {cacheDir} from '../util/xdg.js';
 
 /** Bump when setup learns something new the user should see once (first-run screen shows again). */
 export const SETUP_VERSION = 1;
@@ -45,8 +46,8 @@ export interface SettingSpec {
   internal?: boolean;
 }
 
-/** Where ISOs are cached when cacheDir is '' (same as src/cli/paths.ts cacheDir()). */
-export const defaultCacheDir = (): string => path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'vmbench');
+/** Where ISOs are cached when cacheDir is '' ($XDG_CACHE_HOME/vmbench). */
+export const defaultCacheDir = cacheDir;
 
 /** The default for ~/.ssh/vmbench_ed25519, offered when the user asks for a key. */
 export const defaultSshKeyFile = (): string => path.join(os.homedir(), '.ssh', 'vmbench_ed25519');

@@ -10,6 +10,7 @@ import {readdirSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {ProfileError, type PathKey, type ProfileDocument, type ProfileIssue, type SourcePos} from './document.js';
 import {attr, readHclFile, type HclAttr, type HclBlock} from './hcl/blocks.js';
+import {DataSourceError, EVALUATED_DATA_SOURCES, sshkeyDataSource} from './hcl/data-sources.js';
 import {DocumentBuilder, ReportedError} from './hcl/document-builder.js';
 import {readHclJsonFile} from './hcl/json-syntax.js';
 import {HclEvalError, toStr, type HclValue, type Scope} from './hcl/eval.js';
@@ -47,15 +48,16 @@ export const packerHclDocuments: FrontEnd = (fileOrDir, opts) => {
   }
   if (issues.length) throw new ProfileError(issues);
 
-  // Data sources are not evaluated: each is named (a warning), and a use of one is an error where
-  // it is used, unless try()/can() guard it, as templates that run on several hosts often do.
+  // Data sources vmbench does not evaluate (all but hcl/data-sources.ts's) are named with a
+  // warning, and a use of one is an error where it is used, unless try()/can() guard it, as
+  // templates that run on several hosts often do.
   const dataSources = new Map<string, HclBlock>();
   for (const root of roots) {
     for (const a of root.attrs) fail(a.pos, a.name, `unexpected argument at the top level (a template holds blocks: ${[...TOP_LEVEL].join(', ')})`);
     for (const b of root.blocks) {
       if (b.type === 'data') {
         dataSources.set(b.labels.join('.'), b);
-        warnings.push({...b.pos, file: b.file, field: `data.${b.labels.join('.')}`, message: `data sources are not evaluated by vmbench: a use of data.${b.labels.join('.')} is an error unless try() or can() guards it`, warning: true});
+        if (!EVALUATED_DATA_SOURCES.has(b.labels[0] ?? '')) warnings.push({...b.pos, file: b.file, field: `data.${b.labels.join('.')}`, message: `data sources are not evaluated by vmbench: a use of data.${b.labels.join('.')} is an error unless try() or can() guards it`, warning: true});
       }
       else if (b.type === 'hcp_packer_registry') warnings.push({...b.pos, file: b.file, field: b.type, message: 'HCP Packer registry metadata is not used by vmbench', warning: true});
       else if (!TOP_LEVEL.has(b.type)) fail(b.pos, b.type, `unknown block type "${b.type}" (one of ${[...TOP_LEVEL].join(', ')})`);
@@ -91,7 +93,43 @@ export const packerHclDocuments: FrontEnd = (fileOrDir, opts) => {
       }
     }
   }
-  const baseSymbols: Record<string, HclValue> = {path: {root: dir, cwd: process.cwd()}};
+  // Evaluated data sources, by type and name, filled in on first use (data.sshkey.install).
+  const dataRoot: Record<string, Record<string, HclValue>> = {};
+  const dataState = new Map<string, 'busy' | 'done' | 'failed'>();
+  const baseSymbols: Record<string, HclValue> = {path: {root: dir, cwd: process.cwd()}, data: dataRoot};
+  const evaluateData = (key: string, b: HclBlock): void => {
+    const state = dataState.get(key);
+    if (state === 'done') return;
+    if (state === 'failed') throw new ReportedError(`data.${key} could not be evaluated`);
+    if (state === 'busy') throw new HclEvalError(`data.${key} refers to itself (through locals)`, `data.${key}`);
+    dataState.set(key, 'busy');
+    const builder = new DocumentBuilder(issues, warnings);
+    const config: Record<string, HclValue> = {};
+    let ok = true;
+    for (const a of b.attrs) {
+      const v = builder.value(a, scope, `data.${key}.${a.name}`);
+      if (v === undefined) ok = false;
+      else config[a.name] = v;
+    }
+    for (const inner of b.blocks) {
+      fail(inner.pos, `data.${key}.${inner.type}`, `unexpected block in data "${b.labels[0]}"`);
+      ok = false;
+    }
+    if (ok) {
+      try {
+        const [type, name] = [b.labels[0]!, b.labels[1]!];
+        (dataRoot[type] ??= {})[name] = sshkeyDataSource(config);
+        dataState.set(key, 'done');
+        return;
+      } catch (err) {
+        if (!(err instanceof DataSourceError)) throw err;
+        const at = err.attribute ? b.attrs.find((a) => a.name === err.attribute) : undefined;
+        fail(at?.pos ?? b.pos, `data.${key}${err.attribute ? `.${err.attribute}` : ''}`, err.message);
+      }
+    }
+    dataState.set(key, 'failed');
+    throw new ReportedError(`data.${key} could not be evaluated`);
+  };
   const scope: Scope = {
     symbols: baseSymbols,
     functions,
@@ -100,8 +138,12 @@ export const packerHclDocuments: FrontEnd = (fileOrDir, opts) => {
       if (root !== 'data') return undefined;
       const m = /^data\.([\w-]+)\.([\w-]+)/.exec(text);
       const b = m ? dataSources.get(`${m[1]}.${m[2]}`) : undefined;
+      if (b && EVALUATED_DATA_SOURCES.has(b.labels[0] ?? '')) {
+        evaluateData(`${m![1]}.${m![2]}`, b);
+        return undefined;
+      }
       return b
-        ? `${text}: vmbench does not evaluate data sources (data "${b.labels[0]}" "${b.labels[1]}" at ${path.basename(b.file)}:${b.pos.line}); give the value as a variable instead`
+        ? `${text}: vmbench does not evaluate ${b.labels[0]} data sources (data "${b.labels[0]}" "${b.labels[1]}" at ${path.basename(b.file)}:${b.pos.line}; it evaluates ${[...EVALUATED_DATA_SOURCES].join(', ')}); give the value as a variable instead`
         : `${text}: no such data source${dataSources.size ? ` (defined: ${[...dataSources.keys()].map((k) => `data.${k}`).join(', ')})` : ''}`;
     },
     ref: (root, name) => {
@@ -125,7 +167,16 @@ export const packerHclDocuments: FrontEnd = (fileOrDir, opts) => {
     },
     all: (root) => (root === 'var' ? {...values} : Object.fromEntries([...locals.keys()].map((k) => [k, scope.ref('local', k)]))),
   };
-  // Every local is evaluated (as Packer does), so a broken one is reported even if unused.
+  // Every data source vmbench evaluates is, and every local (as Packer does), so a broken one
+  // is reported even if unused.
+  for (const [key, b] of dataSources) {
+    if (!EVALUATED_DATA_SOURCES.has(b.labels[0] ?? '')) continue;
+    try {
+      evaluateData(key, b);
+    } catch (err) {
+      if (!(err instanceof HclEvalError) && !(err instanceof ReportedError)) throw err;
+    }
+  }
   for (const name of locals.keys()) {
     try {
       scope.ref('local', name);

@@ -61,4 +61,27 @@ describe('vmbench build <folder of *.pkr.hcl> (real QEMU)', () => {
     rmSync(raw);
     expect(disk.includes(Buffer.from(`VMBENCH_TINY_MARKER ${marker}`))).toBe(true);
   });
+
+  it('logs in with the key of a `data "sshkey"` source, its public key handed to the guest in http_content', {timeout: 240_000}, async () => {
+    const dir = tinyHclFolder();
+    const tpl = path.join(dir, 'tiny.pkr.hcl');
+    const text = readFileSync(tpl, 'utf8');
+    // The guest gets the data source's public key, and vmbench has no password to fall back on.
+    const edited = text
+      .replace('authorized_key={{ .SSHPublicKey }}', 'authorized_key=${data.sshkey.install.public_key}')
+      .replace(/^ {2}ssh_password +=.*$/m, '  ssh_private_key_file     = data.sshkey.install.private_key_path');
+    expect(edited).not.toBe(text);
+    writeFileSync(tpl, `data "sshkey" "install" {\n  type = "ed25519"\n  name = "tiny-e2e"\n}\n\n${edited}`);
+    const cache = path.join(work, 'state', 'cache');
+    const out = path.join(work, 'out-sshkey');
+    const r = await cli(['build', dir, '--json', '--output', out, '--cache-dir', CACHE]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const key = path.join(cache, 'vmbench', 'sshkey', 'ssh_private_key_tiny-e2e_ed25519.pem');
+    // Built: vmbench logged in over SSH with that key alone (the template gives it no password,
+    // and the guest authorizes only the data source's public key).
+    expect(readdirSync(out)).toContain('packer-tiny');
+    expect(readFileSync(key, 'utf8')).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----/);
+    // The key stays for the next build (as the plugin's does), made by vmbench in its cache only.
+    expect(readdirSync(path.dirname(key))).toEqual(['ssh_private_key_tiny-e2e_ed25519.pem']);
+  });
 });

@@ -6,7 +6,7 @@
  * vmbench skips, data sources guarded by try(), dynamic blocks, and import of an HCL2 build that
  * needs -var. Each template here is a small one written for the case.
  */
-import {readFileSync} from 'node:fs';
+import {readFileSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
 import {importCommand} from '../../src/cli/import-command.js';
@@ -151,24 +151,69 @@ describe('data sources', () => {
   });
 
   it('an unguarded use is an error where it is used, naming the data block; the warnings come with the errors', () => {
-    const d = folder(hcl('  ssh_private_key_file = data.sshkey.k.private_key_path\n', 'data "sshkey" "k" {}\n'));
+    const d = folder(hcl('  vm_name = data.git-commit.k.hash\n', 'data "git-commit" "k" {}\n'));
     let all: ProfileIssue[] = [];
     try {
       loadProfile(d, {env: {}});
     } catch (err) {
       all = (err as ProfileError).issues;
     }
-    expect(all.filter((i) => i.warning).map((i) => i.field)).toEqual(['data.sshkey.k']);
-    expect(problems(d)).toEqual(['t.pkr.hcl:5:26 ssh_private_key_file: data.sshkey.k.private_key_path: vmbench does not evaluate data sources (data "sshkey" "k" at t.pkr.hcl:7); give the value as a variable instead']);
+    expect(all.filter((i) => i.warning).map((i) => i.field)).toEqual(['data.git-commit.k']);
+    expect(problems(d)).toEqual(['t.pkr.hcl:5:13 vm_name: data.git-commit.k.hash: vmbench does not evaluate git-commit data sources (data "git-commit" "k" at t.pkr.hcl:7; it evaluates sshkey); give the value as a variable instead']);
   });
 
   it("a provisioner's value that could not be evaluated is its one error, not also 'needs source'", () => {
     const file = '  provisioner "file" {\n    source      = data.http.keys.body\n    destination = "/tmp/keys"\n  }\n';
     const d = folder(hcl('', 'data "http" "keys" {\n  url = "http://example.invalid/keys"\n}\n', file));
-    expect(problems(d)).toEqual([expect.stringMatching(/^t\.pkr\.hcl:\d+:\d+ provisioners\.0\.source: data\.http\.keys\.body: vmbench does not evaluate data sources/)]);
+    expect(problems(d)).toEqual([expect.stringMatching(/^t\.pkr\.hcl:\d+:\d+ provisioners\.0\.source: data\.http\.keys\.body: vmbench does not evaluate http data sources/)]);
     // Without the data source, the same provisioner's real omission is still named.
     const missing = folder(hcl('', '', '  provisioner "file" {\n    destination = "/tmp/keys"\n  }\n'));
     expect(problems(missing)).toEqual([expect.stringMatching(/provisioners\[0\]: a file provisioner needs source, sources or content$/)]);
+  });
+});
+
+describe('the sshkey data source', () => {
+  const saved = process.env.XDG_CACHE_HOME;
+  let cache = '';
+  beforeEach(() => {
+    cache = fresh('cache');
+    process.env.XDG_CACHE_HOME = cache;
+  });
+  afterEach(() => {
+    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved;
+  });
+  const SSHKEY = (cfg: string) => `data "sshkey" "install" {\n${cfg}}\nlocals {\n  pub = data.sshkey.install.public_key\n}\n`;
+
+  it('makes a key pair once, kept in the cache: the login key and the seed\'s public key agree across loads', async () => {
+    const d = folder(hcl('  ssh_private_key_file = data.sshkey.install.private_key_path\n  http_content = {\n    "/authorized_keys" = local.pub\n  }\n', SSHKEY('  type = "ed25519"\n  name = "my key"\n')));
+    expect(warningsOf(d)).toEqual([]);
+    const first = loadProfile(d, {env: {}}).profile;
+    const keyFile = path.join(cache, 'vmbench', 'sshkey', 'ssh_private_key_my key_ed25519.pem');
+    expect(first.ssh_private_key_file).toBe(keyFile);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const pub = first.http_content['/authorized_keys']!;
+    expect(pub).toMatch(/^ssh-ed25519 AAAA\S+ my key$/);
+    // The public key is the private key's: OpenSSH's own tool derives the same one from the file.
+    const {execa} = await import('execa');
+    const derived = (await execa('ssh-keygen', ['-y', '-f', keyFile])).stdout.trim();
+    expect(pub.startsWith(derived.split(' ').slice(0, 2).join(' '))).toBe(true);
+    // A second load reads the same key.
+    expect(loadProfile(d, {env: {}}).profile.http_content['/authorized_keys']).toBe(pub);
+  });
+
+  it('defaults to an RSA key named packer, as the plugin does', () => {
+    const d = folder(hcl('  ssh_private_key_file = data.sshkey.install.private_key_path\n', SSHKEY('')));
+    const p = loadProfile(d, {env: {}}).profile;
+    expect(p.ssh_private_key_file).toBe(path.join(cache, 'vmbench', 'sshkey', 'ssh_private_key_packer_rsa.pem'));
+    expect(readFileSync(p.ssh_private_key_file!, 'utf8')).toMatch(/^-----BEGIN RSA PRIVATE KEY-----/);
+  });
+
+  it('a bad type is an error at its line; another data source is still not evaluated', () => {
+    const d = folder(hcl('  ssh_private_key_file = data.sshkey.install.private_key_path\n', SSHKEY('  type = "dsa"\n')));
+    expect(problems(d)).toEqual([expect.stringMatching(/^t\.pkr\.hcl:\d+:\d+ data\.sshkey\.install\.type: "dsa" is not a key type sshkey makes \(rsa or ed25519\)$/)]);
+    const other = folder(hcl('  ssh_password = data.http.x.body\n', 'data "http" "x" {\n  url = "http://example.invalid"\n}\n'));
+    expect(problems(other)).toEqual([expect.stringMatching(/ssh_password: data\.http\.x\.body: vmbench does not evaluate http data sources .*it evaluates sshkey/)]);
   });
 });
 

@@ -41,7 +41,11 @@ export interface Scope {
   functions: Record<string, HclFunction | LazyHclFunction>;
   /** What the message says when a function is not in `functions` (e.g. "env is only allowed in variable defaults"). */
   unknownFunction?: (name: string) => string;
-  /** Root names known but without a value (Packer's `data`): why, for a reference `text` to one. */
+  /**
+   * Asked first for every reference `text` under root `root`: why it has no value (Packer's
+   * `data` sources vmbench does not evaluate), or undefined when it can be read (evaluating an
+   * evaluated data source on its first use).
+   */
   unavailable?: (root: string, text: string) => string | undefined;
 }
 
@@ -209,7 +213,8 @@ function traverseScope(meta: {traversal: Segment[]; value: string}, scope: Scope
     // `{ var = var }`, Packer's idiom for handing every variable to templatefile().
     if (!next && scope.all) return scope.all(name);
   }
-  const why = Object.hasOwn(scope.symbols, name) ? undefined : scope.unavailable?.(name, meta.value);
+  // Asked even when the name is a symbol: `data` is one, but only its evaluated sources are in it.
+  const why = scope.unavailable?.(name, meta.value);
   if (why) throw new HclEvalError(why, meta.value);
   if (!Object.hasOwn(scope.symbols, name)) {
     const hint = name === 'var' || name === 'local' ? ` (write ${name}.NAME)` : ` (known here: var, local, ${Object.keys(scope.symbols).join(', ')})`;

@@ -8,7 +8,7 @@ import type {ErrorPolicy} from '../engine/runner.js';
 import {liveFrames, readScreen} from '../engine/screen.js';
 import type {ConsoleView} from './console-view.js';
 import {StepError} from '../engine/step.js';
-import {loadProfile, ProfileError} from '../profiles/loader.js';
+import {loadProfiles, ProfileError} from '../profiles/loader.js';
 import {reapStaleQemus} from '../qemu/reaper.js';
 import type {CliValues} from './main.js';
 import {BuildSession, KEPT_EXIT_STATUS} from '../session/build-session.js';
@@ -38,7 +38,12 @@ export async function buildCommand(args: string[], values: CliValues): Promise<n
   let target: string;
   try {
     target = resolveProfileArg(args[0]!);
-    loaded = applyAlso(loadProfile(target, loadOptions(values, settings)), values.also, values.push);
+    const all = loadProfiles(target, loadOptions(values, settings));
+    // A template with several builds runs them all, as `packer build` does (each in its own
+    // process, side by side as the host allows): the multi-build path, with this one argument.
+    if (all.length > 1) return (await import('./multi-build.js')).multiBuildCommand(args, values);
+    if (!all.length) throw new Error(`${target}: no qemu build left to run (after -only/-except)`);
+    loaded = applyAlso(all[0]!, values.also, values.push);
   } catch (err) {
     process.stderr.write(`${err instanceof ProfileError ? err.message : `vmbench: ${(err as Error).message}`}\n`);
     return 2;

@@ -175,7 +175,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       "In a terminal `vmbench build` shows the workbench's build view; --plain/--json print lines.\n" +
       'vmbench build a b c (or --list FILE): several builds side by side, each in its own process, as\n' +
       "many at once as the host's CPUs and memory allow (--jobs N caps it), then a summary table;\n" +
-      '--output DIR puts each build in DIR/<name>.\n' +
+      '--output DIR puts each build in DIR/<name>. A template with several builds builds them all\n' +
+      'the same way, as packer build does (-only/-except choose among them).\n' +
       'Exit status: 0 success, 1 build failed (also when its VM is kept: --on-error=abort, the\n' +
       "workbench's keep; see vmbench ps / vmbench stop), 2 bad usage or profile, 130 cancelled.\n" +
       'Ctrl-C once: cancel and clean up. Twice: stop at once (QEMU is killed, the unfinished build removed).',

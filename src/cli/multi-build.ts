@@ -112,8 +112,8 @@ function asksOf(args: string[], values: CliValues): BuildAsk[] {
 export async function multiBuildCommand(args: string[], values: CliValues): Promise<number> {
   const policy = values['on-error'] ?? 'cleanup';
   if (policy === 'ask') throw new UsageError('vmbench build: --on-error=ask needs one build to answer for; with several use cleanup (default) or abort');
-  if (values.debug) throw new UsageError('vmbench build: --debug pauses one build at a time: give one profile');
-  if (values.console) throw new UsageError("vmbench build: --console shows one VM's screen: give one profile (several builds show as a list in a terminal)");
+  if (values.debug) throw new UsageError('vmbench build: --debug pauses one build at a time: give one profile (of a template with several builds, one with -only=NAME)');
+  if (values.console) throw new UsageError("vmbench build: --console shows one VM's screen: give one profile (of a template with several builds, one with -only=NAME; several builds show as a list in a terminal)");
   const jobs = parseJobs(values);
 
   const settings = loadSettings();

@@ -12,7 +12,7 @@
 import {randomBytes} from 'node:crypto';
 import {existsSync, readFileSync} from 'node:fs';
 import path from 'node:path';
-import {loadProfile, ProfileError, type LoadedProfile} from '../profiles/loader.js';
+import {loadProfiles, ProfileError, type LoadedProfile} from '../profiles/loader.js';
 import {checkReferencedFiles} from '../profiles/referenced-files.js';
 import {loadOptions, type TemplateArgs} from './load-options.js';
 import {resolveProfileArg, stateDir} from './paths.js';
@@ -173,14 +173,17 @@ const safe = (label: string): string => label.replace(/[^\w.-]+/g, '-');
  */
 export function planBuilds(asks: readonly BuildAsk[], values: PlanOptions, settings: EffectiveSettings): PlannedBuild[] {
   const problems: string[] = [];
-  const loaded: {ask: BuildAsk; target: string; l: LoadedProfile}[] = [];
+  const loaded: {ask: BuildAsk; target: string; l: LoadedProfile; build?: string}[] = [];
   for (const ask of asks) {
     try {
       const target = path.resolve(resolveProfileArg(ask.target));
-      const l = loadProfile(target, loadOptions({...values, var: [...(values.var ?? []), ...ask.vars]}, settings));
-      const missing = l.document ? checkReferencedFiles(l.profile, l.document, l.dir).filter((i) => !i.warning) : [];
+      const all = loadProfiles(target, loadOptions({...values, var: [...(values.var ?? []), ...ask.vars]}, settings));
+      if (!all.length) throw new Error('no qemu build left to run (after -only/-except)');
+      const missing = all.flatMap((l) => (l.document ? checkReferencedFiles(l.profile, l.document, l.dir).filter((i) => !i.warning) : []));
       if (missing.length) throw new ProfileError(missing);
-      loaded.push({ask, target, l});
+      // A template with several builds runs them all, as `packer build` does: each its own
+      // child, narrowed to its build with -only (Packer's full name for HCL2, the builder's for JSON).
+      for (const l of all) loaded.push({ask, target, l, build: all.length > 1 ? (l.document?.template?.selector ?? l.document?.template?.buildName ?? l.profile.name) : undefined});
     } catch (err) {
       const msg = (err as Error).message;
       // A profile's own errors name its file and line; what is not (no such profile) names the ask.
@@ -191,7 +194,7 @@ export function planBuilds(asks: readonly BuildAsk[], values: PlanOptions, setti
 
   const count = new Map<string, number>();
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const planned = loaded.map(({ask, target, l}): PlannedBuild => {
+  const planned = loaded.map(({ask, target, l, build}): PlannedBuild => {
     const name = l.profile.name;
     const n = (count.get(name) ?? 0) + 1;
     count.set(name, n);
@@ -199,7 +202,8 @@ export function planBuilds(asks: readonly BuildAsk[], values: PlanOptions, setti
     const explicit = ask.output ?? (values.output !== undefined ? path.join(values.output, name) : undefined);
     const outputDir = path.resolve(explicit ?? outputDirFor(settings, l.profile) ?? l.profile.output_directory);
     const logDir = path.resolve(values['log-dir'] ? path.join(values['log-dir'], safe(label)) : path.join(stateDir(), 'builds', `${safe(label)}-${stamp}-${randomBytes(4).toString('hex')}`));
-    return {label, where: ask.where, target, profile: name, cpus: l.profile.cpus, memoryMiB: l.profile.memory, outputDir, logDir, argv: childArgv(target, values, ask, explicit, logDir)};
+    const where = build ? `${ask.where}, build ${build}` : ask.where;
+    return {label, where, target, profile: name, cpus: l.profile.cpus, memoryMiB: l.profile.memory, outputDir, logDir, argv: childArgv(target, values, ask, explicit, logDir, build)};
   });
 
   // Two builds must never write one folder.
@@ -218,14 +222,18 @@ export function planBuilds(asks: readonly BuildAsk[], values: PlanOptions, setti
 }
 
 /** `vmbench build <target> --json …`: what the child is given of the command line. */
-function childArgv(target: string, values: PlanOptions, ask: BuildAsk, output: string | undefined, logDir: string): string[] {
+function childArgv(target: string, values: PlanOptions, ask: BuildAsk, output: string | undefined, logDir: string, build?: string): string[] {
   const argv = ['build', target, '--json', '--log-dir', logDir, '--on-error', values['on-error'] ?? 'cleanup'];
   if (values.force) argv.push('--force');
   if (output !== undefined) argv.push('--output', path.resolve(output));
   for (const v of [...(values.var ?? []), ...ask.vars]) argv.push('--var', v);
   for (const f of values['var-file'] ?? []) argv.push('--var-file', path.resolve(f));
-  if (values.only?.length) argv.push('--only', values.only.join(','));
-  if (values.except?.length) argv.push('--except', values.except.join(','));
+  // One build of a template: its own name (what -only/-except left of the template's builds).
+  if (build !== undefined) argv.push('--only', build);
+  else {
+    if (values.only?.length) argv.push('--only', values.only.join(','));
+    if (values.except?.length) argv.push('--except', values.except.join(','));
+  }
   if (values['cache-dir']) argv.push('--cache-dir', path.resolve(values['cache-dir']));
   for (const a of values.also ?? []) argv.push('--also', a);
   if (values.push) argv.push('--push', values.push);

@@ -84,4 +84,26 @@ describe('vmbench build <folder of *.pkr.hcl> (real QEMU)', () => {
     // The key stays for the next build (as the plugin's does), made by vmbench in its cache only.
     expect(readdirSync(path.dirname(key))).toEqual(['ssh_private_key_tiny-e2e_ed25519.pem']);
   });
+
+  it('builds every build of a template with several, as packer build does: side by side, one output each', {timeout: 300_000}, async () => {
+    const dir = tinyHclFolder();
+    const tpl = path.join(dir, 'tiny.pkr.hcl');
+    const text = readFileSync(tpl, 'utf8');
+    // A second build of the same source, named "two", with a marker of its own.
+    const edited = text.replace(/^( {2}sources +=.*)$/m, '$1\n  source "source.qemu.tiny" {\n    name = "two"\n  }');
+    expect(edited).not.toBe(text);
+    writeFileSync(tpl, edited);
+    const out = path.join(work, 'out-two');
+    const r = await cli(['build', dir, '--plain', '--output', out, '--cache-dir', CACHE]);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['tiny', 'two']);
+    for (const b of ['tiny', 'two']) {
+      const files = readdirSync(path.join(out, b));
+      expect(files, b).toContain('SHA256SUMS');
+      expect(files.some((f) => f.startsWith('packer-')), `${b}: ${files.join(' ')}`).toBe(true);
+    }
+    // The summary names both builds.
+    expect(r.stdout).toMatch(/\btiny\b.*\bdone\b|\bdone\b.*\btiny\b/);
+    expect(r.stdout).toMatch(/\btwo\b.*\bdone\b|\bdone\b.*\btwo\b/);
+  });
 });

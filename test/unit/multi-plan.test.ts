@@ -109,6 +109,21 @@ describe('planBuilds', () => {
     expect(plans[1]!.argv).not.toContain('marker=one');
   });
 
+  it('a template with several builds plans them all, as packer build does, each child narrowed with --only', () => {
+    const dir = path.join(tmp, 'two-builds');
+    mkdirSync(dir, {recursive: true});
+    const src = (n: string) => `source "qemu" "${n}" {\n  iso_url = "/isos/${n}.iso"\n  iso_checksum = "none"\n  ssh_username = "root"\n}\n`;
+    writeFileSync(path.join(dir, 't.pkr.hcl'), `${src('a')}${src('b')}${src('c')}build {\n  sources = ["source.qemu.a", "source.qemu.b", "source.qemu.c"]\n}\n`);
+    const plans = planBuilds(args(dir), {except: ['qemu.c']}, settings);
+    expect(plans.map((p) => [p.label, p.where, p.outputDir])).toEqual([
+      ['a', 'argument 1, build qemu.a', path.resolve('output-a')],
+      ['b', 'argument 1, build qemu.b', path.resolve('output-b')],
+    ]);
+    // Each child builds its one build; -except was for the choice, not for the child.
+    expect(plans.map((p) => p.argv.slice(p.argv.indexOf('--only'), p.argv.indexOf('--only') + 2))).toEqual([['--only', 'qemu.a'], ['--only', 'qemu.b']]);
+    expect(plans[0]!.argv).not.toContain('--except');
+  });
+
   it('--output DIR gives each profile DIR/<name>, --log-dir DIR gives DIR/<label>', () => {
     const other = tinyCopy('other', (y) => y);
     mkdirSync(path.join(tmp, 'named'), {recursive: true});

@@ -10,7 +10,7 @@ import {readdirSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {ProfileError, type PathKey, type ProfileDocument, type ProfileIssue, type SourcePos} from './document.js';
 import {attr, readHclFile, type HclAttr, type HclBlock} from './hcl/blocks.js';
-import {DataSourceError, EVALUATED_DATA_SOURCES, sshkeyDataSource} from './hcl/data-sources.js';
+import {DataSourceError, EVALUATED_DATA_SOURCES, evaluateDataSource} from './hcl/data-sources.js';
 import {DocumentBuilder, ReportedError} from './hcl/document-builder.js';
 import {readHclJsonFile} from './hcl/json-syntax.js';
 import {HclEvalError, toStr, type HclValue, type Scope} from './hcl/eval.js';
@@ -118,7 +118,7 @@ export const packerHclDocuments: FrontEnd = (fileOrDir, opts) => {
     if (ok) {
       try {
         const [type, name] = [b.labels[0]!, b.labels[1]!];
-        (dataRoot[type] ??= {})[name] = sshkeyDataSource(config);
+        (dataRoot[type] ??= {})[name] = evaluateDataSource(type, config) as HclValue;
         dataState.set(key, 'done');
         return;
       } catch (err) {

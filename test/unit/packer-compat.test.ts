@@ -8,7 +8,8 @@
  */
 import {readFileSync, statSync} from 'node:fs';
 import path from 'node:path';
-import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
+import {spawn, type ChildProcess} from 'node:child_process';
+import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi} from 'vitest';
 import {importCommand} from '../../src/cli/import-command.js';
 import {ProfileError, type ProfileIssue} from '../../src/profiles/document.js';
 import {loadProfile, type LoadOptions} from '../../src/profiles/loader.js';
@@ -159,13 +160,13 @@ describe('data sources', () => {
       all = (err as ProfileError).issues;
     }
     expect(all.filter((i) => i.warning).map((i) => i.field)).toEqual(['data.git-commit.k']);
-    expect(problems(d)).toEqual(['t.pkr.hcl:5:13 vm_name: data.git-commit.k.hash: vmbench does not evaluate git-commit data sources (data "git-commit" "k" at t.pkr.hcl:7; it evaluates sshkey); give the value as a variable instead']);
+    expect(problems(d)).toEqual(['t.pkr.hcl:5:13 vm_name: data.git-commit.k.hash: vmbench does not evaluate git-commit data sources (data "git-commit" "k" at t.pkr.hcl:7; it evaluates http, sshkey); give the value as a variable instead']);
   });
 
   it("a provisioner's value that could not be evaluated is its one error, not also 'needs source'", () => {
-    const file = '  provisioner "file" {\n    source      = data.http.keys.body\n    destination = "/tmp/keys"\n  }\n';
-    const d = folder(hcl('', 'data "http" "keys" {\n  url = "http://example.invalid/keys"\n}\n', file));
-    expect(problems(d)).toEqual([expect.stringMatching(/^t\.pkr\.hcl:\d+:\d+ provisioners\.0\.source: data\.http\.keys\.body: vmbench does not evaluate http data sources/)]);
+    const file = '  provisioner "file" {\n    source      = data.git-repository.keys.head\n    destination = "/tmp/keys"\n  }\n';
+    const d = folder(hcl('', 'data "git-repository" "keys" {}\n', file));
+    expect(problems(d)).toEqual([expect.stringMatching(/^t\.pkr\.hcl:\d+:\d+ provisioners\.0\.source: data\.git-repository\.keys\.head: vmbench does not evaluate git-repository data sources/)]);
     // Without the data source, the same provisioner's real omission is still named.
     const missing = folder(hcl('', '', '  provisioner "file" {\n    destination = "/tmp/keys"\n  }\n'));
     expect(problems(missing)).toEqual([expect.stringMatching(/provisioners\[0\]: a file provisioner needs source, sources or content$/)]);
@@ -212,8 +213,42 @@ describe('the sshkey data source', () => {
   it('a bad type is an error at its line; another data source is still not evaluated', () => {
     const d = folder(hcl('  ssh_private_key_file = data.sshkey.install.private_key_path\n', SSHKEY('  type = "dsa"\n')));
     expect(problems(d)).toEqual([expect.stringMatching(/^t\.pkr\.hcl:\d+:\d+ data\.sshkey\.install\.type: "dsa" is not a key type sshkey makes \(rsa or ed25519\)$/)]);
-    const other = folder(hcl('  ssh_password = data.http.x.body\n', 'data "http" "x" {\n  url = "http://example.invalid"\n}\n'));
-    expect(problems(other)).toEqual([expect.stringMatching(/ssh_password: data\.http\.x\.body: vmbench does not evaluate http data sources .*it evaluates sshkey/)]);
+    const other = folder(hcl('  ssh_password = data.amazon-secretsmanager.x.value\n', 'data "amazon-secretsmanager" "x" {\n  name = "pw"\n}\n'));
+    expect(problems(other)).toEqual([expect.stringMatching(/ssh_password: data\.amazon-secretsmanager\.x\.value: vmbench does not evaluate amazon-secretsmanager data sources .*it evaluates http, sshkey/)]);
+  });
+});
+
+describe('the http data source', () => {
+  // A server in another process: loading a template is synchronous, so one in this process
+  // could not answer while the request runs.
+  let server: ChildProcess | undefined;
+  let base = '';
+  beforeAll(async () => {
+    const code = `require('node:http').createServer((q, s) => {
+      if (q.url === '/sum') { s.setHeader('Content-Type', 'text/plain'); s.setHeader('X-Seen', q.headers['x-token'] || 'none'); s.end('abc123  disk.qcow2\\n'); }
+      else if (q.url === '/echo' && q.method === 'POST') { let b = ''; q.on('data', (d) => (b += d)); q.on('end', () => s.end('got ' + b)); }
+      else { s.statusCode = 404; s.end('no'); }
+    }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
+    server = spawn(process.execPath, ['-e', code], {stdio: ['ignore', 'pipe', 'inherit']});
+    const port = await new Promise<string>((resolve) => server!.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+    base = `http://127.0.0.1:${port}`;
+  });
+  afterAll(() => void server?.kill());
+
+  it('answers with the body and the response headers, the request headers and body sent', () => {
+    const data = `data "http" "sum" {\n  url = "${base}/sum"\n  request_headers = {\n    X-Token = "t0k"\n  }\n}\ndata "http" "echo" {\n  url = "${base}/echo"\n  method = "POST"\n  request_body = "hello"\n}\n`;
+    const d = folder(hcl('  vm_name = "${split(" ", data.http.sum.body)[0]}-${data.http.sum.request_headers["X-Seen"]}"\n  http_content = {\n    "/echo" = data.http.echo.body\n  }\n', data));
+    expect(warningsOf(d)).toEqual([]);
+    const p = loadProfile(d, {env: {}}).profile;
+    expect(p.vm_name).toBe('abc123-t0k');
+    expect(p.http_content['/echo']).toBe('got hello');
+  });
+
+  it('a non-2xx answer or a bad method is an error at the data block, once', () => {
+    const d = folder(hcl('  vm_name = data.http.gone.body\n  ssh_password = data.http.gone.url\n', `data "http" "gone" {\n  url = "${base}/nothing"\n}\n`));
+    expect(problems(d)).toEqual([`t.pkr.hcl:8:1 data.http.gone: GET ${base}/nothing: HTTP request error. Response code: 404`]);
+    const m = folder(hcl('  vm_name = data.http.m.body\n', `data "http" "m" {\n  url = "${base}/sum"\n  method = "FETCH"\n}\n`));
+    expect(problems(m)).toEqual(['t.pkr.hcl:9:3 data.http.m.method: must be one of HEAD, GET, POST, PUT, DELETE, OPTIONS, PATCH (got "FETCH")']);
   });
 });
 

@@ -316,7 +316,7 @@ describe('HCL2 problems are named at file:line:col', () => {
     ['a local referring to itself', 'locals {\n  a = local.b\n  b = "${local.a}x"\n}\n', '', /^t\.pkr\.hcl:\d+:\d+ .*refers to itself/],
     ['an unsupported qemu option', '', '  net_bridge = "virbr0"\n', /^t\.pkr\.hcl:5:3 net_bridge: not supported: vmbench uses QEMU user-mode networking/],
     ['an unknown option, with a suggestion', '', '  memroy = 512\n', /^t\.pkr\.hcl:5:3 memroy: unknown option of Packer's qemu builder \(did you mean "memory"\?\)/],
-    ['a data source used', 'data "http" "x" {\n  url = "http://x"\n}\n', '  ssh_password = data.http.x.body\n', /^t\.pkr\.hcl:5:18 ssh_password: data\.http\.x\.body: vmbench does not evaluate http data sources/],
+    ['a data source used', 'data "amazon-ami" "x" {\n  region = "r"\n}\n', '  ssh_password = data.amazon-ami.x.id\n', /^t\.pkr\.hcl:5:18 ssh_password: data\.amazon-ami\.x\.id: vmbench does not evaluate amazon-ami data sources/],
     ['a syntax error', '', '  memory = \n', /^t\.pkr\.hcl:5:12 Invalid expression/],
     ['a dynamic block without content', '', '  dynamic "x" {\n    for_each = []\n  }\n', /^t\.pkr\.hcl:5:3 dynamic\.x: a dynamic block needs one content/],
   ])('%s', (_what, extra, field, want) => {

@@ -2,6 +2,12 @@
  * The data sources vmbench evaluates itself, as their Packer plugins do. Others are named with a
  * warning and a use of one is an error (packer-hcl.ts), unless try()/can() guards it.
  *
+ * `http` (Packer's own): one request (`url`, `method` GET by default, `request_headers`,
+ * `request_body`), a 2xx answer required; outputs `url`, `body` and the response's headers as
+ * `request_headers` (Packer's name for them), names in Go's canonical form, repeated headers
+ * joined with ", ". Templates are loaded synchronously, so the request runs in a short-lived
+ * node child (its global fetch) with a 60 s limit; one answer per request per process.
+ *
  * `sshkey` (github.com/ivoronin/sshkey): a key pair kept in a cache folder under a name made of
  * `name` (default "packer") and `type` ("rsa", the default, or "ed25519"), made on first use and
  * read again afterwards, so a preseed or cloud-init seed and the build's SSH login agree across
@@ -10,6 +16,7 @@
  * not in Packer's: an ed25519 key is written in OpenSSH's format (which vmbench's SSH client and
  * OpenSSH both read), an RSA key (2048 bits, as the plugin) as PKCS#1 PEM, as the plugin does.
  */
+import {execFileSync} from 'node:child_process';
 import {generateKeyPairSync} from 'node:crypto';
 import {mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
@@ -17,7 +24,7 @@ import {cacheDir} from '../../util/xdg.js';
 import {generateKeyPair, publicKeyOf} from '../../ssh/keys.js';
 
 /** Data source types vmbench evaluates. */
-export const EVALUATED_DATA_SOURCES: ReadonlySet<string> = new Set(['sshkey']);
+export const EVALUATED_DATA_SOURCES: ReadonlySet<string> = new Set(['http', 'sshkey']);
 
 /** A data source's configuration could not be used: the message names the attribute. */
 export class DataSourceError extends Error {
@@ -67,4 +74,64 @@ export function sshkeyDataSource(config: Record<string, unknown>, dir?: string):
   } catch (err) {
     throw new DataSourceError(undefined, `the key ${file} cannot be read as an SSH private key (${(err as Error).message}): remove it to have a new one made`);
   }
+}
+
+const HTTP_METHODS = ['HEAD', 'GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'];
+const HTTP_TIMEOUT_MS = 60_000;
+/** What the child does: one fetch, its answer (or why not) as JSON on stdout. */
+const FETCH_SCRIPT = `
+const r = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+fetch(r.url, {method: r.method, headers: r.headers, body: r.body === '' ? undefined : r.body, redirect: 'follow', signal: AbortSignal.timeout(r.timeout)}).then(
+  async (res) => {
+    const headers = {};
+    res.headers.forEach((v, k) => (headers[k] = k in headers ? headers[k] + ', ' + v : v));
+    process.stdout.write(JSON.stringify({status: res.status, headers, body: await res.text()}));
+  },
+  (e) => process.stdout.write(JSON.stringify({error: String((e.cause && e.cause.message) || e.message)})),
+);`;
+const answers = new Map<string, {url: string; body: string; request_headers: Record<string, string>}>();
+/** "content-type" → "Content-Type", as Go's net/http names them. */
+const canonical = (name: string): string => name.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase()).join('-');
+
+/** `data "http"`: the answer to one request, made once per process. */
+export function httpDataSource(config: Record<string, unknown>): {url: string; body: string; request_headers: Record<string, string>} {
+  for (const k of Object.keys(config)) {
+    if (!['url', 'method', 'request_headers', 'request_body'].includes(k)) throw new DataSourceError(k, 'unknown argument (http takes url, method, request_headers and request_body)');
+  }
+  const url = text(config, 'url', '');
+  if (!url) throw new DataSourceError('url', 'the url must be specified');
+  if (!/^https?:\/\//i.test(url)) throw new DataSourceError('url', `"${url}" is not an http:// or https:// URL`);
+  const method = text(config, 'method', 'GET');
+  if (!HTTP_METHODS.includes(method)) throw new DataSourceError('method', `must be one of ${HTTP_METHODS.join(', ')} (got "${method}")`);
+  const rawHeaders = config.request_headers ?? {};
+  if (typeof rawHeaders !== 'object' || rawHeaders === null || Array.isArray(rawHeaders)) throw new DataSourceError('request_headers', 'expected a map of header names to values');
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rawHeaders)) {
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new DataSourceError('request_headers', `the value of ${k} is not a string`);
+    headers[k] = String(v);
+  }
+  const body = text(config, 'request_body', '');
+  const request = {url, method, headers, body, timeout: HTTP_TIMEOUT_MS};
+  const key = JSON.stringify(request);
+  const known = answers.get(key);
+  if (known) return known;
+  let out: string;
+  try {
+    out = execFileSync(process.execPath, ['-e', FETCH_SCRIPT], {input: key, encoding: 'utf8', maxBuffer: 64 << 20, timeout: HTTP_TIMEOUT_MS + 5000, stdio: ['pipe', 'pipe', 'pipe']});
+  } catch (err) {
+    throw new DataSourceError(undefined, `${method} ${url}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const res = JSON.parse(out) as {status?: number; headers?: Record<string, string>; body?: string; error?: string};
+  if (res.error !== undefined) throw new DataSourceError(undefined, `${method} ${url}: ${res.error}`);
+  if (res.status === undefined || res.status < 200 || res.status >= 300) throw new DataSourceError(undefined, `${method} ${url}: HTTP request error. Response code: ${res.status}`);
+  const answer = {url, body: res.body ?? '', request_headers: Object.fromEntries(Object.entries(res.headers ?? {}).map(([k, v]) => [canonical(k), v]))};
+  answers.set(key, answer);
+  return answer;
+}
+
+/** Evaluate a data source of a type in {@link EVALUATED_DATA_SOURCES} from its configuration. */
+export function evaluateDataSource(type: string, config: Record<string, unknown>): Record<string, unknown> {
+  if (type === 'sshkey') return sshkeyDataSource(config);
+  if (type === 'http') return httpDataSource(config);
+  throw new DataSourceError(undefined, `vmbench does not evaluate ${type} data sources`);
 }

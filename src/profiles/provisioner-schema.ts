@@ -92,6 +92,19 @@ export interface AnsibleProvisioner extends ProvisionerCommon {
   /** Default: ansible-playbook (looked up on PATH; a relative path is relative to the profile). */
   command: string;
   keep_inventory_file: boolean;
+  /**
+   * Where ansible-playbook looks for roles / collections (ANSIBLE_ROLES_PATH,
+   * ANSIBLE_COLLECTIONS_PATH) and where ansible-galaxy installs them (`-p`); as written,
+   * relative to the profile's directory (the commands run there).
+   */
+  roles_path?: string;
+  collections_path?: string;
+  /** A requirements file for ansible-galaxy, run before the playbook (relative to the profile). */
+  galaxy_file?: string;
+  /** Default: ansible-galaxy (looked up on PATH; a relative path is relative to the profile). */
+  galaxy_command?: string;
+  galaxy_force_install?: boolean;
+  galaxy_force_with_deps?: boolean;
   source: string;
 }
 
@@ -253,11 +266,12 @@ export const ANSIBLE_FIELDS: Record<string, FieldSpec> = {
   command: {kind: 'string', doc: 'the ansible-playbook executable (default: ansible-playbook on PATH)'},
   keep_inventory_file: {kind: 'bool', doc: 'keep the generated inventory file (it holds no secrets)'},
   use_proxy: {kind: 'bool', doc: 'accepted for Packer compatibility; vmbench always connects ansible straight to the VM (use_proxy: false)'},
-  roles_path: {kind: 'string', doc: 'where ansible-playbook looks for roles (ANSIBLE_ROLES_PATH), as Packer sets it'},
-  collections_path: {kind: 'string', doc: 'where ansible-playbook looks for collections (ANSIBLE_COLLECTIONS_PATH), as Packer sets it'},
-  ...Object.fromEntries(
-    ['galaxy_file', 'galaxy_command', 'galaxy_force_install', 'galaxy_force_with_deps'].map((k) => [k, {kind: 'string', doc: 'Packer: ansible-galaxy requirements', unsupported: 'vmbench does not run ansible-galaxy: install the roles and collections before the build (ansible-galaxy install -r FILE -p ROLES_PATH) and give roles_path/collections_path'} satisfies FieldSpec]),
-  ),
+  roles_path: {kind: 'string', doc: 'where ansible-galaxy installs roles (-p, as Packer) and ansible-playbook looks for them (ANSIBLE_ROLES_PATH); relative to the profile'},
+  collections_path: {kind: 'string', doc: 'where ansible-galaxy installs collections (-p, as Packer) and ansible-playbook looks for them (ANSIBLE_COLLECTIONS_PATH); relative to the profile'},
+  galaxy_file: {kind: 'string', doc: 'a requirements file (relative to the profile) whose roles and collections ansible-galaxy installs before the playbook runs; without roles_path/collections_path they go into the build’s private folder, not ~/.ansible'},
+  galaxy_command: {kind: 'string', doc: 'the ansible-galaxy executable (default: ansible-galaxy on PATH)'},
+  galaxy_force_install: {kind: 'bool', doc: 'ansible-galaxy --force: reinstall what is already in roles_path/collections_path'},
+  galaxy_force_with_deps: {kind: 'bool', doc: 'ansible-galaxy --force-with-deps: reinstall, dependencies too'},
   ...Object.fromEntries(
     ['local_port', 'sftp_command', 'use_sftp', 'ssh_host_key_file', 'ssh_authorized_key_file', 'ansible_proxy_key_type', 'skip_version_check', 'ansible_ssh_extra_args', 'winrm_use_http', 'ansible_winrm_use_http'].map((k) => [
       k,
@@ -331,10 +345,7 @@ export const PROVISIONER_TYPES: Record<string, ProvisionerType> = {
   ansible: {
     fields: {...ANSIBLE_FIELDS, ...COMMON_FIELDS},
     build(t, source) {
-      const {use_proxy: _, roles_path, collections_path, ...rest} = t as {roles_path?: string; collections_path?: string} & Record<string, unknown>;
-      // As Packer's ansible provisioner: roles_path and collections_path reach ansible-playbook as its environment.
-      const pathVars = [...(roles_path ? [`ANSIBLE_ROLES_PATH=${roles_path}`] : []), ...(collections_path ? [`ANSIBLE_COLLECTIONS_PATH=${collections_path}`] : [])];
-      if (pathVars.length) rest.ansible_env_vars = [...((rest.ansible_env_vars as string[] | undefined) ?? []), ...pathVars];
+      const {use_proxy: _, ...rest} = t;
       const ansible: AnsibleProvisioner = {
         type: 'ansible',
         playbook_file: '',
@@ -355,6 +366,8 @@ export const PROVISIONER_TYPES: Record<string, ProvisionerType> = {
       const badGroup = ansible.groups.find((g) => !/^[A-Za-z0-9_.-]+$/.test(g));
       if (badGroup !== undefined) problems.push(`groups: ${JSON.stringify(badGroup)} is not a valid inventory group name`);
       if (!ansible.command) problems.push('command must not be empty');
+      if (ansible.galaxy_command === '') problems.push('galaxy_command must not be empty');
+      if (ansible.galaxy_file === '') problems.push('galaxy_file must not be empty');
       return problems.length ? problems.join('; ') : ansible;
     },
   },

@@ -1,5 +1,5 @@
 /**
- * The files a checked profile refers to — provisioner scripts, ansible playbooks, file
+ * The files a checked profile refers to — provisioner scripts, ansible playbooks and galaxy files, file
  * provisioner sources, vagrant's include and vagrantfile_template, http_directory, cd_files /
  * floppy_files / floppy_dirs, iso_build — and
  * whether they are there, each problem with the file:line of the field that names it. This is
@@ -70,6 +70,8 @@ function references(profile: Record<string, unknown>, raw: Record<string, unknow
       case 'ansible':
         add(same ? [...base, 'playbook_file'] : base, p.playbook_file, 'file');
         if (p.command.includes('/')) add(same ? [...base, 'command'] : base, p.command, 'file');
+        if (p.galaxy_file) add(same ? [...base, 'galaxy_file'] : base, p.galaxy_file, 'file');
+        if (p.galaxy_command?.includes('/')) add(same ? [...base, 'galaxy_command'] : base, p.galaxy_command, 'file');
         break;
     }
   });

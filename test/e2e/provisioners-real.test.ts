@@ -1,10 +1,13 @@
 /**
  * The file and ansible provisioners against the real tiny guest (busybox + dropbear under QEMU):
  * a directory tree goes up over SFTP, a shell step reads it there, a guest file and the tree come
- * back down, and the host's real ansible-playbook runs raw tasks over SSH against dropbear.
+ * back down, and the host's real ansible-playbook runs raw tasks over SSH against dropbear; then
+ * a galaxy_file's role (a local tarball) and collection (built here) installed by the real
+ * ansible-galaxy, which the playbook uses on the guest.
  */
 import {chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
+import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {assertBuilt, CACHE, processAlive, ROOT, runCli, tinyProfileCopy, tmpDir} from './helpers.js';
 
@@ -123,5 +126,63 @@ describe('file and ansible provisioners (real QEMU, dropbear, ansible-playbook)'
     expect(processesMentioning('vmbench-ansible-')).toEqual([]);
     expect(readdirSync(out).sort()).toEqual(['.vmbench-output', 'SHA256SUMS', 'manifest.json', 'tiny.qcow2']);
     expect(existsSync(path.join(back, 'app-copy', 'bin'))).toBe(true);
+  });
+
+  it('galaxy_file: ansible-galaxy installs a local role and collection, the playbook runs both roles on the guest', {timeout: 120_000}, async () => {
+    // A role as a local tar.gz, and a collection holding a role, built by the real ansible-galaxy.
+    const src = path.join(work, 'galaxy-src');
+    const role = (dir: string, marker: string): void => {
+      mkdirSync(path.join(dir, 'tasks'), {recursive: true});
+      mkdirSync(path.join(dir, 'meta'), {recursive: true});
+      writeFileSync(path.join(dir, 'meta', 'main.yml'), 'galaxy_info:\n  author: t\n  description: t\n  license: MIT\n  min_ansible_version: "2.9"\n  platforms: []\ndependencies: []\n');
+      writeFileSync(path.join(dir, 'tasks', 'main.yml'), `- name: Leave a marker\n  ansible.builtin.raw: echo "${marker} on $(uname -n)" | tee /tmp/${marker}\n`);
+    };
+    role(path.join(src, 'markrole'), 'from-galaxy-role');
+    role(path.join(src, 'coll', 'roles', 'inner'), 'from-galaxy-collection');
+    writeFileSync(path.join(src, 'coll', 'galaxy.yml'), 'namespace: vmb\nname: tiny\nversion: 1.0.0\nreadme: README.md\nauthors: [t]\n');
+    writeFileSync(path.join(src, 'coll', 'README.md'), 'tiny\n');
+    const roleTar = path.join(work, 'markrole.tar.gz');
+    await execa('tar', ['-C', src, '-czf', roleTar, 'markrole']);
+    await execa('ansible-galaxy', ['collection', 'build', '--output-path', work], {cwd: path.join(src, 'coll')});
+
+    const profile = tinyProfileCopy((y) =>
+      y.replace(
+        /^provisioners:\n(?: {2}.*\n|\n(?= ))*/m,
+        `provisioners:
+  - type: ansible
+    playbook_file: playbook.yml
+    galaxy_file: requirements.yml
+    ansible_env_vars: [ANSIBLE_STDOUT_CALLBACK=minimal]
+  - type: shell
+    name: after-galaxy
+    inline: ["echo \\"guest has: $(cat /tmp/from-galaxy-role) + $(cat /tmp/from-galaxy-collection)\\""]
+
+`,
+      ),
+    );
+    writeFileSync(
+      path.join(profile, 'requirements.yml'),
+      `roles:\n  - src: file://${roleTar}\n    name: markrole\ncollections:\n  - name: ${path.join(work, 'vmb-tiny-1.0.0.tar.gz')}\n    type: file\n`,
+    );
+    writeFileSync(path.join(profile, 'playbook.yml'), '- hosts: default\n  gather_facts: false\n  roles:\n    - markrole\n    - vmb.tiny.inner\n');
+
+    const out = path.join(work, 'out-galaxy');
+    const r = await runCli(['build', profile, '--plain', '--output', out, '--cache-dir', CACHE]);
+    expect(r.exitCode, r.all).toBe(0);
+    const lines = r.stdout.split('\n');
+    const prov = lines.map((l) => /^\s+provisioner(?:\(\w+\))?: (.*)$/.exec(l)?.[1]).filter((l): l is string => l !== undefined);
+    const own = lines.map((l) => /^\s+vmbench: (.*)$/.exec(l)?.[1]).filter((l): l is string => l !== undefined);
+    // ansible-galaxy ran twice (roles, collections) into the build's private folder.
+    expect(own).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^ansible: installing the roles of requirements\.yml into \S+vmbench-ansible-\w+\/galaxy\/roles: \S*ansible-galaxy install -r \S+requirements\.yml -p /),
+        expect.stringMatching(/^ansible: installing the collections of requirements\.yml into \S+\/galaxy\/collections: \S*ansible-galaxy collection install -r /),
+      ]),
+    );
+    expect(prov).toEqual(expect.arrayContaining(['- markrole was installed successfully', 'vmb.tiny:1.0.0 was installed successfully']));
+    // The roles ran on the guest, and a later provisioner found what they wrote.
+    expect(prov).toContainEqual(expect.stringMatching(/^guest has: from-galaxy-role on \S+ \+ from-galaxy-collection on \S+$/));
+    expect(processesMentioning('vmbench-ansible-')).toEqual([]);
+    expect(readdirSync(out).sort()).toEqual(['.vmbench-output', 'SHA256SUMS', 'manifest.json', 'tiny.qcow2']);
   });
 });

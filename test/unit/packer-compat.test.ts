@@ -114,13 +114,14 @@ describe('provisioner options of Packer\'s shell and ansible', () => {
     expect(p).not.toHaveProperty('env');
   });
 
-  it('ansible: roles_path/collections_path reach ansible-playbook\'s environment; galaxy and proxy options are named', () => {
+  it('ansible: roles_path/collections_path and galaxy_file are taken (the provisioner runs ansible-galaxy); proxy options are named', () => {
     const ok = folder(hcl('', '', '  provisioner "ansible" {\n    playbook_file = "site.yml"\n    roles_path = "roles"\n    collections_path = "coll"\n    skip_version_check = true\n  }\n'));
     const l = loadProfile(ok, {env: {}});
-    expect(l.profile.provisioners[0]).toMatchObject({type: 'ansible', ansible_env_vars: ['ANSIBLE_ROLES_PATH=roles', 'ANSIBLE_COLLECTIONS_PATH=coll']});
+    expect(l.profile.provisioners[0]).toMatchObject({type: 'ansible', roles_path: 'roles', collections_path: 'coll'});
     expect(l.warnings?.map((w) => `${w.line} ${w.field}`)).toContainEqual('12 provisioners[0].skip_version_check');
-    const galaxy = folder(hcl('', '', '  provisioner "ansible" {\n    playbook_file = "site.yml"\n    galaxy_file = "requirements.yml"\n  }\n'));
-    expect(problems(galaxy)).toEqual([expect.stringMatching(/^t\.pkr\.hcl:10:5 provisioners\[0\]\.galaxy_file: not supported: vmbench does not run ansible-galaxy/)]);
+    const galaxy = folder(hcl('', '', '  provisioner "ansible" {\n    playbook_file = "site.yml"\n    galaxy_file = "requirements.yml"\n    galaxy_force_install = true\n  }\n'));
+    expect(problems(galaxy)).toEqual([]);
+    expect(loadProfile(galaxy, {env: {}}).profile.provisioners[0]).toMatchObject({galaxy_file: 'requirements.yml', galaxy_force_install: true});
   });
 });
 

@@ -17,6 +17,12 @@
  * (SIGTERM, then SIGKILL), and the group is swept again after a normal exit. OpenSSH's
  * ControlPersist masters detach into their own session, so their sockets live in our private
  * directory and each is told `ssh -O exit` at the end — no ssh left connected to the VM.
+ *
+ * galaxy_file: ansible-galaxy installs its roles and collections first, with the argv Packer
+ * builds (galaxyCommands), through the host-command machinery. Where Packer installs into the
+ * user's ~/.ansible (no roles_path / collections_path), vmbench installs into the private folder
+ * and points ansible-playbook at it (ANSIBLE_ROLES_PATH / ANSIBLE_COLLECTIONS_PATH): the build
+ * leaves the user's home as it was, and removes what it installed.
  */
 import {randomBytes} from 'node:crypto';
 import {accessSync, constants, existsSync, rmSync} from 'node:fs';
@@ -30,6 +36,7 @@ import {LineSplitter} from '../../../util/lines.js';
 import {need, StepError, type StepContext} from '../../step.js';
 import type {BuildState} from '../../state.js';
 import {sshSession} from '../ssh-session.js';
+import {runHostCommand} from './host-command.js';
 import {watchedTempDir} from '../../../qemu/watchdog.js';
 import {watchProcess} from '../../../qemu/watchdog.js';
 
@@ -138,6 +145,55 @@ export function privateExtraVars(args: readonly string[], dir: string): {args: s
 }
 
 /**
+ * The ansible-galaxy runs for a requirements file, as Packer's executeGalaxy builds them: roles
+ * (`install -r FILE`) when the file has a top-level `roles:` or no `collections:` (the old
+ * list-of-roles form), collections (`collection install -r FILE`) when it has `collections:`;
+ * each with `-f` / `--force-with-deps` when asked and `-p` its install folder.
+ */
+export function galaxyCommands(o: {
+  command: string;
+  file: string;
+  requirements: string;
+  rolesPath?: string;
+  collectionsPath?: string;
+  force?: boolean;
+  forceWithDeps?: boolean;
+}): {what: 'roles' | 'collections'; argv: string[]}[] {
+  const flags = [...(o.force ? ['-f'] : []), ...(o.forceWithDeps ? ['--force-with-deps'] : [])];
+  const kinds = galaxyKinds(o.requirements);
+  const runs: {what: 'roles' | 'collections'; argv: string[]}[] = [];
+  if (kinds.roles) runs.push({what: 'roles', argv: [o.command, 'install', '-r', o.file, ...flags, ...(o.rolesPath ? ['-p', o.rolesPath] : [])]});
+  if (kinds.collections) runs.push({what: 'collections', argv: [o.command, 'collection', 'install', '-r', o.file, ...flags, ...(o.collectionsPath ? ['-p', o.collectionsPath] : [])]});
+  return runs;
+}
+
+/** What a requirements file installs, by Packer's test of its top-level keys. */
+export function galaxyKinds(requirements: string): {roles: boolean; collections: boolean} {
+  const collections = /^collections:/m.test(requirements);
+  return {roles: /^roles:/m.test(requirements) || !collections, collections};
+}
+
+/**
+ * ANSIBLE_ROLES_PATH / ANSIBLE_COLLECTIONS_PATH for ansible-playbook (and ansible-galaxy). Given
+ * roles_path / collections_path: those, as written. Else, when a galaxy file installed into the
+ * build's private folder: that folder first, then what ansible would have used (the variable
+ * from ansible_env_vars or vmbench's environment, else ansible's default under ANSIBLE_HOME), so
+ * roles and collections already installed for the user are still found.
+ */
+export function ansiblePathVars(o: {rolesPath?: string; collectionsPath?: string; privateRoles?: string; privateCollections?: string; env: Record<string, string | undefined>}): Record<string, string> {
+  const home = o.env.ANSIBLE_HOME || '~/.ansible';
+  const out: Record<string, string> = {};
+  if (o.rolesPath) out.ANSIBLE_ROLES_PATH = o.rolesPath;
+  else if (o.privateRoles) out.ANSIBLE_ROLES_PATH = `${o.privateRoles}:${o.env.ANSIBLE_ROLES_PATH || `${home}/roles:/usr/share/ansible/roles:/etc/ansible/roles`}`;
+  if (o.collectionsPath) out.ANSIBLE_COLLECTIONS_PATH = o.collectionsPath;
+  else if (o.privateCollections) {
+    const was = o.env.ANSIBLE_COLLECTIONS_PATH || o.env.ANSIBLE_COLLECTIONS_PATHS || `${home}/collections:/usr/share/ansible/collections`;
+    out.ANSIBLE_COLLECTIONS_PATH = `${o.privateCollections}:${was}`;
+  }
+  return out;
+}
+
+/**
  * Private files a running provisioner made (key copy, password file, inventory), removed
  * synchronously if vmbench exits before its own cleanup runs (a second Ctrl-C calls
  * process.exit; the awaited rm in `finally` never comes).
@@ -184,6 +240,23 @@ export async function runAnsible(ctx: StepContext<BuildState>, p: AnsibleProvisi
       `${p.source}: ${p.command} not found${p.command.includes('/') ? '' : ' on PATH'}: the ansible provisioner runs it on this host`,
       p.command === 'ansible-playbook' ? 'install it: apt-get install ansible-core' : `set command to an executable (now: ${p.command})`,
     );
+  }
+
+  let galaxy: {file: string; command: string; requirements: string} | undefined;
+  if (p.galaxy_file) {
+    const file = path.resolve(profileDir, p.galaxy_file);
+    const requirements = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new StepError(`${p.source}: galaxy_file ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'not a file' : err.message}`, `galaxy_file is relative to the profile directory ${profileDir}`);
+    });
+    const wanted = p.galaxy_command ?? 'ansible-galaxy';
+    const galaxyCommand = findExecutable(wanted.includes('/') ? path.resolve(profileDir, wanted) : wanted, env.PATH);
+    if (!galaxyCommand) {
+      throw new StepError(
+        `${p.source}: ${wanted} not found${wanted.includes('/') ? '' : ' on PATH'}: the ansible provisioner runs it on this host for galaxy_file`,
+        wanted === 'ansible-galaxy' ? 'install it: apt-get install ansible-core' : `set galaxy_command to an executable (now: ${wanted})`,
+      );
+    }
+    galaxy = {file, command: galaxyCommand, requirements};
   }
 
   // Credentials, in OpenSSH's order of trying: key first, then password.
@@ -260,6 +333,13 @@ export async function runAnsible(ctx: StepContext<BuildState>, p: AnsibleProvisi
       const eq = v.indexOf('=');
       childEnv[v.slice(0, eq)] = v.slice(eq + 1);
     }
+    // Without roles_path/collections_path, what galaxy_file names goes into this build's private
+    // folder (removed at the end), not into the user's ~/.ansible as with Packer.
+    const kinds = galaxy ? galaxyKinds(galaxy.requirements) : {roles: false, collections: false};
+    const privateRoles = kinds.roles && !p.roles_path ? path.join(priv, 'galaxy', 'roles') : undefined;
+    const privateCollections = kinds.collections && !p.collections_path ? path.join(priv, 'galaxy', 'collections') : undefined;
+    Object.assign(childEnv, ansiblePathVars({rolesPath: p.roles_path, collectionsPath: p.collections_path, privateRoles, privateCollections, env: childEnv}));
+    if (galaxy) await runGalaxy(ctx, p, galaxy, {rolesPath: p.roles_path ?? privateRoles, collectionsPath: p.collections_path ?? privateCollections, env: {...childEnv, ANSIBLE_GALAXY_CACHE_DIR: childEnv.ANSIBLE_GALAXY_CACHE_DIR ?? path.join(priv, 'galaxy', 'cache')}, hide: (l) => redact(l, extra.secrets)});
 
     ctx.log('vmbench', 'info', `${name}: running ${[command, ...sanitizeArgs(args)].join(' ')} (user ${user}, 127.0.0.1:${port}, ${key ? `key${sshpass && password ? ' then password' : ''}` : 'password'})`);
     const started = Date.now();
@@ -319,6 +399,50 @@ export async function runAnsible(ctx: StepContext<BuildState>, p: AnsibleProvisi
     if (p.keep_inventory_file && inventoryDir !== priv) ctx.log('vmbench', 'info', `${name}: kept the inventory ${inventory}`);
     else await rm(inventory, {force: true}).catch(() => undefined);
     privatePaths.delete(inventory);
+  }
+}
+
+/**
+ * ansible-galaxy for galaxy_file, before the playbook: each run through the host-command
+ * machinery (own process group, output as provisioner lines, stopped by Ctrl-C or the
+ * provisioner's timeout, the build's watchdog). A failure stops the provisioner, naming the
+ * command and the last lines it wrote to stderr.
+ */
+async function runGalaxy(
+  ctx: StepContext<BuildState>,
+  p: AnsibleProvisioner,
+  galaxy: {file: string; command: string; requirements: string},
+  o: {rolesPath?: string; collectionsPath?: string; env: Record<string, string>; hide: (l: string) => string},
+): Promise<void> {
+  const name = p.name ?? 'ansible';
+  const runs = galaxyCommands({command: galaxy.command, file: galaxy.file, requirements: galaxy.requirements, rolesPath: o.rolesPath, collectionsPath: o.collectionsPath, force: p.galaxy_force_install, forceWithDeps: p.galaxy_force_with_deps});
+  const {profileDir} = ctx.state;
+  for (const run of runs) {
+    const into = run.what === 'roles' ? o.rolesPath : o.collectionsPath;
+    ctx.log('vmbench', 'info', `${name}: installing the ${run.what} of ${p.galaxy_file}${into ? ` into ${path.resolve(profileDir, into)}` : ''}: ${run.argv.join(' ')}`);
+    const stderrTail: string[] = [];
+    const r = await runHostCommand(run.argv, {
+      cwd: profileDir,
+      env: o.env,
+      signal: ctx.signal,
+      what: `${name}'s ansible-galaxy`,
+      log: (source, stream, line) => {
+        const l = source === 'provisioner' ? o.hide(line) : line;
+        if (source === 'provisioner' && stream === 'stderr' && l.trim()) {
+          stderrTail.push(l);
+          if (stderrTail.length > 8) stderrTail.shift();
+        }
+        ctx.log(source, stream, l);
+      },
+    });
+    const took = `${(r.durationMs / 1000).toFixed(1)}s`;
+    if (r.startError) throw new StepError(`${p.source}: could not run ${galaxy.command}: ${r.startError}`, 'install it: apt-get install ansible-core, or set galaxy_command');
+    if (r.exitCode !== 0) {
+      const how = r.exitCode === undefined ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
+      const tail = stderrTail.length ? `:\n  ${stderrTail.join('\n  ')}` : ' (nothing on stderr)';
+      throw new StepError(`${p.source}: ${run.argv.join(' ')} ${how} after ${took}${tail}`, `ansible-galaxy's output is above; galaxy_file ${p.galaxy_file} is named by the ansible provisioner at ${p.source}`);
+    }
+    ctx.log('vmbench', 'info', `${name}: ansible-galaxy installed the ${run.what} of ${p.galaxy_file} in ${took}`);
   }
 }
 

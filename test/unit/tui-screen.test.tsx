@@ -27,6 +27,8 @@ async function mount(events: WorkbenchEvent[], opts: {width?: number; height?: n
   // ink subscribes to stdin after the first render; the controller's replay is applied a tick later.
   // Wait for that frame first (a loaded machine may take longer than any fixed tick), then a tick.
   for (let i = 0; i < 400 && !(r.lastFrame() ?? '').includes('Steps '); i++) await tick(5);
+  // Then for the replayed events to show (the build's steps instead of the empty screen's line).
+  if (events.some((e) => e.type === 'build')) for (let i = 0; i < 400 && (r.lastFrame() ?? '').includes('waiting for the build'); i++) await tick(5);
   await tick(20);
   const press = async (...keys: string[]): Promise<void> => {
     for (const k of keys) {

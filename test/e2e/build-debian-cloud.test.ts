@@ -11,7 +11,7 @@ import {existsSync, readdirSync, rmSync} from 'node:fs';
 import path from 'node:path';
 import {execa} from 'execa';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {assertBuilt, CACHE, events, ROOT, runCli, tmpDir} from './helpers.js';
+import {assertBuilt, CACHE, events, ROOT, runCli, runCliSurvivingQemuCrash, tmpDir} from './helpers.js';
 
 const work = tmpDir('vmbench-e2e-cloud-');
 /** The whole profile, apt-get install included (npm run accept:cloud). */
@@ -45,7 +45,7 @@ describe('debian-12-cloud from a real Debian cloud image (TCG)', () => {
     const t0 = Date.now();
     // In the default suite packages= skips the apt-get install (minutes of mirror traffic under
     // TCG); `npm run accept:cloud` (VMBENCH_ACCEPT_FULL=1) builds the profile as it is.
-    const r = await runCli(['build', 'debian-12-cloud', '--var', `image_url=${image}`, '--var', 'image_checksum=none', ...(FULL ? [] : ['--var', 'packages=']), '--output', out, '--cache-dir', CACHE, '--json']);
+    const r = await runCliSurvivingQemuCrash(['build', 'debian-12-cloud', '--var', `image_url=${image}`, '--var', 'image_checksum=none', ...(FULL ? [] : ['--var', 'packages=']), '--output', out, '--cache-dir', CACHE, '--json']);
     const took = Date.now() - t0;
     expect(r.exitCode, r.all?.slice(-6000)).toBe(0);
     const evs = events(r.stdout);

@@ -1,12 +1,13 @@
 import {mkdtempSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {afterEach, describe, expect, it} from 'vitest';
+import {afterAll, afterEach, describe, expect, it} from 'vitest';
 import {cachedProbe, probeKey} from '../../src/qemu/accel-cache.js';
 
 describe('cachedProbe', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vmbench-accel-'));
   afterEach(() => rmSync(path.join(dir, 'c.json'), {force: true}));
+  afterAll(() => rmSync(dir, {recursive: true, force: true}));
 
   it('probes once per key and answers from the file afterwards', async () => {
     const file = path.join(dir, 'c.json');

@@ -12,18 +12,14 @@
  *   the keyboard to the Console pane until Ctrl-]; quitting while a build runs waits for it.
  * - The Console pane: BuildScreen's consoleSlot goes to the ConsolePane (console-pane.ts), the
  *   controller's frames() is its screen, raw stdin bytes are its keys while captured.
- * - Kept VMs (`loadVms`, polled every `vmPollMs` while the picker or a VM's screen shows): the
- *   picker lists them; opening one connects to its screen (`openVm`, a VNC feed) and gives the
- *   same ConsolePane that feed; stopping it is `stopVm` (vmbench stop's own function). A VM that
- *   goes away meanwhile (stopped elsewhere) takes the screen back to the picker, saying so.
+ * - Kept VMs: the picker lists them, and one opens on its own screen (KeptVmScreen) with the
+ *   same ConsolePane; their state and actions are useKeptVmScreen's (use-kept-vm-screen.ts).
  */
 import React, {useCallback, useEffect, useRef, useState} from 'react';
 import {Box, Text, useInput, useStdin, useStdout} from 'ink';
 import {BuildScreen} from './BuildScreen.js';
 import {KeptVmScreen} from './KeptVmScreen.js';
-import {sameVms, type KeptVm} from './kept-vms.js';
-import type {PickerAction} from './picker-keymap.js';
-import type {VmFeed} from './vm-feed.js';
+import {useKeptVmScreen, type KeptVmProps} from './use-kept-vm-screen.js';
 import type {ScreenViewStatus} from '../render/screen-view.js';
 import type {ConsolePane} from './console-pane.js';
 import {consoleKey} from './console-keys.js';
@@ -35,7 +31,7 @@ import {entryKey, type ProfileEntry} from './profiles-data.js';
 import {initialState, reduceBatch} from './reducer.js';
 import type {BuildController, BuildViewState, UiCommand, WorkbenchEvent} from './types.js';
 
-export interface AppProps {
+export interface AppProps extends KeptVmProps {
   /** The picker's list (read again each time the picker shows, so last results are fresh). */
   loadProfiles: () => ProfileEntry[];
   /**
@@ -60,14 +56,6 @@ export interface AppProps {
   setup?: (done: () => void) => React.ReactNode;
   /** Leave the workbench with this exit status. */
   onExit: (code: number) => void;
-  /** VMs kept on purpose and orphaned QEMUs (`vmbench ps`'s entries that are not running builds). */
-  loadVms?: () => KeptVm[];
-  /** Connects to a kept VM's screen (throws or rejects when it cannot). */
-  openVm?: (vm: KeptVm) => VmFeed | Promise<VmFeed>;
-  /** Stops a kept VM the way `vmbench stop` does; resolves with the line to show, rejects with why not. */
-  stopVm?: (vm: KeptVm) => Promise<string>;
-  /** How often the kept VMs are read again while the picker or a VM's screen shows (default 2 s). */
-  vmPollMs?: number;
   /** Longest time an engine event waits before it is drawn (default 33 ms ≈ 30 fps). */
   flushMs?: number;
   /** Fixed size (tests); default the terminal's, following resizes. */
@@ -82,14 +70,6 @@ export interface AppProps {
 }
 
 type Outcome = Awaited<BuildController['done']>;
-
-/** A kept VM's screen: the VM, its feed once connected, a stop under way. */
-interface VmRun {
-  vm: KeptVm;
-  feed?: VmFeed;
-  stopping?: boolean;
-  message?: string;
-}
 
 interface BuildRun {
   entry: ProfileEntry;
@@ -126,15 +106,6 @@ export function App(props: AppProps): React.ReactElement {
   const [view, setView] = useState<BuildViewState>(() => initialState(''));
   const [captured, setCaptured] = useState(false);
   const [consoleStatus, setConsoleStatus] = useState<ScreenViewStatus | undefined>();
-  const [vms, setVms] = useState<KeptVm[]>(() => props.loadVms?.() ?? []);
-  const [vmRun, setVmRun] = useState<VmRun | undefined>();
-  const [feedLook, setFeedLook] = useState<{state: string; live: boolean}>({state: 'connecting', live: false});
-  /** The feed of the VM screen showing now (closed when it is left or the App unmounts). */
-  const vmFeed = useRef<VmFeed | undefined>(undefined);
-  /** Which opening of a VM screen is current: a feed arriving for an older one is closed. */
-  const vmToken = useRef<object | undefined>(undefined);
-  /** The VM of the screen is being stopped (at once, not at the next render: the poll must not call it gone). */
-  const vmStopping = useRef(false);
   const quitAfterBuild = useRef(false);
   const resultAt = useRef(0);
   /** The profile built last: the picker comes back with it selected. */
@@ -144,6 +115,7 @@ export function App(props: AppProps): React.ReactElement {
   const propsRef = useRef(props);
   propsRef.current = props;
   const pane = props.consolePane;
+  const {vms, reloadVms, vmRun, feedLook, openKeptVm, onVmAction} = useKeptVmScreen({screen, setScreen, pane, props: () => propsRef.current, setNotice, setCaptured, setConsoleStatus});
 
   const flush = useCallback((): void => {
     if (flushTimer.current) clearTimeout(flushTimer.current);
@@ -168,154 +140,9 @@ export function App(props: AppProps): React.ReactElement {
     setCaptured(false);
     setRun(undefined);
     setProfiles(propsRef.current.loadProfiles());
-    setVms(propsRef.current.loadVms?.() ?? []);
+    reloadVms();
     setScreen('picker');
-  }, [pane]);
-
-  // ---- kept VMs -------------------------------------------------------------------------------
-
-  /** Leave a kept VM's screen (the VM runs on unless it was stopped); `line` goes to the picker's status row. */
-  const leaveVm = useCallback(
-    (line?: string): void => {
-      vmToken.current = undefined;
-      vmStopping.current = false;
-      pane?.stop();
-      pane?.setFrames(() => undefined);
-      pane?.setTextSource(undefined);
-      pane?.setStatusListener(undefined);
-      const feed = vmFeed.current;
-      vmFeed.current = undefined;
-      void feed?.close().catch(() => undefined);
-      setCaptured(false);
-      setVmRun(undefined);
-      setNotice(line);
-      setVms(propsRef.current.loadVms?.() ?? []);
-      setScreen('picker');
-    },
-    [pane],
-  );
-
-  const openKeptVm = useCallback(
-    (vm: KeptVm): void => {
-      const open = propsRef.current.openVm;
-      if (!open) return setNotice(`${vm.id}: this workbench cannot show a VM's screen`);
-      const token = {};
-      vmToken.current = token;
-      setNotice(undefined);
-      setConsoleStatus(undefined);
-      setCaptured(false);
-      setFeedLook({state: 'connecting', live: false});
-      setVmRun({vm});
-      setScreen('vm');
-      Promise.resolve()
-        .then(() => open(vm))
-        .then(
-          (feed) => {
-            if (vmToken.current !== token) return void feed.close().catch(() => undefined);
-            vmFeed.current = feed;
-            pane?.setFrames(() => feed.frames());
-            pane?.setTextSource(() => feed.readText());
-            pane?.setStatusListener(setConsoleStatus);
-            pane?.setNotice((m) => setVmRun((r) => (r ? {...r, message: m} : r)));
-            setVmRun((r) => (r && r.vm === vm ? {...r, feed} : r));
-          },
-          (err: unknown) => {
-            if (vmToken.current === token) leaveVm(`${vm.id}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-          },
-        );
-    },
-    [pane, leaveVm],
-  );
-
-  const onVmAction = useCallback(
-    (a: PickerAction): void => {
-      const r = vmRun;
-      if (!r) return;
-      switch (a.type) {
-        case 'vm-back':
-          return leaveVm();
-        case 'vm-mode':
-        case 'vm-zoom':
-        case 'vm-pan':
-        case 'vm-type':
-          return consoleKey(a, {
-            pane,
-            notYet: () => (r.feed?.frames() ? undefined : "not connected to the VM's screen yet: typing works once it shows"),
-            say: (m) => setVmRun((cur) => (cur ? {...cur, message: m} : cur)),
-            setCaptured: (on) => {
-              if (on) setVmRun((cur) => (cur ? {...cur, message: undefined} : cur));
-              setCaptured(on);
-            },
-          });
-        case 'vm-stop': {
-          if (!a.yes) return;
-          const stop = propsRef.current.stopVm;
-          if (!stop) return setVmRun((cur) => (cur ? {...cur, message: 'this workbench cannot stop VMs: use vmbench stop'} : cur));
-          const token = vmToken.current;
-          vmStopping.current = true;
-          pane?.release();
-          setVmRun((cur) => (cur ? {...cur, stopping: true, message: undefined} : cur));
-          // Our own VNC connection goes first: it would only try again and again once QEMU is gone.
-          const feed = vmFeed.current;
-          vmFeed.current = undefined;
-          void (feed?.close() ?? Promise.resolve())
-            .catch(() => undefined)
-            .then(() => stop(r.vm))
-            .then(
-              (line) => vmToken.current === token && leaveVm(line),
-              (err: unknown) => vmToken.current === token && leaveVm(`could not stop ${r.vm.id}: ${err instanceof Error ? err.message : String(err)}`),
-            );
-          return;
-        }
-      }
-    },
-    [vmRun, pane, leaveVm],
-  );
-
-  // The kept VMs, read again now and then: one kept meanwhile shows up, one stopped elsewhere goes
-  // (and takes its screen back to the picker). The state changes only when the list does.
-  const onVmScreen = screen === 'vm' ? vmRun?.vm : undefined;
-  useEffect(() => {
-    const load = propsRef.current.loadVms;
-    if (!load || (screen !== 'picker' && screen !== 'vm')) return;
-    const every = propsRef.current.vmPollMs ?? 2000;
-    const timer = setInterval(() => {
-      let list: KeptVm[];
-      try {
-        list = load();
-      } catch {
-        return;
-      }
-      setVms((prev) => (sameVms(prev, list) ? prev : list));
-      if (onVmScreen && !vmStopping.current && !list.some((v) => v.pid === onVmScreen.pid)) leaveVm(`${onVmScreen.id} (${onVmScreen.profile}) is not running any more`);
-    }, every);
-    return () => clearInterval(timer);
-  }, [screen, onVmScreen, leaveVm]);
-
-  // How the VM's screen connection is doing, for the title and the box's note.
-  useEffect(() => {
-    if (screen !== 'vm') return;
-    const look = (): void => {
-      const feed = vmFeed.current;
-      const state = feed?.state ?? 'connecting';
-      const fb = feed?.frames()?.framebuffer;
-      const live = !!fb && fb.width > 0 && fb.height > 0;
-      setFeedLook((prev) => (prev.state === state && prev.live === live ? prev : {state, live}));
-    };
-    look();
-    const timer = setInterval(look, 200);
-    return () => clearInterval(timer);
-  }, [screen]);
-
-  // The workbench leaves with a VM's screen open: its connection goes too.
-  useEffect(
-    () => () => {
-      vmToken.current = undefined;
-      void vmFeed.current?.close().catch(() => undefined);
-      vmFeed.current = undefined;
-    },
-    [],
-  );
+  }, [pane, reloadVms]);
 
   // Follow the build: events batched per frame; the end switches to the result.
   const controller = run?.controller;
@@ -491,7 +318,7 @@ export function App(props: AppProps): React.ReactElement {
         onQuit={() => props.onExit(0)}
         onReload={() => {
           setProfiles(propsRef.current.loadProfiles());
-          setVms(propsRef.current.loadVms?.() ?? []);
+          reloadVms();
         }}
         notice={notice}
         initialSelectedDir={lastDir.current}

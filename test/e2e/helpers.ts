@@ -39,6 +39,24 @@ export function tinyProfileCopy(edit: (yaml: string) => string = (y) => y): stri
   return dir;
 }
 
+/** The file exists and holds more than whitespace (a shell's `echo $? > file` has run). */
+export function hasText(file: string): boolean {
+  try {
+    return readFileSync(file, 'utf8').trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A copy of the tiny profile whose `provisioners:` block (and what follows it up to the next
+ * top-level key) is `block`, which starts with `provisioners:` itself (or `post_processors:`…).
+ * A replacer function: a replacement string would turn a script's `$$` into `$`.
+ */
+export function tinyWithProvisioners(block: string): string {
+  return tinyProfileCopy((y) => y.replace(/^provisioners:\n(?: {2}.*\n|\n(?= ))*/m, () => block));
+}
+
 export function runCli(args: string[], env: Record<string, string> = {}): ResultPromise<{reject: false; all: true}> {
   const state = tmpDir('vmbench-state-');
   return execa('node', [BIN, ...args], {

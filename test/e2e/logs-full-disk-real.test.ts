@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {assertBuilt, BIN, CACHE, portListening, processAlive, ROOT, runCli, tinyProfileCopy, tmpDir} from './helpers.js';
+import {assertBuilt, BIN, CACHE, portListening, processAlive, ROOT, runCli, tinyWithProvisioners, tmpDir} from './helpers.js';
 
 beforeAll(() => assertBuilt());
 
@@ -94,17 +94,14 @@ describe('the build log under faults (real QEMU)', () => {
 
   it('a second Ctrl-C while ansible runs: exit 130, the log\'s tail on disk, no ansible folder, no password anywhere', {timeout: 150_000}, async () => {
     const SECRET = 'hunter2-become-pw';
-    const profile = tinyProfileCopy((y) =>
-      y.replace(
-        /^provisioners:\n(?: {2}.*\n|\n(?= ))*/m,
-        `provisioners:
+    const profile = tinyWithProvisioners(
+      `provisioners:
   - type: ansible
     playbook_file: playbook.yml
     command: ./slow-to-stop-ansible
     extra_arguments: ["-e", "ansible_become_pass=${SECRET} app=web"]
 
 `,
-      ),
     );
     cpSync(path.join(ROOT, 'test', 'fixtures', 'ansible', 'tiny-raw.yml'), path.join(profile, 'playbook.yml'));
     // The play then waits long enough to be interrupted.

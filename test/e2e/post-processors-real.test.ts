@@ -10,10 +10,10 @@ import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import path from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {assertBuilt, BIN, CACHE, events, processAlive, tinyProfileCopy, tmpDir} from './helpers.js';
+import {assertBuilt, BIN, CACHE, events, processAlive, tinyWithProvisioners, tmpDir} from './helpers.js';
 
 const work = tmpDir('vmbench-e2e-pp-');
-/** Profile copies (tinyProfileCopy makes its own temp dirs): removed with the work dir. */
+/** Profile copies (tinyWithProvisioners makes its own temp dirs): removed with the work dir. */
 const copies: string[] = [];
 afterAll(() => {
   rmSync(work, {recursive: true, force: true});
@@ -23,8 +23,7 @@ beforeAll(() => assertBuilt());
 
 /** The tiny profile with these provisioners (and post-processors) instead of its own. */
 function profileWith(items: string): string {
-  // A replacer function: a replacement string would turn the scripts' `$$` into `$`.
-  const dir = tinyProfileCopy((y) => y.replace(/^provisioners:\n(?: {2}.*\n|\n(?= ))*/m, () => `${items}\n`));
+  const dir = tinyWithProvisioners(`${items}\n`);
   copies.push(dir);
   return dir;
 }

@@ -9,7 +9,7 @@ import {chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmS
 import path from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {assertBuilt, CACHE, processAlive, ROOT, runCli, tinyProfileCopy, tmpDir} from './helpers.js';
+import {assertBuilt, CACHE, processAlive, ROOT, runCli, tinyWithProvisioners, tmpDir} from './helpers.js';
 
 const work = tmpDir('vmbench-e2e-prov-');
 afterAll(() => rmSync(work, {recursive: true, force: true}));
@@ -32,10 +32,8 @@ function processesMentioning(needle: string): string[] {
 describe('file and ansible provisioners (real QEMU, dropbear, ansible-playbook)', () => {
   it('uploads a tree, downloads files back, and runs a raw-only playbook against the guest', {timeout: 120_000}, async () => {
     const back = path.join(work, 'back');
-    const profile = tinyProfileCopy((y) =>
-      y.replace(
-        /^provisioners:\n(?: {2}.*\n|\n(?= ))*/m,
-        `provisioners:
+    const profile = tinyWithProvisioners(
+      `provisioners:
   - type: file
     source: files/app
     destination: /tmp
@@ -64,7 +62,6 @@ describe('file and ansible provisioners (real QEMU, dropbear, ansible-playbook)'
     inline: ["echo \\"guest says: $(cat /tmp/from-ansible)\\""]
 
 `,
-      ),
     );
     const text = readFileSync(path.join(profile, 'profile.yaml'), 'utf8');
     expect(text).toContain('type: ansible');
@@ -145,10 +142,8 @@ describe('file and ansible provisioners (real QEMU, dropbear, ansible-playbook)'
     await execa('tar', ['-C', src, '-czf', roleTar, 'markrole']);
     await execa('ansible-galaxy', ['collection', 'build', '--output-path', work], {cwd: path.join(src, 'coll')});
 
-    const profile = tinyProfileCopy((y) =>
-      y.replace(
-        /^provisioners:\n(?: {2}.*\n|\n(?= ))*/m,
-        `provisioners:
+    const profile = tinyWithProvisioners(
+      `provisioners:
   - type: ansible
     playbook_file: playbook.yml
     galaxy_file: requirements.yml
@@ -158,7 +153,6 @@ describe('file and ansible provisioners (real QEMU, dropbear, ansible-playbook)'
     inline: ["echo \\"guest has: $(cat /tmp/from-galaxy-role) + $(cat /tmp/from-galaxy-collection)\\""]
 
 `,
-      ),
     );
     writeFileSync(
       path.join(profile, 'requirements.yml'),

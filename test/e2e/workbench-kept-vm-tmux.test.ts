@@ -9,7 +9,7 @@ import {readdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {assertBuilt, BIN, CACHE, portListening, processAlive, tinyProfileCopy, tmpDir, tmuxServer} from './helpers.js';
+import {assertBuilt, BIN, CACHE, hasText, portListening, processAlive, tinyProfileCopy, tmpDir, tmuxServer} from './helpers.js';
 
 const server = tmuxServer(`vmbench-kept-test-${process.pid}`);
 const {tmux} = server;
@@ -94,13 +94,7 @@ describe('a kept VM in the workbench (real QEMU, tmux)', () => {
     expect(readdirSync(path.join(state, 'vmbench', 'run')).filter((f) => f.startsWith('qemu-'))).toEqual([]);
 
     await keys('q');
-    await waitForScreen(() => {
-      try {
-        return readFileSync(exitFile, 'utf8').trim() !== '';
-      } catch {
-        return false;
-      }
-    }, 'the workbench to exit');
+    await waitForScreen(() => hasText(exitFile), 'the workbench to exit');
     expect(readFileSync(exitFile, 'utf8').trim()).toBe('0');
     expect((await execa('node', [BIN, 'ps'], {reject: false, env})).stdout).toMatch(/^no running builds and no kept VMs/);
   });

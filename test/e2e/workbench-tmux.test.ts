@@ -9,17 +9,29 @@
  * and Enter expands one to its lines. The build ends with an image on disk whose contents the
  * test reads back, and nothing is left running.
  */
-import {existsSync, readdirSync, readFileSync, rmSync} from 'node:fs';
+import {readdirSync, readFileSync, rmSync} from 'node:fs';
 import path from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {assertBuilt, BIN, CACHE, processAlive, tmpDir, tmuxServer} from './helpers.js';
+import {assertBuilt, BIN, CACHE, hasText, processAlive, tmpDir, tmuxServer} from './helpers.js';
 
 const server = tmuxServer(`vmbench-wb-test-${process.pid}`);
 const {tmux} = server;
 const screen = (): Promise<string> => server.screen('wb');
 const keys = (...k: string[]) => tmux('send-keys', '-t', 'wb', ...k);
 const waitForScreen = (pred: (s: string) => boolean, what: string, timeoutMs?: number) => server.waitForScreen('wb', pred, what, timeoutMs);
+/**
+ * Run `cmd` in the session `wb`, replacing what runs there: respawn-pane keeps the session (and
+ * so the tmux server) alive, where kill-session then new-session raced the server exiting with
+ * its last session. A new session only when there is none yet.
+ */
+const restartWb = async (cmd: string) => {
+  // The old screen must not satisfy the next wait: reset the pane's screen and history first.
+  await tmux('send-keys', '-R', '-t', 'wb');
+  await tmux('clear-history', '-t', 'wb');
+  const r = await tmux('respawn-pane', '-k', '-t', 'wb', cmd);
+  return r.exitCode === 0 ? r : tmux('new-session', '-d', '-x', '100', '-y', '30', '-s', 'wb', cmd);
+};
 
 /** The console box: the right-hand pane's rows between its top and bottom border. */
 function consoleRows(s: string): string[] {
@@ -144,13 +156,7 @@ describe('the workbench under tmux', () => {
     }
     await waitForScreen(inPicker, 'the picker with the last build done', 1000);
     await keys('q');
-    await waitForScreen(() => {
-      try {
-        return readFileSync(exitFile, 'utf8').trim() !== '';
-      } catch {
-        return false;
-      }
-    }, 'the workbench to exit');
+    await waitForScreen(() => hasText(exitFile), 'the workbench to exit');
     expect(readFileSync(exitFile, 'utf8').trim()).toBe('0');
 
     // The image is on disk, and holds what the provisioner wrote.
@@ -174,19 +180,12 @@ describe('the workbench under tmux', () => {
     const exitFile = path.join(dir, 'exit-status');
     const env = `env -u CI XDG_STATE_HOME=${dir}/state XDG_CONFIG_HOME=${dir}/config`;
     const cmd = `cd ${dir} && ${env} node ${BIN} build tiny --cache-dir ${CACHE} --var marker=from-build-view; echo $? > ${exitFile}; sleep 600`;
-    await tmux('kill-session', '-t', 'wb');
-    expect((await tmux('new-session', '-d', '-x', '100', '-y', '30', '-s', 'wb', cmd)).exitCode).toBe(0);
+    expect((await restartWb(cmd)).exitCode).toBe(0);
     // No setup screen and no picker: the steps and panes at once, then the result.
     await waitForScreen((s) => /Steps \d+\/13/.test(s) && s.includes('1 Log'), 'the build view', 30_000);
     const result = await waitForScreen((s) => s.includes('any key: leave'), 'the result screen', 90_000);
     expect(result).toMatch(/tiny: build done/);
-    const exited = () => {
-      try {
-        return readFileSync(exitFile, 'utf8').trim() !== '';
-      } catch {
-        return false;
-      }
-    };
+    const exited = () => hasText(exitFile);
     for (let i = 0; i < 10 && !exited(); i++) {
       await keys('Enter');
       await waitForScreen(exited, 'the build to leave', 1000).catch(() => undefined);
@@ -203,8 +202,7 @@ describe('the workbench under tmux', () => {
     const exitFile = path.join(dir, 'exit-status');
     const env = `env -u CI XDG_STATE_HOME=${dir}/state XDG_CONFIG_HOME=${dir}/config`;
     const cmd = `cd ${dir} && ${env} node ${BIN} build tiny --cache-dir ${CACHE}; echo $? > ${exitFile}; sleep 600`;
-    await tmux('kill-session', '-t', 'wb');
-    expect((await tmux('new-session', '-d', '-x', '100', '-y', '30', '-s', 'wb', cmd)).exitCode).toBe(0);
+    expect((await restartWb(cmd)).exitCode).toBe(0);
     // Ctrl-C while the VM boots and vmbench waits for its sshd.
     await waitForScreen((s) => /▶ Wait for SSH/.test(s) || /step 8\/12 Wait for SSH/.test(s), 'the wait for SSH', 60_000);
     const log = () => readFileSync(path.join(dir, 'state', 'vmbench', 'builds', readdirSync(path.join(dir, 'state', 'vmbench', 'builds'))[0]!, 'build.log'), 'utf8');
@@ -214,7 +212,7 @@ describe('the workbench under tmux', () => {
     const result = await waitForScreen((s) => s.includes('any key: leave'), 'the result screen', 60_000);
     expect(result).toMatch(/tiny: build cancelled/);
     expect(processAlive(pid)).toBe(false);
-    const exited = () => existsSync(exitFile) && readFileSync(exitFile, 'utf8').trim() !== '';
+    const exited = () => hasText(exitFile);
     for (let i = 0; i < 10 && !exited(); i++) {
       await keys('Enter');
       await waitForScreen(exited, 'the build view to leave', 1000).catch(() => undefined);
